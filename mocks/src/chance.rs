@@ -165,18 +165,25 @@ mod tests {
         let chance = Chance::new(42);
         let a: Vec<u64> = (0..4)
             .map(|_| 0)
-            .scan(chance.stream(7, Event::Skeleton, 0), |r, _| Some(r.next_u64()))
+            .scan(chance.stream(7, Event::Skeleton, 0), |r, _| {
+                Some(r.next_u64())
+            })
             .collect();
         let b: Vec<u64> = (0..4)
             .map(|_| 0)
-            .scan(chance.stream(7, Event::Skeleton, 0), |r, _| Some(r.next_u64()))
+            .scan(chance.stream(7, Event::Skeleton, 0), |r, _| {
+                Some(r.next_u64())
+            })
             .collect();
         assert_eq!(a, b);
         let first = |c: u64, e: Event, at: u16| chance.stream(c, e, at).next_u64();
         assert_ne!(first(7, Event::Skeleton, 0), first(8, Event::Skeleton, 0));
         assert_ne!(first(7, Event::Skeleton, 0), first(7, Event::Texts, 0));
         assert_ne!(first(7, Event::Skeleton, 0), first(7, Event::Skeleton, 1));
-        assert_ne!(first(7, Event::Skeleton, 0), Chance::new(43).stream(7, Event::Skeleton, 0).next_u64());
+        assert_ne!(
+            first(7, Event::Skeleton, 0),
+            Chance::new(43).stream(7, Event::Skeleton, 0).next_u64()
+        );
     }
 
     #[test]
