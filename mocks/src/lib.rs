@@ -9,11 +9,17 @@
 //!   e-mail, names), written from DOMAIN.md's rules; the engine reuses them.
 //! - [`population`]: synthetic citizens; citizen i depends only on (seed, i). The agencies hold
 //!   this population as their ground truth.
+//! - [`agency`]: the agencies as pure models (PFR, FMS, CA, SMS, e-mail, Russian Post, banks,
+//!   service centers): request + profile + RNG -> verdict and delay; the scenario's `[agencies]`.
+//! - [`clock`]: sim time (milliseconds since a fixed calendar epoch), the virtual clock of the
+//!   simulator and tests, and the scaled, advanceable wall clock of the stand.
 //!
 //! Data flows one way: a seed and a [`population::PopulationConfig`] give a
 //! [`population::Population`], which gives [`population::Citizen`] records on demand.
 
+pub mod agency;
 pub mod chance;
+pub mod clock;
 pub mod ident;
 pub mod population;
 pub mod region;
