@@ -1,1 +1,13 @@
-//! placeholder
+//! esia-sim: a simulation and load-test harness for the Gosuslugi/ESIA registration funnel.
+//!
+//! Modules:
+//! - [`registry`]: the registry engine without I/O: registrations, passwords, sessions,
+//!   verification by PFR and FMS, every confirmation method; commands take `now` and return
+//!   outcomes plus effects (send an SMS, ask PFR...) for the stand or the simulator to perform.
+//!
+//! The agencies, the population and the world clock live in the `esia_mocks` crate, re-exported
+//! here as [`mocks`]; dependencies point one way, from this crate to that one.
+
+pub use esia_mocks as mocks;
+
+pub mod registry;

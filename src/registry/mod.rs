@@ -1,0 +1,64 @@
+//! The registry engine, without I/O: the one copy of the domain rules of DOMAIN.md that the
+//! stand, the load scenarios and the simulator all use (DESIGN.md, core idea 2).
+//!
+//! Modules, from the smallest pieces up:
+//! - [`config`]: every figure (code lifetimes, attempts, resends, session lifetime, store caps),
+//!   defaults documented in `impl Default`.
+//! - [`ids`]: oids and the random registration, request, confirmation and session ids.
+//! - [`code`]: [`OneTimeCode`], the SMS code, e-mail link and letter code as one `Copy` state
+//!   machine, compared in constant time.
+//! - [`password`]: the password rules as a pure function; argon2 hashing under the cost
+//!   profiles `realistic`, `load` and `none`, done by the caller outside the registry.
+//! - [`personal`]: the personal-data form and its validation, every error naming its field.
+//! - [`verification`]: PFR and FMS verification as a `Copy` state machine.
+//! - [`confirmation`]: confirmation methods, letters, restrictions.
+//! - [`account`]: [`Tier`] and [`AccountState`], the compact per-account state with the rules
+//!   as methods (the simulator keeps one per live citizen).
+//! - [`effect`]: [`Effect`], what the registry asks the world to do.
+//! - [`error`]: [`RegistryError`], with each variant's HTTP status and stable code.
+//! - [`registry`]: [`Registry`], the stores of the stand with one method per command.
+//!
+//! The flow, command -> outcome + effects (every command takes `now`; those that make codes or
+//! ids take a CSPRNG):
+//!
+//! | command | outcome | effects |
+//! |---|---|---|
+//! | `start_registration` | registration id, channel, expiry | `SendSms` code / `SendMail` link |
+//! | `confirm_code`, `follow_email_link` | contact confirmed | |
+//! | `resend_code` | new expiry | `SendSms` / `SendMail` |
+//! | `check_password`, then the caller hashes, `set_password` | oid, `simplified` | |
+//! | `login_lookup`, then the caller verifies, `open_session` | session token | |
+//! | `submit_personal_data` | two request ids | `VerifyPfr`, `VerifyFms` |
+//! | `apply_pfr`, `apply_fms` (any order, repeats ignored) | passed -> `standard`, or failed with a reason | `SendSms`/`SendMail` notice |
+//! | `order_letter` (again: re-order) | confirmation id, code expiry | `OrderLetter` with the code |
+//! | `enter_letter_code` | `confirmed`, `no_fns_cabinet` | notice |
+//! | `sign`, then `apply_certificate` | request id; `confirmed` or the CA's refusal | `CheckCertificate`; notice |
+//! | `operator_confirm` | `confirmed` | notice |
+//! | `mfc_register` | a `confirmed` account, login | notice |
+//! | `bank_confirm`, then `apply_pfr` + `apply_fms` | confirmation id; the account confirmed or made | `VerifyPfr`, `VerifyFms`; notice |
+//! | `expire` | counts dropped | notices of timed-out verifications |
+
+pub mod account;
+pub mod code;
+pub mod config;
+pub mod confirmation;
+pub mod effect;
+pub mod error;
+pub mod ids;
+pub mod password;
+pub mod personal;
+#[allow(clippy::module_inception)]
+pub mod registry;
+pub mod verification;
+
+pub use account::{AccountState, Tier};
+pub use code::{CodeCheck, OneTimeCode, ResendRefused};
+pub use config::{CodePolicy, RegistryConfig, StoreCaps};
+pub use confirmation::{ConfirmationMethod, Restrictions};
+pub use effect::{Effect, Topic};
+pub use error::{FieldError, RegistryError, Store};
+pub use ids::{ConfirmationId, Oid, RegistrationId, RequestId, SessionToken};
+pub use password::{HashProfile, PasswordError, PasswordHash};
+pub use personal::{Address, PersonalData, PersonalDataForm};
+pub use registry::{Registry, ReplyOutcome};
+pub use verification::{FailureReason, Verification, VerificationStatus};
