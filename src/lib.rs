@@ -1,6 +1,8 @@
 //! esia-sim: a simulation and load-test harness for the Gosuslugi/ESIA registration funnel.
 //!
 //! Modules:
+//! - [`export`]: writes a population (from [`esia_mocks::population`]) as JSON lines or CSV;
+//!   behind `esia-sim citizens`.
 //! - [`registry`]: the registry engine without I/O: registrations, passwords, sessions,
 //!   verification by PFR and FMS, every confirmation method; commands take `now` and return
 //!   outcomes plus effects (send an SMS, ask PFR...) for the stand or the simulator to perform.
@@ -10,4 +12,5 @@
 
 pub use esia_mocks as mocks;
 
+pub mod export;
 pub mod registry;

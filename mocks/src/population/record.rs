@@ -1,0 +1,229 @@
+//! The citizen record of DESIGN.md and how a skeleton's texts are written.
+//!
+//! `esia-sim citizens --format jsonl` prints one [`Citizen`] a line; the agencies' ground truth
+//! is built from the same records.
+
+use super::names::{self, pick, FirstName, Patronymic, Street, Surname, DISTRICTS};
+use super::{Channel, Skeleton};
+use crate::agency::banks::Bank;
+use crate::chance::StreamRng;
+use crate::ident::Gender;
+use crate::region::REGIONS;
+use chrono::NaiveDate;
+use fake::{Fake, RngExt};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+/// A synthetic citizen, as `esia-sim citizens` prints it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Citizen {
+    pub id: u64,
+    pub surname: String,
+    pub name: String,
+    pub patronymic: String,
+    pub gender: Gender,
+    pub birth_date: NaiveDate,
+    pub birth_place: String,
+    pub citizenship: String,
+    /// `XXX-XXX-XXX YY`.
+    pub snils: String,
+    pub inn: String,
+    pub passport: Passport,
+    /// `+79XXXXXXXXX`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub address: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank: Option<Bank>,
+    pub traits: Traits,
+}
+
+/// The passport of a Russian citizen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Passport {
+    /// Four digits: the region's OKATO code and the year the blank was printed.
+    pub series: String,
+    /// Six digits.
+    pub number: String,
+    pub issue_date: NaiveDate,
+    pub issued_by: String,
+    /// `XXX-XXX`.
+    pub division_code: String,
+}
+
+/// A registration address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub postcode: String,
+    pub region: String,
+    pub city: String,
+    pub street: String,
+    pub house: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat: Option<String>,
+}
+
+/// The kind of a signature key carrier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureKind {
+    /// A qualified electronic signature (УКЭП).
+    Ukep,
+    /// A universal electronic card (УЭК).
+    Uec,
+}
+
+/// A qualified e-signature certificate or UEC card the citizen holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub kind: SignatureKind,
+    /// 40 hexadecimal digits.
+    pub serial: String,
+    pub issuer: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+    /// Revoked by its certification authority (the CA mock answers `revoked`).
+    pub revoked: bool,
+}
+
+/// What drives a citizen's behaviour in simulations and load runs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Traits {
+    /// Where codes and notifications go by preference.
+    pub channel: Channel,
+    /// How long the citizen waits for something before giving up, in days.
+    pub patience_days: f32,
+    /// The chance of a typo in each field typed.
+    pub typo_rate: f32,
+    /// Holds an unreplaced passport past 20 or 45: FMS answers `invalid`.
+    pub passport_expired: bool,
+    /// PFR does not know the SNILS: PFR answers `not_found`.
+    pub snils_unknown_to_pfr: bool,
+}
+
+/// Writes the texts of a skeleton, drawing from the citizen's text stream.
+pub(super) fn build(s: &Skeleton, serial: impl FnOnce() -> String, rng: &mut StreamRng) -> Citizen {
+    let region = &REGIONS[s.region as usize];
+    let surname: String = Surname(s.gender).fake_with_rng(rng);
+    let name: String = FirstName(s.gender).fake_with_rng(rng);
+    let patronymic: String = Patronymic(s.gender).fake_with_rng(rng);
+
+    let birth_city = REGIONS[s.birth_region as usize].city;
+    let birth_place = format!("г. {birth_city}");
+
+    let email = s.email_tag.map(|tag| {
+        let mut local = String::with_capacity(32);
+        let initial: String = name.chars().take(1).collect();
+        names::transliterate(&initial, &mut local);
+        local.push('.');
+        names::transliterate(&surname, &mut local);
+        let _ = write!(local, ".{tag}");
+        let domain = weighted_domain(rng);
+        format!("{local}@{domain}")
+    });
+
+    let (district_in, district_to) = pick(DISTRICTS, rng);
+    let issued_by = issuing_authority(s, district_in, district_to);
+
+    let street: &str = Street.fake_with_rng(rng);
+    let address = Address {
+        postcode: format!(
+            "{:03}{:03}",
+            region.postcode_prefix,
+            rng.random_range(0..1000)
+        ),
+        region: region.name.to_string(),
+        city: region.city.to_string(),
+        street: street.to_string(),
+        house: rng.random_range(1..=150).to_string(),
+        flat: rng
+            .random_bool(0.85)
+            .then(|| rng.random_range(1..=300).to_string()),
+    };
+
+    let signature = s.signature.map(|sig| Signature {
+        kind: sig.kind,
+        serial: serial(),
+        issuer: match sig.kind {
+            SignatureKind::Ukep => names::UKEP_ISSUERS[sig.issuer as usize].to_string(),
+            SignatureKind::Uec => names::UEC_ISSUER.to_string(),
+        },
+        valid_from: sig.valid_from,
+        valid_to: sig.valid_to,
+        revoked: sig.revoked,
+    });
+
+    Citizen {
+        id: s.id,
+        surname,
+        name,
+        patronymic,
+        gender: s.gender,
+        birth_date: s.birth_date,
+        birth_place,
+        citizenship: "RUS".to_string(),
+        snils: s.snils.to_string(),
+        inn: s.inn.to_string(),
+        passport: Passport {
+            series: s.passport_series.to_string(),
+            number: format!("{:06}", s.passport_number),
+            issue_date: s.passport_issue_date,
+            issued_by,
+            division_code: s.division_code.to_string(),
+        },
+        phone: s.phone.map(|p| p.to_string()),
+        email,
+        address,
+        signature,
+        bank: s.bank,
+        traits: s.traits,
+    }
+}
+
+/// Who issued a passport on that date: the militia before 2005, the FMS until its abolition in
+/// 2016, the MVD since.
+fn issuing_authority(s: &Skeleton, district_in: &str, district_to: &str) -> String {
+    let region = &REGIONS[s.region as usize];
+    let date = s.passport_issue_date;
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("valid date");
+    if date < ymd(2005, 1, 1) {
+        format!(
+            "ОВД {} района г. {}",
+            genitive_district(district_in),
+            region.city
+        )
+    } else if date < ymd(2016, 6, 1) {
+        format!(
+            "Отделом УФМС России по {} в {district_in} районе г. {}",
+            region.dative, region.city
+        )
+    } else if s.division_code.level == 0 {
+        format!("ГУ МВД России по {}", region.dative)
+    } else {
+        format!("ОВМ ОМВД России по {district_to} району г. {}", region.city)
+    }
+}
+
+/// `Центральном` -> `Центрального`.
+fn genitive_district(prepositional: &str) -> String {
+    match prepositional.strip_suffix("ом") {
+        Some(stem) => format!("{stem}ого"),
+        None => prepositional.to_string(),
+    }
+}
+
+fn weighted_domain(rng: &mut StreamRng) -> &'static str {
+    let total: u32 = names::MAIL_DOMAINS.iter().map(|d| d.1).sum();
+    let mut x = rng.random_range(0..total);
+    for (domain, w) in names::MAIL_DOMAINS {
+        if x < *w {
+            return domain;
+        }
+        x -= w;
+    }
+    names::MAIL_DOMAINS[0].0
+}
