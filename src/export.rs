@@ -111,8 +111,8 @@ impl<'a> Row<'a> {
             address_house: &c.address.house,
             address_flat: text(c.address.flat.as_ref()),
             signature_kind: sig.map_or("", |s| match s.kind {
-                esia_mocks::population::SignatureKind::Ukep => "ukep",
-                esia_mocks::population::SignatureKind::Uec => "uec",
+                esia_mocks::agency::ca::CertKind::Ukep => "ukep",
+                esia_mocks::agency::ca::CertKind::Uec => "uec",
             }),
             signature_serial: sig.map_or("", |s| &s.serial),
             signature_issuer: sig.map_or("", |s| &s.issuer),

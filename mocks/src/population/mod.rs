@@ -19,9 +19,10 @@ pub mod names;
 pub mod passport;
 pub mod record;
 
-pub use record::{Address, Citizen, Passport, Signature, SignatureKind, Traits};
+pub use record::{Address, Citizen, Passport, Signature, Traits};
 
 use crate::agency::banks::Bank;
+use crate::agency::ca::CertKind;
 use crate::chance::{mix64, Chance, Event, Permutation, StreamRng};
 use crate::ident::{DivisionCode, Gender, Inn, PassportSeries, Phone, Snils, SNILS_UNCHECKED_MAX};
 use crate::region::{Region, REGIONS};
@@ -203,7 +204,7 @@ pub struct Skeleton {
 /// A qualified e-signature or UEC card, without its texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignatureSkeleton {
-    pub kind: SignatureKind,
+    pub kind: CertKind,
     pub valid_from: NaiveDate,
     pub valid_to: NaiveDate,
     pub revoked: bool,
@@ -398,17 +399,13 @@ impl Population {
             } else {
                 epoch + Duration::days(rng.random_range(1..=365))
             };
-            (
-                SignatureKind::Ukep,
-                valid_to - Duration::days(365),
-                valid_to,
-            )
+            (CertKind::Ukep, valid_to - Duration::days(365), valid_to)
         } else if x < cfg.ukep_share + cfg.uec_share {
             // UEC cards: issued 2013-2016, valid five years (DOMAIN.md: none after 2017-01-01).
             let from = NaiveDate::from_ymd_opt(2013, 1, 1).expect("valid date")
                 + Duration::days(rng.random_range(0..4 * 365));
             let to = from + Duration::days(5 * 365);
-            (SignatureKind::Uec, from, to)
+            (CertKind::Uec, from, to)
         } else {
             return None;
         };

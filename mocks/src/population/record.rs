@@ -5,7 +5,10 @@
 
 use super::names::{self, pick, FirstName, Patronymic, Street, Surname, DISTRICTS};
 use super::{Channel, Skeleton};
-use crate::agency::banks::Bank;
+use crate::agency::banks::{Bank, BankClient};
+use crate::agency::ca::{CertKind, Certificate};
+use crate::agency::fms::FmsRecord;
+use crate::agency::pfr::PfrRecord;
 use crate::chance::StreamRng;
 use crate::ident::Gender;
 use crate::region::REGIONS;
@@ -67,20 +70,10 @@ pub struct Address {
     pub flat: Option<String>,
 }
 
-/// The kind of a signature key carrier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignatureKind {
-    /// A qualified electronic signature (УКЭП).
-    Ukep,
-    /// A universal electronic card (УЭК).
-    Uec,
-}
-
 /// A qualified e-signature certificate or UEC card the citizen holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
-    pub kind: SignatureKind,
+    pub kind: CertKind,
     /// 40 hexadecimal digits.
     pub serial: String,
     pub issuer: String,
@@ -103,6 +96,56 @@ pub struct Traits {
     pub passport_expired: bool,
     /// PFR does not know the SNILS: PFR answers `not_found`.
     pub snils_unknown_to_pfr: bool,
+}
+
+impl Citizen {
+    /// What PFR holds about this citizen: `None` when PFR does not know the SNILS.
+    pub fn pfr_record(&self) -> Option<PfrRecord> {
+        (!self.traits.snils_unknown_to_pfr).then(|| PfrRecord {
+            snils: self.snils.clone(),
+            surname: self.surname.clone(),
+            name: self.name.clone(),
+            patronymic: self.patronymic.clone(),
+            birth_date: self.birth_date,
+            gender: self.gender,
+        })
+    }
+
+    /// What FMS holds about this citizen's passport.
+    pub fn fms_record(&self) -> FmsRecord {
+        FmsRecord {
+            series: self.passport.series.clone(),
+            number: self.passport.number.clone(),
+            surname: self.surname.clone(),
+            name: self.name.clone(),
+            patronymic: self.patronymic.clone(),
+            birth_date: self.birth_date,
+            issue_date: self.passport.issue_date,
+            expired: self.traits.passport_expired,
+            cancelled: false,
+        }
+    }
+
+    /// The certificate a CA issued to this citizen, if any.
+    pub fn certificate(&self) -> Option<Certificate> {
+        self.signature.as_ref().map(|s| Certificate {
+            serial: s.serial.clone(),
+            issuer: s.issuer.clone(),
+            owner_snils: self.snils.clone(),
+            kind: s.kind,
+            valid_from: s.valid_from,
+            valid_to: s.valid_to,
+            revoked: s.revoked,
+        })
+    }
+
+    /// The citizen as a client of a partner bank, if any.
+    pub fn bank_client(&self) -> Option<BankClient> {
+        self.bank.map(|bank| BankClient {
+            bank,
+            snils: self.snils.clone(),
+        })
+    }
 }
 
 /// Writes the texts of a skeleton, drawing from the citizen's text stream.
@@ -149,8 +192,8 @@ pub(super) fn build(s: &Skeleton, serial: impl FnOnce() -> String, rng: &mut Str
         kind: sig.kind,
         serial: serial(),
         issuer: match sig.kind {
-            SignatureKind::Ukep => names::UKEP_ISSUERS[sig.issuer as usize].to_string(),
-            SignatureKind::Uec => names::UEC_ISSUER.to_string(),
+            CertKind::Ukep => names::UKEP_ISSUERS[sig.issuer as usize].to_string(),
+            CertKind::Uec => names::UEC_ISSUER.to_string(),
         },
         valid_from: sig.valid_from,
         valid_to: sig.valid_to,

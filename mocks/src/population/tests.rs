@@ -103,7 +103,7 @@ pub(crate) fn check_record(c: &Citizen, epoch: NaiveDate) -> Result<(), String> 
         if sig.serial.len() != 40 || sig.valid_from >= sig.valid_to {
             return Err(ctx("signature", &sig.serial));
         }
-        if sig.kind == SignatureKind::Uec
+        if sig.kind == CertKind::Uec
             && sig.valid_from >= NaiveDate::from_ymd_opt(2017, 1, 1).unwrap()
         {
             return Err(ctx("UEC issued after 2017-01-01:", &sig.valid_from));
@@ -299,4 +299,69 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn agencies_hold_the_truth_of_each_citizen() {
+    use crate::agency::{ca, fms, pfr};
+    let pop = population(11);
+    let epoch = crate::clock::Epoch::new(pop.config().epoch);
+    let (mut unknown, mut invalid, mut signed) = (0, 0, 0);
+    for c in pop.citizens(0..3000) {
+        let query = pfr::PfrQuery {
+            snils: &c.snils,
+            surname: &c.surname,
+            name: &c.name,
+            patronymic: &c.patronymic,
+            birth_date: c.birth_date,
+            gender: c.gender,
+        };
+        let verdict = pfr::compare(&query, c.pfr_record().as_ref());
+        if c.traits.snils_unknown_to_pfr {
+            assert_eq!(verdict, pfr::PfrVerdict::NotFound);
+            unknown += 1;
+        } else {
+            assert_eq!(verdict, pfr::PfrVerdict::Match);
+        }
+        let record = c.fms_record();
+        let query = fms::FmsQuery {
+            series: &c.passport.series,
+            number: &c.passport.number,
+            surname: &c.surname,
+            name: &c.name,
+            patronymic: &c.patronymic,
+            birth_date: c.birth_date,
+            issue_date: c.passport.issue_date,
+        };
+        let verdict = fms::compare(&query, Some(&record));
+        if c.traits.passport_expired {
+            assert_eq!(verdict, fms::FmsVerdict::Invalid);
+            invalid += 1;
+        } else {
+            assert_eq!(verdict, fms::FmsVerdict::Valid);
+        }
+        if let Some(cert) = c.certificate() {
+            cert.check().unwrap();
+            let query = ca::CaQuery {
+                serial: &cert.serial,
+                issuer: Some(&cert.issuer),
+                snils: &c.snils,
+            };
+            let verdict = ca::compare(&query, Some(&cert), epoch, crate::clock::SimTime::ZERO);
+            let expected = if cert.revoked {
+                ca::CaVerdict::Revoked
+            } else if cert.valid_to < pop.config().epoch {
+                ca::CaVerdict::Expired
+            } else {
+                ca::CaVerdict::Valid
+            };
+            assert_eq!(verdict, expected, "{cert:?}");
+            signed += 1;
+        }
+    }
+    assert!(
+        unknown > 0 || invalid > 0,
+        "the sample shows document problems"
+    );
+    assert!(signed > 50);
 }
