@@ -3,6 +3,8 @@
 //! Modules:
 //! - [`export`]: writes a population (from [`esia_mocks::population`]) as JSON lines or CSV;
 //!   behind `esia-sim citizens`.
+//! - [`funnel`]: the tier funnel as a mergeable, integer-only aggregate (counts by path, step
+//!   and exit; time-to-tier histograms; daily series; cohorts; censored conversion curves).
 //! - [`registry`]: the registry engine without I/O: registrations, passwords, sessions,
 //!   verification by PFR and FMS, every confirmation method; commands take `now` and return
 //!   outcomes plus effects (send an SMS, ask PFR...) for the stand or the simulator to perform.
@@ -13,4 +15,5 @@
 pub use esia_mocks as mocks;
 
 pub mod export;
+pub mod funnel;
 pub mod registry;
