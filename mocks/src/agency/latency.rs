@@ -449,7 +449,7 @@ impl TryFrom<LatencySpec> for Latency {
             ),
             (
                 "median",
-                spec.median.is_some() && !matches!(spec.kind, Kind::Lognormal),
+                spec.median.is_some() && !matches!(spec.kind, Kind::Lognormal | Kind::Empirical),
             ),
             (
                 "p99",
@@ -488,7 +488,10 @@ impl TryFrom<LatencySpec> for Latency {
                     kind,
                     key: "points",
                 })?;
-                let points: Vec<(f64, u64)> = points.iter().map(|(q, v)| (q.0, v.0)).collect();
+                let mut points: Vec<(f64, u64)> = points.iter().map(|(q, v)| (q.0, v.0)).collect();
+                if let Some(median) = ms(spec.median) {
+                    rescale_to_median(&mut points, median)?;
+                }
                 Latency::empirical(&points)?
             }
             Kind::Mixture => {
@@ -499,6 +502,28 @@ impl TryFrom<LatencySpec> for Latency {
             }
         };
         shaped.clamped(ms(spec.min), ms(spec.max))
+    }
+}
+
+/// Scales an empirical law so that its median is `median_ms`, keeping its shape: a scenario
+/// override such as `--set agencies.post.latency.median=4d` moves the whole distribution.
+fn rescale_to_median(points: &mut [(f64, u64)], median_ms: u64) -> Result<(), LatencyError> {
+    let at_half = points.windows(2).find_map(|w| {
+        let ((q0, v0), (q1, v1)) = (w[0], w[1]);
+        (q0 <= 0.5 && 0.5 <= q1 && q1 > q0)
+            .then(|| v0 as f64 + (v1 as f64 - v0 as f64) * (0.5 - q0) / (q1 - q0))
+    });
+    match at_half {
+        Some(current) if current > 0.0 => {
+            let factor = median_ms as f64 / current;
+            for (_, v) in points.iter_mut() {
+                *v = (*v as f64 * factor).round() as u64;
+            }
+            Ok(())
+        }
+        _ => Err(LatencyError::Points(
+            "`median` rescales the points, which need a positive value at quantile 0.5".into(),
+        )),
     }
 }
 
@@ -625,6 +650,24 @@ pub(crate) mod tests {
         assert!((p99 / p - 1.0).abs() < 0.25, "p99 {p99}");
         let flat = Latency::lognormal(1_000, 1_000).unwrap();
         assert_eq!(flat.sample_ms(&mut rng(3)), 1_000);
+    }
+
+    #[test]
+    fn empirical_median_rescales_the_points() {
+        let l = parse(
+            r#"latency = { kind = "empirical", points = [[0, "3d"], ["0.5", "14d"], [1.0, "30d"]], median = "7d" }"#,
+        )
+        .unwrap();
+        let median = quantile_of(&l, 10_000, 0.5, 4);
+        assert!(
+            (median as f64 / (7 * MS_PER_DAY) as f64 - 1.0).abs() < 0.05,
+            "{median}"
+        );
+        let max = quantile_of(&l, 10_000, 1.0, 4);
+        assert!(
+            max <= 15 * MS_PER_DAY,
+            "the tail moved with the median: {max}"
+        );
     }
 
     #[test]
