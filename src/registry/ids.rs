@@ -100,6 +100,30 @@ random_id!(
     32
 );
 
+impl RegistrationId {
+    /// Bits of a registration id that name its slot in the registration store; the other 40
+    /// are random, so an id cannot be guessed from its neighbours.
+    pub const SLOT_BITS: u32 = 24;
+    /// The most registrations the store can hold at once.
+    pub const SLOTS_MAX: usize = 1 << Self::SLOT_BITS;
+
+    /// The id of slot `slot` with 40 random bits from `rng` (never zero).
+    pub fn for_slot(rng: &mut impl Rng, slot: usize) -> Self {
+        debug_assert!(slot < Self::SLOTS_MAX);
+        loop {
+            let tag = rng.next_u64() >> Self::SLOT_BITS;
+            if tag != 0 {
+                return Self((tag << Self::SLOT_BITS) | slot as u64);
+            }
+        }
+    }
+
+    /// The slot this id names.
+    pub fn slot(self) -> usize {
+        (self.0 & (Self::SLOTS_MAX as u64 - 1)) as usize
+    }
+}
+
 /// An account's number, as ESIA's person oid: handed out in sequence from
 /// [`Oid::FIRST`], so the first account of every run has the same oid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -16,6 +16,7 @@
 //!   as methods (the simulator keeps one per live citizen).
 //! - [`effect`]: [`Effect`], what the registry asks the world to do.
 //! - [`error`]: [`RegistryError`], with each variant's HTTP status and stable code.
+//! - `registrations`: the slab of registrations in progress, one memory access per code check.
 //! - [`registry`]: [`Registry`], the stores of the stand with one method per command.
 //!
 //! The flow, command -> outcome + effects (every command takes `now`; those that make codes or
@@ -47,6 +48,7 @@ pub mod error;
 pub mod ids;
 pub mod password;
 pub mod personal;
+mod registrations;
 #[allow(clippy::module_inception)]
 pub mod registry;
 pub mod verification;

@@ -312,9 +312,11 @@ pub(crate) mod tests {
         assert_eq!(d.gender, Gender::Male);
     }
 
+    type Change = Box<dyn Fn(&mut PersonalDataForm)>;
+
     #[test]
     fn each_bad_field_is_named_by_its_path() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut PersonalDataForm)>)> = vec![
+        let cases: Vec<(&str, Change)> = vec![
             ("surname", Box::new(|f| f.surname = "Ив4нов".into())),
             ("name", Box::new(|f| f.name.clear())),
             ("patronymic", Box::new(|f| f.patronymic = "S3".into())),

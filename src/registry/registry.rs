@@ -14,6 +14,7 @@ use super::password::{self, PasswordContext, PasswordHash};
 use super::personal::{
     validate_contact_name, Address, PassportKey, PersonalData, PersonalDataForm,
 };
+use super::registrations::{Contact, Registration, RegistrationText, Registrations};
 use super::verification::{FailureReason, ReplyApplied, Verification, VerificationStatus};
 use esia_mocks::agency::banks::Bank;
 use esia_mocks::agency::ca::CaVerdict;
@@ -239,23 +240,6 @@ pub struct ConfirmationView {
     pub last_refusal: Option<CaVerdict>,
 }
 
-/// A registration's contact.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Contact {
-    Phone(Phone),
-    Email(Box<str>),
-}
-
-/// A registration in progress.
-#[derive(Clone, Debug)]
-struct Registration {
-    surname: Box<str>,
-    name: Box<str>,
-    contact: Contact,
-    code: OneTimeCode,
-    confirmed: bool,
-}
-
 /// An account as the stand keeps it: the compact state plus the strings around it.
 #[derive(Clone, Debug)]
 pub struct Account {
@@ -353,7 +337,7 @@ struct PartnerConfirmation {
 /// Every store of the registry.
 pub struct Registry {
     config: RegistryConfig,
-    registrations: IdMap<RegistrationId, Registration>,
+    registrations: Registrations,
     accounts: Vec<Account>,
     by_phone: HashMap<Phone, Oid>,
     by_email: HashMap<Box<str>, Oid>,
@@ -399,7 +383,7 @@ impl Registry {
     pub fn new(config: RegistryConfig) -> Self {
         Self {
             config,
-            registrations: IdMap::default(),
+            registrations: Registrations::default(),
             accounts: Vec::new(),
             by_phone: HashMap::new(),
             by_email: HashMap::new(),
@@ -532,7 +516,7 @@ impl Registry {
         effects: &mut Vec<Effect>,
     ) {
         let written = code::render(reg.code.value(), policy);
-        match &reg.contact {
+        match &reg.text.contact {
             Contact::Phone(to) => effects.push(Effect::SendSms {
                 to: *to,
                 text: format!(
@@ -546,7 +530,7 @@ impl Registry {
                 text: format!(
                     "Здравствуйте, {}! Чтобы подтвердить адрес, перейдите по ссылке в течение 3 дней: \
                      /api/v1/registrations/{id}/email?token={written}",
-                    reg.name
+                    reg.text.name
                 ),
                 topic: Topic::RegistrationLink,
             }),
@@ -601,21 +585,23 @@ impl Registry {
         };
         let value = code::draw(rng, &policy);
         let reg = Registration {
-            surname: surname.into(),
-            name: name.into(),
-            contact,
             code: OneTimeCode::issue(now, value, &policy),
             confirmed: false,
+            by_phone: channel == Channel::Sms,
+            text: Box::new(RegistrationText {
+                surname: surname.into(),
+                name: name.into(),
+                contact,
+            }),
         };
         let expires_at = reg.code.expires_at();
-        let id = loop {
-            let id = RegistrationId::random(rng);
-            if !self.registrations.contains_key(&id) {
-                break id;
-            }
-        };
-        Self::send_code(id, &reg, &policy, effects);
-        self.registrations.insert(id, reg);
+        let id = self
+            .registrations
+            .insert(rng, reg)
+            .ok_or(full(Store::Registrations))?;
+        if let Some(reg) = self.registrations.get(id) {
+            Self::send_code(id, reg, &policy, effects);
+        }
         Ok(RegistrationStarted {
             registration_id: id,
             channel,
@@ -640,11 +626,11 @@ impl Registry {
         let (sms, link) = (self.config.sms_code, self.config.email_link);
         let reg = self
             .registrations
-            .get_mut(&id)
+            .get_mut(id)
             .ok_or(NOT_FOUND_REGISTRATION)?;
-        let (policy, field) = match (&reg.contact, want) {
-            (Contact::Phone(_), Channel::Sms) => (sms, "code"),
-            (Contact::Email(_), Channel::Email) => (link, "token"),
+        let (policy, field) = match (reg.by_phone, want) {
+            (true, Channel::Sms) => (sms, "code"),
+            (false, Channel::Email) => (link, "token"),
             _ => {
                 return Err(RegistryError::NotFound {
                     what: "code for this channel",
@@ -695,13 +681,13 @@ impl Registry {
         id: RegistrationId,
         effects: &mut Vec<Effect>,
     ) -> Result<RegistrationStarted, RegistryError> {
-        let reg = self.registrations.get(&id).ok_or(NOT_FOUND_REGISTRATION)?;
+        let reg = self.registrations.get(id).ok_or(NOT_FOUND_REGISTRATION)?;
         if reg.confirmed {
             return Err(RegistryError::AlreadyDone {
                 what: "the contact is already confirmed",
             });
         }
-        let policy = self.policy_of(&reg.contact);
+        let policy = self.policy_of(&reg.text.contact);
         reg.code.can_resend(now, &policy).map_err(|r| match r {
             ResendRefused::TooSoon { retry_after_ms } => {
                 RegistryError::ResendTooSoon { retry_after_ms }
@@ -711,7 +697,7 @@ impl Registry {
         let value = code::draw(rng, &policy);
         let reg = self
             .registrations
-            .get_mut(&id)
+            .get_mut(id)
             .ok_or(NOT_FOUND_REGISTRATION)?;
         let expires_at = reg
             .code
@@ -720,7 +706,7 @@ impl Registry {
         Self::send_code(id, reg, &policy, effects);
         Ok(RegistrationStarted {
             registration_id: id,
-            channel: match reg.contact {
+            channel: match reg.text.contact {
                 Contact::Phone(_) => Channel::Sms,
                 Contact::Email(_) => Channel::Email,
             },
@@ -736,17 +722,17 @@ impl Registry {
         password: &str,
         repeat: &str,
     ) -> Result<(), RegistryError> {
-        let reg = self.registrations.get(&id).ok_or(NOT_FOUND_REGISTRATION)?;
+        let reg = self.registrations.get(id).ok_or(NOT_FOUND_REGISTRATION)?;
         if !reg.confirmed {
             return Err(RegistryError::ContactNotConfirmed);
         }
         let ctx = PasswordContext {
-            phone: match reg.contact {
+            phone: match reg.text.contact {
                 Contact::Phone(p) => Some(p),
                 Contact::Email(_) => None,
             },
             birth_date: None,
-            surname: Some(&reg.surname),
+            surname: Some(&reg.text.surname),
         };
         password::check(password, repeat, &ctx)?;
         Ok(())
@@ -760,12 +746,12 @@ impl Registry {
         id: RegistrationId,
         hash: PasswordHash,
     ) -> Result<Registered, RegistryError> {
-        let reg = self.registrations.get(&id).ok_or(NOT_FOUND_REGISTRATION)?;
+        let reg = self.registrations.get(id).ok_or(NOT_FOUND_REGISTRATION)?;
         if !reg.confirmed {
             return Err(RegistryError::ContactNotConfirmed);
         }
         // Another registration of the same contact may have finished first.
-        let (phone, email) = match &reg.contact {
+        let (phone, email) = match &reg.text.contact {
             Contact::Phone(p) => {
                 if self.by_phone.contains_key(p) {
                     return Err(RegistryError::ContactBound { field: "phone" });
@@ -782,13 +768,13 @@ impl Registry {
         self.has_room(Store::Accounts, 1)?;
         let reg = self
             .registrations
-            .remove(&id)
+            .remove(id)
             .ok_or(NOT_FOUND_REGISTRATION)?;
         let oid = self.push_account(Account {
             oid: Oid(0),
             state: AccountState::simplified(),
-            surname: reg.surname,
-            name: reg.name,
+            surname: reg.text.surname,
+            name: reg.text.name,
             phone,
             email,
             password: Some(hash),
@@ -1678,10 +1664,9 @@ impl Registry {
     pub fn expire(&mut self, now: SimTime, effects: &mut Vec<Effect>) -> Expired {
         let mut out = Expired::default();
         let grace = self.config.registration_grace_ms;
-        let before = self.registrations.len();
-        self.registrations
-            .retain(|_, r| now.ms_since(r.code.expires_at()) <= grace);
-        out.registrations = before - self.registrations.len();
+        out.registrations = self
+            .registrations
+            .retain(|r| now.ms_since(r.code.expires_at()) <= grace);
 
         let before = self.sessions.len();
         self.sessions.retain(|_, s| now <= s.expires_at);
