@@ -13,6 +13,9 @@
 //!   service centers): request + profile + RNG -> verdict and delay; the scenario's `[agencies]`.
 //! - [`clock`]: sim time (milliseconds since a fixed calendar epoch), the virtual clock of the
 //!   simulator and tests, and the scaled, advanceable wall clock of the stand.
+//! - [`service`]: the agencies as HTTP services (SMS, mail, PFR, FMS): each model in a server
+//!   with ground-truth records, a bounded journal and an admin API; the world's shared clock;
+//!   the HTTP plumbing (JSON errors) the engine's API shares.
 //!
 //! Data flows one way: a seed and a [`population::PopulationConfig`] give a
 //! [`population::Population`], which gives [`population::Citizen`] records on demand.
@@ -23,3 +26,4 @@ pub mod clock;
 pub mod ident;
 pub mod population;
 pub mod region;
+pub mod service;

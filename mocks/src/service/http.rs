@@ -1,0 +1,407 @@
+//! HTTP plumbing shared by every service of the stand (the mocks here, the engine in `esia_sim`):
+//! the contract's error body `{"error": {"code", "message", "field"?}}`, a JSON extractor whose
+//! every rejection is such an error naming the field at fault, and a layer that turns axum's own
+//! plain-text answers (unknown route, wrong method, body too large, a panic) into the same JSON.
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// The largest request body accepted, in bytes (64 KiB): a personal-data form is under 2 KiB.
+/// A larger body is refused with 413 `body_too_large`.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// What is wrong with a request before any domain rule is checked: its body, path or query,
+/// its route or its method.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// The body is not JSON at all (400).
+    #[error("the body is not valid JSON: {message}")]
+    MalformedJson { message: String },
+    /// The body is JSON of the wrong shape: a missing field, a wrong type, an unknown enum value
+    /// (422).
+    #[error("{message}")]
+    WrongShape {
+        field: Option<String>,
+        message: String,
+    },
+    /// The body is over [`BODY_LIMIT_BYTES`] (413).
+    #[error("the body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// The body is declared as something other than JSON (415).
+    #[error("the body must be JSON (Content-Type: application/json), not {content_type}")]
+    NotJson { content_type: String },
+    /// The body could not be read (400).
+    #[error("cannot read the body: {0}")]
+    Unreadable(String),
+    /// A path segment or query parameter that cannot be what it names (422).
+    #[error("{field} {message}")]
+    BadParameter { field: String, message: String },
+    /// No route has this path (404).
+    #[error("no route {method} {path}")]
+    NoRoute { method: String, path: String },
+    /// The path exists but not with this method (405).
+    #[error("{method} is not allowed here")]
+    MethodNotAllowed { method: String },
+}
+
+impl RequestError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            RequestError::MalformedJson { .. } | RequestError::Unreadable(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            RequestError::WrongShape { .. } | RequestError::BadParameter { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            RequestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestError::NotJson { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RequestError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            RequestError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    /// The stable `code` of the error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::MalformedJson { .. } => "malformed_json",
+            RequestError::WrongShape { .. } => "invalid",
+            RequestError::TooLarge { .. } => "body_too_large",
+            RequestError::NotJson { .. } => "unsupported_media_type",
+            RequestError::Unreadable(_) => "unreadable_body",
+            RequestError::BadParameter { .. } => "invalid",
+            RequestError::NoRoute { .. } => "no_route",
+            RequestError::MethodNotAllowed { .. } => "method_not_allowed",
+        }
+    }
+
+    /// The path of the input at fault, when one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            RequestError::WrongShape { field, .. } => field.as_deref(),
+            RequestError::BadParameter { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// A path or query parameter that is not what it names.
+    pub fn bad_parameter(field: &str, message: impl Into<String>) -> Self {
+        RequestError::BadParameter {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for RequestError {
+    fn into_response(self) -> Response {
+        error_response(self.status(), self.code(), &self.to_string(), self.field())
+    }
+}
+
+/// The error body of the contract.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+/// A response with the contract's error body.
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    field: Option<&str>,
+) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code,
+            message,
+            field,
+        },
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    // An error never depends on state a cache could reuse.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A JSON body, read with the [`BODY_LIMIT_BYTES`] limit (set by the router's
+/// `DefaultBodyLimit`); every rejection is a [`RequestError`] in the contract's format. A body
+/// without a `Content-Type` is read as JSON (curl users forget the header); one declared as
+/// something else is refused. Also the response type: `Json(value)` answers JSON.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = RequestError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("?").to_owned();
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(RequestError::NotJson { content_type: ct });
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(_)
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                RequestError::TooLarge {
+                    limit: BODY_LIMIT_BYTES,
+                }
+            }
+            other => RequestError::Unreadable(other.body_text()),
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Path parameters, with axum's rejection turned into a [`RequestError`].
+#[derive(Clone, Copy, Debug)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = RequestError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| RequestError::bad_parameter("path", e.body_text()))
+    }
+}
+
+/// Query parameters, with axum's rejection turned into a [`RequestError`] naming the query.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = RequestError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Query(q.0))
+            .map_err(|e| {
+                let text = e.body_text();
+                let text = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text)
+                    .to_owned();
+                let field = text
+                    .strip_prefix("missing field `")
+                    .and_then(|r| r.split('`').next())
+                    .unwrap_or("query")
+                    .to_owned();
+                RequestError::BadParameter {
+                    field,
+                    message: text,
+                }
+            })
+    }
+}
+
+/// Reads `bytes` as a `T`; a wrong shape names the field at fault as a path (`passport.series`,
+/// `records[2].snils`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RequestError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(RequestError::MalformedJson {
+            message: "the body is empty; expected a JSON object".into(),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        shape_error(&path, inner)
+    })?;
+    de.end().map_err(|e| RequestError::MalformedJson {
+        message: e.to_string(),
+    })?;
+    Ok(value)
+}
+
+fn shape_error(path: &str, e: serde_json::Error) -> RequestError {
+    use serde_json::error::Category;
+    let message = e.to_string();
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => RequestError::MalformedJson { message },
+        Category::Data => {
+            // serde reports a missing field at its parent: name the field itself.
+            let parent = (path != ".").then_some(path);
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            let field = match (parent, missing) {
+                (Some(p), Some(m)) => Some(format!("{p}.{m}")),
+                (None, Some(m)) => Some(m.to_owned()),
+                (Some(p), None) => Some(p.to_owned()),
+                (None, None) => None,
+            };
+            // serde_json appends " at line 1 column 17"; the field says where.
+            let message = match message.rfind(" at line ") {
+                Some(i) => message[..i].to_owned(),
+                None => message,
+            };
+            RequestError::WrongShape { field, message }
+        }
+    }
+}
+
+/// The fallback of a router: every unknown path is a 404 in the contract's format.
+pub async fn no_route(method: Method, uri: Uri) -> RequestError {
+    RequestError::NoRoute {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+/// Turns any error answer that is not JSON (axum's 405 for a wrong method, a 413 from a layer,
+/// a 404 of a nested router) into the contract's format. Apply as the outermost layer with
+/// `axum::middleware::map_response`.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response
+                .headers()
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            (
+                "method_not_allowed",
+                format!("this method is not allowed here; allowed: {allow}"),
+            )
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            format!("the body is larger than {BODY_LIMIT_BYTES} bytes"),
+        ),
+        StatusCode::NOT_FOUND => ("no_route", "no such route".to_owned()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "the body must be JSON".to_owned())
+        }
+        s if s.is_server_error() => ("internal", "internal error".to_owned()),
+        _ => ("bad_request", "the request is not valid".to_owned()),
+    };
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut out = error_response(status, code, &message, None);
+    if let Some(allow) = allow {
+        out.headers_mut().insert(header::ALLOW, allow);
+    }
+    out
+}
+
+/// The answer to a panic in a handler (with `tower_http::catch_panic`): a 500 in the contract's
+/// format. The panic is a bug of the stand, never the client's fault.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    tracing::error!("a handler panicked");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error",
+        None,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        series: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        passport: Inner,
+        list: Option<Vec<Inner>>,
+    }
+
+    fn err(body: &str) -> RequestError {
+        parse_json::<Outer>(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let e = err(r#"{"name": 5, "passport": {"series": "1"}}"#);
+        assert_eq!(e.field(), Some("name"));
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let e = err(r#"{"name": "a", "passport": {"series": 1}}"#);
+        assert_eq!(e.field(), Some("passport.series"));
+        let e = err(r#"{"name": "a", "passport": {}}"#);
+        assert_eq!(e.field(), Some("passport.series"));
+        assert!(e.to_string().contains("missing field"), "{e}");
+        let e = err(r#"{"passport": {"series": "1"}}"#);
+        assert_eq!(e.field(), Some("name"));
+        let e = err(r#"{"name": "a", "passport": {"series": "1"}, "list": [{"series": 2}]}"#);
+        assert_eq!(e.field(), Some("list[0].series"));
+        let e = err(r#"[1]"#);
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        for body in ["", "  ", "{", "{\"name\": }", "nul", "{\"a\": 1"] {
+            let e = err(body);
+            assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{body:?}: {e}");
+            assert_eq!(e.code(), "malformed_json");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The e-mail mock: `POST /mocks/mail/messages` `{to, subject, text}` -> 202 `{message_id}`; the
+//! letter shows in `GET /mocks/mail/inbox/{address}` (percent-encoded) once its delay has passed,
+//! in the `inbox` or `spam` folder, or never if it was lost. Admin: `GET
+//! /mocks/mail/admin/journal`, `POST /mocks/mail/admin/reset`.
+
+use super::error::MockError;
+use super::http::{Json, Path, Query};
+use super::inbox::{Folder, InboxCaps, Inboxes};
+use super::journal::{self, Journal};
+use super::sms::{JournalQuery, JournalView, Sent};
+use super::Context;
+use crate::agency::mail::{self as model, MailProfile, MailVerdict};
+use crate::ident::parse_email;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// The longest subject accepted, in characters.
+pub const SUBJECT_MAX_CHARS: usize = 200;
+/// The longest text accepted, in characters.
+pub const TEXT_MAX_CHARS: usize = 10_000;
+
+/// The mail service.
+#[derive(Debug)]
+pub struct Mail {
+    context: Arc<Context>,
+    profile: RwLock<MailProfile>,
+    inboxes: Mutex<Inboxes>,
+    journal: Arc<Journal>,
+}
+
+/// `POST /mocks/mail/messages`.
+#[derive(Debug, Deserialize)]
+pub struct SendMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+/// One letter of a mailbox.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MailView {
+    pub message_id: String,
+    pub subject: String,
+    pub text: String,
+    /// `inbox` or `spam`.
+    pub folder: Folder,
+    pub sent_at: String,
+    pub delivered_at: String,
+}
+
+/// `GET /mocks/mail/inbox/{address}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MailInbox {
+    /// The address, in lower case.
+    pub address: String,
+    /// Delivered letters, oldest first, from both folders.
+    pub messages: Vec<MailView>,
+}
+
+impl Mail {
+    /// The service with `profile` and mailboxes capped by `caps`.
+    pub fn new(context: Arc<Context>, profile: MailProfile, caps: InboxCaps) -> Arc<Self> {
+        Arc::new(Self {
+            journal: context.journal(),
+            context,
+            profile: RwLock::new(profile),
+            inboxes: Mutex::new(Inboxes::new(caps)),
+        })
+    }
+
+    /// Recipients and letters held.
+    pub fn sizes(&self) -> (usize, usize) {
+        self.inboxes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .sizes()
+    }
+}
+
+/// The service's routes.
+pub fn router(mail: Arc<Mail>) -> Router {
+    let journal = mail.journal.clone();
+    Router::new()
+        .route("/mocks/mail/messages", post(send))
+        .route("/mocks/mail/inbox/{address}", get(inbox))
+        .route("/mocks/mail/admin/journal", get(journal_view))
+        .route("/mocks/mail/admin/reset", post(reset))
+        .with_state(mail)
+        .layer(axum::middleware::from_fn_with_state(
+            journal,
+            journal::record,
+        ))
+}
+
+fn message_id(n: u64) -> String {
+    format!("mail-{n:010}")
+}
+
+fn text(field: &'static str, s: &str, max: usize) -> Result<(), MockError> {
+    let chars = s.chars().count();
+    if chars == 0 || chars > max {
+        return Err(MockError::invalid(
+            field,
+            format!("must have 1 to {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+async fn send(
+    State(mail): State<Arc<Mail>>,
+    Json(body): Json<SendMail>,
+) -> Result<(StatusCode, Json<Sent>), MockError> {
+    let to = parse_email(&body.to).map_err(|e| MockError::invalid("to", e))?;
+    text("subject", &body.subject, SUBJECT_MAX_CHARS)?;
+    text("text", &body.text, TEXT_MAX_CHARS)?;
+    let now = mail.context.world.now();
+    let reply = {
+        let profile = mail.profile.read().unwrap_or_else(|e| e.into_inner());
+        mail.context.with_rng(|rng| model::send(&profile, now, rng))
+    };
+    let (verdict, delay_ms) = mail.context.answer("mail", reply).await?;
+    let folder = match verdict {
+        MailVerdict::Inbox => Folder::Inbox,
+        MailVerdict::Spam => Folder::Spam,
+        MailVerdict::Lost => Folder::Lost,
+    };
+    let id = mail
+        .inboxes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(
+            now,
+            &to,
+            Some(&body.subject),
+            &body.text,
+            now.saturating_add(delay_ms),
+            folder,
+        )
+        .map_err(|_| MockError::StoreFull { store: "mailboxes" })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Sent {
+            message_id: message_id(id),
+        }),
+    ))
+}
+
+async fn inbox(
+    State(mail): State<Arc<Mail>>,
+    Path(raw): Path<String>,
+) -> Result<Json<MailInbox>, MockError> {
+    let address = parse_email(&raw).map_err(|e| MockError::invalid("address", e))?;
+    let world = &mail.context.world;
+    let messages = mail
+        .inboxes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .delivered(&address, world.now());
+    Ok(Json(MailInbox {
+        address,
+        messages: messages
+            .into_iter()
+            .map(|m| MailView {
+                message_id: message_id(m.message_id),
+                subject: m.subject.map(Into::into).unwrap_or_default(),
+                text: m.text.into(),
+                folder: m.folder,
+                sent_at: world.rfc3339(m.sent_at),
+                delivered_at: world.rfc3339(m.deliver_at),
+            })
+            .collect(),
+    }))
+}
+
+async fn journal_view(
+    State(mail): State<Arc<Mail>>,
+    Query(q): Query<JournalQuery>,
+) -> Json<JournalView> {
+    Json(JournalView {
+        entries: mail.journal.last(q.limit),
+    })
+}
+
+async fn reset(State(mail): State<Arc<Mail>>) -> StatusCode {
+    mail.inboxes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
+    mail.journal.clear();
+    StatusCode::NO_CONTENT
+}

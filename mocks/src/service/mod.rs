@@ -1,0 +1,342 @@
+//! The agencies as HTTP services: each mock is the pure model of [`crate::agency`] inside a
+//! server, with a store of ground-truth records, a bounded journal of requests and an admin API
+//! (DESIGN.md core idea 3). Every mock lives under `/mocks/<agency>` and can serve alone.
+//!
+//! Modules:
+//! - [`http`]: the contract's JSON error body, a JSON extractor naming the field at fault, the
+//!   fallback and the layer that make every 4xx JSON (shared with the engine's API).
+//! - [`error`]: [`MockError`], the mocks' errors with their HTTP mapping.
+//! - [`world`]: [`World`], the scaled, advanceable wall clock every mock and the engine read,
+//!   and timers on absolute sim deadlines that re-arm when it is advanced.
+//! - [`journal`]: the bounded journal of what each mock received.
+//! - [`inbox`]: the bounded inboxes of the SMS and mail mocks.
+//! - [`sms`], [`mail`]: `POST .../messages`, `GET .../inbox/{recipient}`.
+//! - [`smev`]: the asynchronous request, acknowledgement, callback and poll of SMEV 3, shared
+//!   by [`pfr`] (SNILS checks) and [`fms`] (passport checks).
+//!
+//! A request's path through a mock: the journal layer records it; the handler validates it,
+//! draws its fate from the agency's profile (answer after a delay, error, outage, no answer)
+//! with the mock's seeded RNG, and stores it; the answer becomes visible when sim time reaches
+//! its delivery time (inboxes, polling) and a PFR or FMS answer is also pushed to the caller's
+//! `callback_url` by a timer on that absolute deadline.
+//!
+//! [`Mocks::router`] gives every mock of this module with the clock's admin routes;
+//! [`start`] serves them on a free loopback port and returns the base URL.
+
+pub mod error;
+pub mod fms;
+pub mod http;
+pub mod inbox;
+pub mod journal;
+pub mod mail;
+pub mod pfr;
+pub mod smev;
+pub mod sms;
+pub mod world;
+
+pub use error::MockError;
+pub use http::{Json, RequestError, BODY_LIMIT_BYTES};
+pub use inbox::InboxCaps;
+pub use world::{ClockView, World};
+
+use crate::agency::profile::Fate;
+use crate::agency::{Agencies, FmsRecord, PfrRecord};
+use crate::clock::{Epoch, SimTime, MS_PER_DAY};
+use crate::population::Population;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{get, post};
+use axum::Router;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The figures of the mocks. Defaults (written once, in `impl Default`): every agency's
+/// calibrated profile, seed 1, inboxes per [`InboxCaps::default`], journals of 1,000 entries,
+/// 1,000,000 PFR or FMS requests kept each, 100,000 records added by the admin API each, a
+/// request the profile drew as "no answer" held 30 s, callbacks per [`CallbackPolicy`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MocksConfig {
+    /// Every agency's profile (a scenario's `[agencies]` table).
+    pub agencies: Agencies,
+    /// Seeds the mocks' draws of delays and failures.
+    pub seed: u64,
+    /// Caps of the SMS and mail inboxes.
+    pub inbox: InboxCaps,
+    /// Entries each mock's journal keeps.
+    pub journal_entries: usize,
+    /// PFR or FMS requests kept (answered ones are dropped after `requests_retention_ms` when
+    /// the store is full).
+    pub requests_max: usize,
+    /// How long an answered request is kept for polling once the store is full.
+    pub requests_retention_ms: u64,
+    /// Records each of PFR and FMS accepts through `POST .../admin/records`.
+    pub records_max: usize,
+    /// How long a request drawn as "no answer" is held before a 504, in wall milliseconds.
+    pub hang_ms: u64,
+    /// How PFR and FMS deliver callbacks.
+    pub callback: CallbackPolicy,
+}
+
+impl Default for MocksConfig {
+    fn default() -> Self {
+        Self {
+            agencies: Agencies::default(),
+            seed: 1,
+            inbox: InboxCaps::default(),
+            journal_entries: journal::JOURNAL_ENTRIES_DEFAULT,
+            requests_max: 1_000_000,
+            requests_retention_ms: MS_PER_DAY,
+            records_max: 100_000,
+            hang_ms: 30_000,
+            callback: CallbackPolicy::default(),
+        }
+    }
+}
+
+/// How a PFR or FMS answer is pushed to the caller's `callback_url`: each attempt with a
+/// timeout, failed attempts retried with a doubling backoff, a bounded number in flight. A
+/// callback that fails every attempt is dropped: the caller polls. Defaults: 2 s timeout, 5
+/// attempts, 200 ms first backoff, 64 in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackPolicy {
+    pub timeout_ms: u64,
+    pub attempts: u32,
+    pub backoff_ms: u64,
+    pub in_flight: usize,
+}
+
+impl Default for CallbackPolicy {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 2_000,
+            attempts: 5,
+            backoff_ms: 200,
+            in_flight: 64,
+        }
+    }
+}
+
+/// The ground truth of the agencies: what PFR and FMS hold.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Truth {
+    pub pfr: Vec<PfrRecord>,
+    pub fms: Vec<FmsRecord>,
+}
+
+impl Truth {
+    /// The records of citizens `0..count` of `population` (the ones `esia-sim citizens` prints).
+    pub fn of_population(population: &Population, count: u64) -> Self {
+        let mut truth = Truth::default();
+        for citizen in population.citizens(0..count) {
+            if let Some(r) = citizen.pfr_record() {
+                truth.pfr.push(r);
+            }
+            truth.fms.push(citizen.fms_record());
+        }
+        truth
+    }
+}
+
+/// What every mock shares: the world's clock, the seeded RNG of draws, the hang time.
+#[derive(Debug)]
+pub struct Context {
+    pub world: Arc<World>,
+    rng: Mutex<ChaCha20Rng>,
+    hang_ms: u64,
+    journal_entries: usize,
+}
+
+impl Context {
+    /// A context on `world`, drawing from `seed`.
+    pub fn new(world: Arc<World>, config: &MocksConfig) -> Arc<Self> {
+        Arc::new(Self {
+            world,
+            rng: Mutex::new(ChaCha20Rng::seed_from_u64(config.seed)),
+            hang_ms: config.hang_ms,
+            journal_entries: config.journal_entries,
+        })
+    }
+
+    /// Runs `f` with the mocks' RNG (briefly locked).
+    pub fn with_rng<T>(&self, f: impl FnOnce(&mut ChaCha20Rng) -> T) -> T {
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut rng)
+    }
+
+    /// The delay of an answer, or the failure the fate stands for. "No answer" holds the
+    /// request for the hang time first (a client's timeout usually gives up before).
+    pub async fn delay_of(&self, agency: &'static str, fate: Fate) -> Result<u64, MockError> {
+        match fate {
+            Fate::Answer { delay_ms } => Ok(delay_ms),
+            Fate::ServerError => Err(MockError::AgencyError { agency }),
+            Fate::Outage => Err(MockError::Outage { agency }),
+            Fate::Timeout => {
+                tokio::time::sleep(Duration::from_millis(self.hang_ms)).await;
+                Err(MockError::Timeout { agency })
+            }
+        }
+    }
+
+    /// The verdict and delay of a reply, or the failure it stands for (see [`Context::delay_of`]).
+    pub async fn answer<V>(
+        &self,
+        agency: &'static str,
+        reply: crate::agency::Reply<V>,
+    ) -> Result<(V, u64), MockError> {
+        use crate::agency::Reply;
+        let fate = match reply {
+            Reply::Answer { verdict, delay_ms } => return Ok((verdict, delay_ms)),
+            Reply::ServerError => Fate::ServerError,
+            Reply::Outage => Fate::Outage,
+            Reply::Timeout => Fate::Timeout,
+        };
+        Err(self
+            .delay_of(agency, fate)
+            .await
+            .err()
+            .unwrap_or(MockError::Timeout { agency }))
+    }
+
+    /// A new journal on this world.
+    pub fn journal(&self) -> Arc<journal::Journal> {
+        journal::Journal::new(self.world.clone(), self.journal_entries)
+    }
+}
+
+/// The mocks of part 1 of the stand (SMS, mail, PFR, FMS) and the clock's admin API.
+#[derive(Clone)]
+pub struct Mocks {
+    pub context: Arc<Context>,
+    pub sms: Arc<sms::Sms>,
+    pub mail: Arc<mail::Mail>,
+    pub pfr: Arc<smev::Smev<pfr::Pfr>>,
+    pub fms: Arc<smev::Smev<fms::Fms>>,
+}
+
+impl Mocks {
+    /// The mocks on `world`, holding `truth`. Starts the PFR and FMS answer timers: call
+    /// within a Tokio runtime.
+    pub fn new(world: Arc<World>, config: MocksConfig, truth: Truth) -> Self {
+        let context = Context::new(world, &config);
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.callback.timeout_ms))
+            .build()
+            .unwrap_or_default();
+        Self {
+            sms: sms::Sms::new(context.clone(), config.agencies.sms.clone(), config.inbox),
+            mail: mail::Mail::new(context.clone(), config.agencies.mail.clone(), config.inbox),
+            pfr: smev::Smev::start(
+                context.clone(),
+                config.agencies.pfr.clone(),
+                truth.pfr,
+                &config,
+                client.clone(),
+            ),
+            fms: smev::Smev::start(
+                context.clone(),
+                config.agencies.fms.clone(),
+                truth.fms,
+                &config,
+                client,
+            ),
+            context,
+        }
+    }
+
+    /// Every mock's routes under `/mocks`, with the clock's admin routes. No fallback and no
+    /// outer layers: [`app`] adds them, and the engine's stand merges this router into its own.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(sms::router(self.sms.clone()))
+            .merge(mail::router(self.mail.clone()))
+            .merge(smev::router(self.pfr.clone()))
+            .merge(smev::router(self.fms.clone()))
+            .merge(clock_router(self.context.world.clone()))
+    }
+}
+
+/// The clock's admin routes: `GET /mocks/admin/clock`, `POST /mocks/admin/clock/advance`.
+pub fn clock_router(world: Arc<World>) -> Router {
+    Router::new()
+        .route("/mocks/admin/clock", get(clock))
+        .route("/mocks/admin/clock/advance", post(advance))
+        .with_state(world)
+}
+
+async fn clock(State(world): State<Arc<World>>) -> Json<ClockView> {
+    Json(world.view())
+}
+
+/// `POST /mocks/admin/clock/advance`.
+#[derive(Debug, Deserialize)]
+struct AdvanceBody {
+    /// Seconds to move the world forward (fractions allowed, at most ten years).
+    seconds: f64,
+}
+
+/// The longest single advance: ten years.
+const ADVANCE_MAX_SECONDS: f64 = 10.0 * 366.0 * 86_400.0;
+
+async fn advance(
+    State(world): State<Arc<World>>,
+    Json(body): Json<AdvanceBody>,
+) -> Result<Json<ClockView>, MockError> {
+    if !(body.seconds.is_finite() && (0.0..=ADVANCE_MAX_SECONDS).contains(&body.seconds)) {
+        return Err(MockError::invalid(
+            "seconds",
+            "must be a number of seconds from 0 to ten years",
+        ));
+    }
+    let ms = (body.seconds * 1_000.0).round() as u64;
+    world.advance(ms);
+    tracing::info!(seconds = body.seconds, "the world's clock advanced");
+    Ok(Json(world.view()))
+}
+
+/// A whole mocks server: the routes of [`Mocks::router`] with the JSON fallback, the body
+/// limit, panic catching and JSON errors for every rejection.
+pub fn app(mocks: &Mocks) -> Router {
+    finish(mocks.router())
+}
+
+/// Adds the outer layers every service of the stand shares to `router`.
+pub fn finish(router: Router) -> Router {
+    router
+        .fallback(http::no_route)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            http::panic_response,
+        ))
+        .layer(axum::middleware::map_response(http::json_errors))
+}
+
+/// A running mocks server.
+pub struct Running {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    pub mocks: Mocks,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Serves the mocks of `config` on a free loopback port (a world at the default epoch, scale
+/// 1). Call within a Tokio runtime.
+pub async fn start(config: MocksConfig, truth: Truth) -> std::io::Result<Running> {
+    let world = World::new(Epoch::default(), SimTime::ZERO, 1.0)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mocks = Mocks::new(world, config, truth);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let router = app(&mocks);
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the mocks server stopped");
+        }
+    });
+    Ok(Running {
+        base_url,
+        mocks,
+        task,
+    })
+}

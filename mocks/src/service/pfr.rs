@@ -1,0 +1,85 @@
+//! The PFR mock: SNILS checks over SMEV ([`super::smev`]) against PFR's ground truth
+//! ([`PfrRecord`]), judged by [`crate::agency::pfr::compare`]. `POST /mocks/pfr/requests`
+//! `{request_id, snils, surname, name, patronymic, birth_date, gender, callback_url?}`; the
+//! `result` is `match`, `mismatch` or `not_found`.
+
+use super::error::MockError;
+use super::smev::Check;
+use crate::agency::pfr::{compare, PfrProfile, PfrQuery, PfrRecord, PfrVerdict};
+use crate::agency::profile::Fate;
+use crate::clock::SimTime;
+use crate::ident::{Gender, Snils};
+use chrono::NaiveDate;
+use rand_chacha::ChaCha20Rng;
+use serde::{Deserialize, Serialize};
+
+/// A SNILS check (SMEV's FamilyName, FirstName, Patronymic, Snils, Gender, BirthDate).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PfrRequest {
+    pub request_id: String,
+    /// SNILS, `XXX-XXX-XXX YY` or 11 digits.
+    pub snils: String,
+    pub surname: String,
+    pub name: String,
+    #[serde(default)]
+    pub patronymic: String,
+    pub birth_date: NaiveDate,
+    pub gender: Gender,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+}
+
+/// PFR as an asynchronous agency.
+#[derive(Debug)]
+pub struct Pfr;
+
+impl Check for Pfr {
+    const AGENCY: &'static str = "pfr";
+    type Request = PfrRequest;
+    type Record = PfrRecord;
+    type Verdict = PfrVerdict;
+    type Profile = PfrProfile;
+
+    fn request_id(r: &PfrRequest) -> &str {
+        &r.request_id
+    }
+
+    fn callback_url(r: &PfrRequest) -> Option<&str> {
+        r.callback_url.as_deref()
+    }
+
+    fn key_of_request(r: &PfrRequest) -> Result<u64, MockError> {
+        for (field, value) in [("surname", &r.surname), ("name", &r.name)] {
+            if value.trim().is_empty() || value.chars().count() > 100 {
+                return Err(MockError::invalid(field, "must have 1 to 100 characters"));
+            }
+        }
+        Snils::parse(&r.snils)
+            .map(Snils::value)
+            .map_err(|e| MockError::invalid("snils", e))
+    }
+
+    fn key_of_record(r: &PfrRecord) -> Result<u64, &'static str> {
+        Snils::parse(&r.snils)
+            .map(Snils::value)
+            .map_err(|_| "snils")
+    }
+
+    fn judge(r: &PfrRequest, truth: Option<&PfrRecord>) -> PfrVerdict {
+        compare(
+            &PfrQuery {
+                snils: &r.snils,
+                surname: &r.surname,
+                name: &r.name,
+                patronymic: &r.patronymic,
+                birth_date: r.birth_date,
+                gender: r.gender,
+            },
+            truth,
+        )
+    }
+
+    fn decide(profile: &PfrProfile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate {
+        profile.service.decide(now, rng)
+    }
+}
