@@ -998,13 +998,18 @@ impl Registry {
         self.has_room(Store::Requests, 2)?;
         let pfr_request = self.new_request(rng, now, Owner::Account(oid), AgencyKind::Pfr);
         let fms_request = self.new_request(rng, now, Owner::Account(oid), AgencyKind::Fms);
+        // The transition first: nothing is bound or sent unless it succeeds.
+        let moved = self
+            .account_mut(oid)
+            .and_then(|a| a.state.submit_personal_data(now, pfr_request, fms_request));
+        if let Err(e) = moved {
+            self.requests.remove(&pfr_request);
+            self.requests.remove(&fms_request);
+            return Err(e);
+        }
         Self::verification_effects(&data, pfr_request, fms_request, effects);
         self.bind_documents(&data, oid);
-        let account = self.account_mut(oid)?;
-        account
-            .state
-            .submit_personal_data(now, pfr_request, fms_request)?;
-        account.personal = Some(Box::new(data));
+        self.account_mut(oid)?.personal = Some(Box::new(data));
         Ok(VerificationDispatched {
             oid,
             pfr_request,
@@ -1291,7 +1296,13 @@ impl Registry {
             })?;
         self.has_room(Store::Requests, 1)?;
         let request_id = self.new_request(rng, now, Owner::Account(oid), AgencyKind::Ca);
-        self.account_mut(oid)?.state.start_signature(request_id)?;
+        let moved = self
+            .account_mut(oid)
+            .and_then(|a| a.state.start_signature(request_id));
+        if let Err(e) = moved {
+            self.requests.remove(&request_id);
+            return Err(e);
+        }
         effects.push(Effect::CheckCertificate {
             request_id,
             serial: serial.to_owned(),
@@ -1768,5 +1779,231 @@ impl Verdict {
             Verdict::Fms(x) => v.apply_fms(now, request, x),
             Verdict::Unavailable => v.apply_unavailable(now, request),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::personal::tests::form;
+    use esia_mocks::clock::MS_PER_DAY;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    struct T {
+        reg: Registry,
+        rng: ChaCha20Rng,
+        fx: Vec<Effect>,
+        now: SimTime,
+    }
+
+    impl T {
+        fn new() -> Self {
+            Self {
+                reg: Registry::new(RegistryConfig::default()),
+                rng: ChaCha20Rng::seed_from_u64(5),
+                fx: Vec::new(),
+                now: SimTime::from_secs(10),
+            }
+        }
+
+        fn start(&mut self, phone: Option<&str>, email: Option<&str>) -> RegistrationId {
+            let f = RegistrationForm {
+                surname: "Иванов".into(),
+                name: "Иван".into(),
+                phone: phone.map(str::to_owned),
+                email: email.map(str::to_owned),
+            };
+            self.reg
+                .start_registration(self.now, &mut self.rng, &f, &mut self.fx)
+                .unwrap()
+                .registration_id
+        }
+
+        fn code(&self, id: RegistrationId) -> String {
+            let r = self.reg.registrations.get(id).unwrap();
+            let policy = self.reg.policy_of(&r.text.contact);
+            code::render(r.code.value(), &policy)
+        }
+
+        fn account(&mut self, phone: &str) -> Oid {
+            let id = self.start(Some(phone), None);
+            let c = self.code(id);
+            self.reg.confirm_code(self.now, id, &c).unwrap();
+            self.reg
+                .set_password(self.now, id, PasswordHash::unhashed())
+                .unwrap()
+                .oid
+        }
+
+        fn submit(
+            &mut self,
+            oid: Oid,
+            f: &PersonalDataForm,
+        ) -> Result<VerificationDispatched, RegistryError> {
+            self.reg
+                .submit_personal_data(self.now, &mut self.rng, oid, f, &mut self.fx)
+        }
+    }
+
+    #[test]
+    fn login_finds_phone_email_and_snils() {
+        let mut t = T::new();
+        let a = t.account("+79160000001");
+        let id = t.start(None, Some("Ivan@Mail.ru"));
+        let c = t.code(id);
+        t.reg.follow_email_link(t.now, id, &c).unwrap();
+        let b = t
+            .reg
+            .set_password(t.now, id, PasswordHash::unhashed())
+            .unwrap()
+            .oid;
+        assert_eq!(t.reg.login_lookup("8 (916) 000-00-01").unwrap().oid, a);
+        assert_eq!(t.reg.login_lookup(" ivan@mail.RU ").unwrap().oid, b);
+        assert_eq!(
+            t.reg.login_lookup("nobody@mail.ru"),
+            Err(RegistryError::Unauthorized)
+        );
+        assert_eq!(t.reg.login_lookup(""), Err(RegistryError::Unauthorized));
+        t.submit(a, &form()).unwrap();
+        assert_eq!(t.reg.login_lookup("112-233-445 95").unwrap().oid, a);
+        assert_eq!(t.reg.login_lookup("11223344595").unwrap().oid, a);
+    }
+
+    #[test]
+    fn a_code_for_the_wrong_channel_or_a_confirmed_resend_is_refused() {
+        let mut t = T::new();
+        let id = t.start(Some("+79160000002"), None);
+        assert_eq!(
+            t.reg.follow_email_link(t.now, id, "0123456789abcdef"),
+            Err(RegistryError::NotFound {
+                what: "code for this channel"
+            })
+        );
+        let c = t.code(id);
+        t.reg.confirm_code(t.now, id, &c).unwrap();
+        t.now = t.now.saturating_add(61_000);
+        assert!(matches!(
+            t.reg.resend_code(t.now, &mut t.rng, id, &mut t.fx),
+            Err(RegistryError::AlreadyDone { .. })
+        ));
+    }
+
+    #[test]
+    fn the_first_registration_of_a_phone_to_finish_wins() {
+        let mut t = T::new();
+        let first = t.start(Some("+79160000003"), None);
+        let second = t.start(Some("+79160000003"), None);
+        for id in [first, second] {
+            let c = t.code(id);
+            t.reg.confirm_code(t.now, id, &c).unwrap();
+        }
+        t.reg
+            .set_password(t.now, second, PasswordHash::unhashed())
+            .unwrap();
+        assert_eq!(
+            t.reg.set_password(t.now, first, PasswordHash::unhashed()),
+            Err(RegistryError::ContactBound { field: "phone" })
+        );
+        t.reg.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn failed_verification_frees_the_documents_for_their_owner() {
+        let mut t = T::new();
+        let typo = t.account("+79160000004");
+        let owner = t.account("+79160000005");
+        let d = t.submit(typo, &form()).unwrap();
+        assert_eq!(
+            t.submit(owner, &form()),
+            Err(RegistryError::DocumentsBound { field: "snils" })
+        );
+        let out = t
+            .reg
+            .apply_pfr(t.now, d.pfr_request, PfrVerdict::Mismatch, &mut t.fx);
+        assert_eq!(
+            out,
+            ReplyOutcome::VerificationFailed {
+                oid: typo,
+                reason: FailureReason::PfrMismatch
+            }
+        );
+        t.submit(owner, &form()).unwrap();
+        assert_eq!(
+            t.submit(typo, &form()),
+            Err(RegistryError::DocumentsBound { field: "snils" })
+        );
+        t.reg.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn reply_tombstones_expire_and_late_replays_become_unknown() {
+        let mut t = T::new();
+        let a = t.account("+79160000006");
+        let d = t.submit(a, &form()).unwrap();
+        t.reg
+            .apply_pfr(t.now, d.pfr_request, PfrVerdict::Match, &mut t.fx);
+        t.reg
+            .apply_fms(t.now, d.fms_request, FmsVerdict::Valid, &mut t.fx);
+        assert_eq!(
+            t.reg
+                .apply_pfr(t.now, d.pfr_request, PfrVerdict::Match, &mut t.fx),
+            ReplyOutcome::Ignored(IgnoredReply::AlreadyApplied)
+        );
+        t.now = t.now.saturating_add(MS_PER_DAY + 1);
+        let e = t.reg.expire(t.now, &mut t.fx);
+        assert_eq!(e.requests, 2);
+        assert_eq!(
+            t.reg
+                .apply_pfr(t.now, d.pfr_request, PfrVerdict::Match, &mut t.fx),
+            ReplyOutcome::Ignored(IgnoredReply::Unknown)
+        );
+        assert_eq!(t.reg.account(a).unwrap().state().tier(), Tier::Standard);
+    }
+
+    #[test]
+    fn a_bank_targets_the_snils_then_a_bare_phone_and_never_a_phone_with_other_documents() {
+        let mut t = T::new();
+        let bare = t.account("+79160000007");
+        let data = form().validate(t.reg.today(t.now)).unwrap();
+        let phone = Phone::parse("+79160000007").unwrap();
+        assert_eq!(t.reg.partner_target(&data, phone), Ok(Some(bare)));
+        assert_eq!(
+            t.reg
+                .partner_target(&data, Phone::parse("+79160000099").unwrap()),
+            Ok(None)
+        );
+        let mut other = form();
+        other.snils = "123-456-789 64".into();
+        other.passport.number = "111111".into();
+        t.submit(bare, &other).unwrap();
+        assert_eq!(
+            t.reg.partner_target(&data, phone),
+            Err(PartnerRefusal::ContactBound)
+        );
+        let holder = t.account("+79160000008");
+        t.submit(holder, &form()).unwrap();
+        assert_eq!(
+            t.reg
+                .partner_target(&data, Phone::parse("+79160000008").unwrap()),
+            Ok(Some(holder))
+        );
+    }
+
+    #[test]
+    fn expired_registrations_are_dropped_after_the_grace() {
+        let mut t = T::new();
+        let id = t.start(Some("+79160000009"), None);
+        let grace = t.reg.config().registration_grace_ms;
+        t.now = t.now.saturating_add(300_000 + grace);
+        assert_eq!(t.reg.expire(t.now, &mut t.fx).registrations, 0);
+        t.now = t.now.saturating_add(1);
+        assert_eq!(t.reg.expire(t.now, &mut t.fx).registrations, 1);
+        assert_eq!(
+            t.reg.confirm_code(t.now, id, "000000"),
+            Err(RegistryError::NotFound {
+                what: "registration"
+            })
+        );
     }
 }
