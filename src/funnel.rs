@@ -69,7 +69,13 @@ impl Path {
         use Step::*;
         match self {
             Path::Simplified => &[Arrived, ContactConfirmed, Simplified],
-            Path::Standard => &[Arrived, ContactConfirmed, Simplified, PersonalData, Standard],
+            Path::Standard => &[
+                Arrived,
+                ContactConfirmed,
+                Simplified,
+                PersonalData,
+                Standard,
+            ],
             Path::Bank => &[Arrived, PersonalData, Standard, Confirmed],
             Path::Mfc => &[Arrived, ConfirmationStarted, Confirmed],
             _ => &Step::ALL,
@@ -224,20 +230,23 @@ pub enum Ending {
     Censored,
 }
 
-/// One citizen's journey, recorded when it ends.
+/// One citizen's journey, recorded when it ends. 64 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Trace {
     pub path: Path,
-    /// When each step was reached (`None`: not reached).
-    pub reached: [Option<SimTime>; Step::COUNT],
     pub ending: Ending,
+    /// When each step was reached, in ms ([`NOT_REACHED`] if not).
+    reached: [u64; Step::COUNT],
 }
+
+/// The time of a step not reached.
+const NOT_REACHED: u64 = u64::MAX;
 
 impl Trace {
     /// A citizen who arrived at `now` heading for `path`.
     pub fn arrived(path: Path, now: SimTime) -> Self {
-        let mut reached = [None; Step::COUNT];
-        reached[Step::Arrived as usize] = Some(now);
+        let mut reached = [NOT_REACHED; Step::COUNT];
+        reached[Step::Arrived as usize] = now.as_millis();
         Self {
             path,
             reached,
@@ -247,12 +256,16 @@ impl Trace {
 
     /// Marks `step` reached at `now` (the first time only).
     pub fn reach(&mut self, step: Step, now: SimTime) {
-        self.reached[step as usize].get_or_insert(now);
+        let at = &mut self.reached[step as usize];
+        if *at == NOT_REACHED {
+            *at = now.as_millis();
+        }
     }
 
     /// When `step` was reached.
     pub fn at(&self, step: Step) -> Option<SimTime> {
-        self.reached[step as usize]
+        let at = self.reached[step as usize];
+        (at != NOT_REACHED).then(|| SimTime::from_millis(at))
     }
 
     /// The last step reached, in the path's order.
@@ -415,7 +428,8 @@ pub struct Funnel {
     pub to_confirmed: [Durations; Path::COUNT],
     /// Time from standard to confirmed, by path.
     pub standard_to_confirmed: [Durations; Path::COUNT],
-    /// Time from personal data submitted to standard (the verification itself).
+    /// Each verification's duration, from submission to PFR's and FMS's decision (passed or
+    /// failed); a citizen who submits twice is counted twice.
     pub verification: Durations,
     pub daily: Daily,
     /// Cohorts by arrival week.
@@ -473,9 +487,6 @@ impl Funnel {
         let secs = |from: SimTime, to: SimTime| (to.ms_since(from) / 1000).max(1);
         if let Some(t) = trace.at(Step::Standard) {
             record(&mut self.to_standard[p], secs(arrived, t));
-            if let Some(sent) = trace.at(Step::PersonalData) {
-                record(&mut self.verification, secs(sent, t));
-            }
         }
         if let Some(t) = trace.at(Step::Confirmed) {
             record(&mut self.to_confirmed[p], secs(arrived, t));
@@ -489,9 +500,21 @@ impl Funnel {
         let cohort = &mut self.cohorts[day_of_arrival / 7];
         cohort.arrived += 1;
         for (step, series, count) in [
-            (Step::Simplified, &mut self.daily.simplified, &mut cohort.simplified),
-            (Step::Standard, &mut self.daily.standard, &mut cohort.standard),
-            (Step::Confirmed, &mut self.daily.confirmed, &mut cohort.confirmed),
+            (
+                Step::Simplified,
+                &mut self.daily.simplified,
+                &mut cohort.simplified,
+            ),
+            (
+                Step::Standard,
+                &mut self.daily.standard,
+                &mut cohort.standard,
+            ),
+            (
+                Step::Confirmed,
+                &mut self.daily.confirmed,
+                &mut cohort.confirmed,
+            ),
         ] {
             if let Some(t) = trace.at(step) {
                 series[((t.as_millis() / MS_PER_DAY) as usize).min(self.days - 1)] += 1;
@@ -508,8 +531,12 @@ impl Funnel {
         }
     }
 
-    /// Counts a verification pending from `from` to `to` (or to the horizon).
+    /// Counts a verification pending from `from` to `to` (or to the horizon), and its duration
+    /// when it was decided.
     pub fn verification_pending(&mut self, from: SimTime, to: Option<SimTime>) {
+        if let Some(to) = to {
+            record(&mut self.verification, (to.ms_since(from) / 1000).max(1));
+        }
         let (a, b) = (self.day(from), to.map_or(self.days, |t| self.day(t)));
         self.daily.verifications_pending.add(a, b);
     }
@@ -525,15 +552,23 @@ impl Funnel {
         assert_eq!(self.days, other.days, "funnels of different lengths");
         for p in 0..Path::COUNT {
             self.paths[p].merge(&other.paths[p]);
-            self.to_standard[p].add(&other.to_standard[p]).expect("same bounds");
-            self.to_confirmed[p].add(&other.to_confirmed[p]).expect("same bounds");
+            self.to_standard[p]
+                .add(&other.to_standard[p])
+                .expect("same bounds");
+            self.to_confirmed[p]
+                .add(&other.to_confirmed[p])
+                .expect("same bounds");
             self.standard_to_confirmed[p]
                 .add(&other.standard_to_confirmed[p])
                 .expect("same bounds");
             self.maturity[p].followed.merge(&other.maturity[p].followed);
-            self.maturity[p].converted.merge(&other.maturity[p].converted);
+            self.maturity[p]
+                .converted
+                .merge(&other.maturity[p].converted);
         }
-        self.verification.add(&other.verification).expect("same bounds");
+        self.verification
+            .add(&other.verification)
+            .expect("same bounds");
         let d = &mut self.daily;
         let o = &other.daily;
         for (a, b) in [
@@ -599,7 +634,10 @@ mod tests {
         late.reach(Step::ContactConfirmed, t(25));
         a.record(&late, t(30));
         assert_eq!(a.paths[Path::Post as usize].completed, 1);
-        assert_eq!(a.paths[Path::Post as usize].censored[Step::ContactConfirmed as usize], 1);
+        assert_eq!(
+            a.paths[Path::Post as usize].censored[Step::ContactConfirmed as usize],
+            1
+        );
         assert_eq!(a.reached(Step::Arrived), 2);
         assert_eq!(a.to_confirmed[Path::Post as usize].len(), 1);
 
@@ -623,6 +661,9 @@ mod tests {
         let mut f = Funnel::new(10);
         f.verification_pending(t(1), Some(t(3)));
         f.verification_pending(t(2), None);
-        assert_eq!(f.daily.verifications_pending.values(), vec![0, 1, 2, 1, 1, 1, 1, 1, 1, 1]);
+        assert_eq!(
+            f.daily.verifications_pending.values(),
+            vec![0, 1, 2, 1, 1, 1, 1, 1, 1, 1]
+        );
     }
 }

@@ -8,6 +8,10 @@
 //! - [`registry`]: the registry engine without I/O: registrations, passwords, sessions,
 //!   verification by PFR and FMS, every confirmation method; commands take `now` and return
 //!   outcomes plus effects (send an SMS, ask PFR...) for the stand or the simulator to perform.
+//! - [`scenario`]: scenario files (TOML) and `--set key=value` overrides, resolved with the
+//!   baseline's defaults.
+//! - [`sim`]: the funnel in virtual time: a discrete-event loop over the engine's compact state
+//!   machines and the agency models, sharded across threads.
 //!
 //! The agencies, the population and the world clock live in the `esia_mocks` crate, re-exported
 //! here as [`mocks`]; dependencies point one way, from this crate to that one.
@@ -17,3 +21,5 @@ pub use esia_mocks as mocks;
 pub mod export;
 pub mod funnel;
 pub mod registry;
+pub mod scenario;
+pub mod sim;

@@ -1,0 +1,468 @@
+//! Scenario files: a study as data (DESIGN.md, core idea 8).
+//!
+//! A scenario is a TOML file whose tables set the population mix (`[population]`), where
+//! citizens are heading (`[paths]`), how they behave (`[behaviour]`), how agencies answer
+//! (`[agencies]`), how they arrive (`[arrivals]`) and the run's shape (`seed`, `citizens`,
+//! `horizon`). Every key is optional: the defaults are the baseline calibrated to DOMAIN.md.
+//! `--set key=value` overrides any key, including keys the file leaves at their default: the
+//! file is read, completed with the defaults, the overrides applied, and the result read again.
+//! Errors name the key (and, for the file, the line).
+
+use esia_mocks::agency::duration::{format_ms, ms as duration_ms};
+use esia_mocks::agency::{Agencies, Latency};
+use esia_mocks::clock::{MS_PER_DAY, MS_PER_HOUR, MS_PER_MIN, MS_PER_SEC};
+use esia_mocks::population::PopulationConfig;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A whole study. Defaults: the baseline (see each field).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    /// A short name for reports (default `baseline`).
+    pub name: String,
+    /// What the study is about.
+    pub description: String,
+    /// The seed of the population and of every draw (default 1; `--seed` overrides).
+    pub seed: u64,
+    /// Citizens simulated (default 100,000; `--citizens` overrides).
+    pub citizens: u64,
+    /// How long the run follows citizens, from the epoch (default 180 days).
+    #[serde(with = "duration_ms")]
+    pub horizon: u64,
+    pub population: PopulationConfig,
+    pub arrivals: Arrivals,
+    pub paths: PathWeights,
+    pub behaviour: Behaviour,
+    pub agencies: Agencies,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            name: "baseline".into(),
+            description: String::new(),
+            seed: 1,
+            citizens: 100_000,
+            horizon: 180 * MS_PER_DAY,
+            population: PopulationConfig::default(),
+            arrivals: Arrivals::default(),
+            paths: PathWeights::default(),
+            behaviour: Behaviour::default(),
+            agencies: Agencies::default(),
+        }
+    }
+}
+
+/// How citizens arrive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Arrivals {
+    /// A Poisson process of `per_day` citizens a day from the epoch (default 50,000 a day:
+    /// the ministry's 1.4-1.5 million new users a month).
+    Poisson { per_day: f64 },
+    /// Everyone at time zero (a cohort study).
+    Cohort,
+}
+
+impl Default for Arrivals {
+    fn default() -> Self {
+        Arrivals::Poisson { per_day: 50_000.0 }
+    }
+}
+
+/// Shares of journeys by the tier path a citizen heads for. A citizen for whom a path is not
+/// open (no e-signature, no bank, no phone for a bank or an MFC registration) chooses among the
+/// others by the same weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PathWeights {
+    /// Stop at the simplified account (default 0.15).
+    pub simplified: f64,
+    /// Stop at the standard account (default 0.15).
+    pub standard: f64,
+    /// Confirm at a service center (default 0.30).
+    pub service_center: f64,
+    /// Confirm by a Russian Post letter (default 0.08).
+    pub post: f64,
+    /// Confirm with an e-signature (default 0.05; only holders).
+    pub e_signature: f64,
+    /// Confirm through an online bank (default 0.25; only clients).
+    pub bank: f64,
+    /// Registered and confirmed by an MFC operator (default 0.02).
+    pub mfc: f64,
+}
+
+impl Default for PathWeights {
+    fn default() -> Self {
+        Self {
+            simplified: 0.15,
+            standard: 0.15,
+            service_center: 0.30,
+            post: 0.08,
+            e_signature: 0.05,
+            bank: 0.25,
+            mfc: 0.02,
+        }
+    }
+}
+
+impl PathWeights {
+    /// The weights in the order of [`crate::funnel::Path::ALL`].
+    pub fn as_array(&self) -> [f64; 7] {
+        [
+            self.simplified,
+            self.standard,
+            self.service_center,
+            self.post,
+            self.e_signature,
+            self.bank,
+            self.mfc,
+        ]
+    }
+}
+
+/// How citizens act between the engine's answers. Times are delay laws (see `Latency`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Behaviour {
+    /// From an SMS code's arrival to typing it (default lognormal, median 30s, p99 4m).
+    pub type_code: Latency,
+    /// From an e-mail's arrival to following its link (default lognormal, median 20m, p99 2d).
+    pub follow_link: Latency,
+    /// Of letters in spam, the share found there (default 0.5).
+    pub find_in_spam_share: f64,
+    /// Waiting for a code that does not come before asking again (default uniform 1m..5m).
+    pub resend_after: Latency,
+    /// From a confirmed contact to a password (default lognormal, median 1m, p99 10m).
+    pub set_password: Latency,
+    /// Share of first passwords refused as weak (default 0.2); a refused citizen tries again.
+    pub weak_password_share: f64,
+    /// Share who give up after a weak-password refusal (default 0.05).
+    pub quit_on_weak_password_share: f64,
+    /// From the simplified account to submitting personal data (default lognormal, median 2h,
+    /// p99 14d).
+    pub fill_personal_data: Latency,
+    /// Share who correct their data and submit again after a refusal (default 0.6).
+    pub resubmit_share: f64,
+    /// From a refusal to submitting again (default lognormal, median 1d, p99 10d).
+    pub resubmit_after: Latency,
+    /// From the standard account to ordering a letter, signing, or opening the bank's form
+    /// (default lognormal, median 1d, p99 20d). Service centers use `agencies.centers.visit_delay`.
+    pub start_confirmation: Latency,
+    /// From a letter's arrival at the office to its pickup (default lognormal, median 3d, p99 20d).
+    pub pickup: Latency,
+    /// From the pickup to entering the letter's code (default lognormal, median 30m, p99 3d).
+    pub enter_letter_code: Latency,
+    /// After this long without a letter the citizen takes it for lost (default 30d, seed 004).
+    #[serde(with = "duration_ms")]
+    pub letter_lost_after: u64,
+    /// Share who order a new letter when one is lost (default 0.7, seed 001).
+    pub reorder_lost_letter_share: f64,
+    /// Share who come back another day when a center is closed or turns them away (default 0.8).
+    pub revisit_share: f64,
+    /// From a closed or refused visit to the next (default lognormal, median 1d, p99 7d).
+    pub revisit_after: Latency,
+}
+
+fn lognormal(median_ms: u64, p99_ms: u64) -> Latency {
+    Latency::lognormal(median_ms, p99_ms).expect("a valid constant law")
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Self {
+            type_code: lognormal(30 * MS_PER_SEC, 4 * MS_PER_MIN),
+            follow_link: lognormal(20 * MS_PER_MIN, 2 * MS_PER_DAY),
+            find_in_spam_share: 0.5,
+            resend_after: Latency::uniform(MS_PER_MIN, 5 * MS_PER_MIN).expect("valid bounds"),
+            set_password: lognormal(MS_PER_MIN, 10 * MS_PER_MIN),
+            weak_password_share: 0.2,
+            quit_on_weak_password_share: 0.05,
+            fill_personal_data: lognormal(2 * MS_PER_HOUR, 14 * MS_PER_DAY),
+            resubmit_share: 0.6,
+            resubmit_after: lognormal(MS_PER_DAY, 10 * MS_PER_DAY),
+            start_confirmation: lognormal(MS_PER_DAY, 20 * MS_PER_DAY),
+            pickup: lognormal(3 * MS_PER_DAY, 20 * MS_PER_DAY),
+            enter_letter_code: lognormal(30 * MS_PER_MIN, 3 * MS_PER_DAY),
+            letter_lost_after: 30 * MS_PER_DAY,
+            reorder_lost_letter_share: 0.7,
+            revisit_share: 0.8,
+            revisit_after: lognormal(MS_PER_DAY, 7 * MS_PER_DAY),
+        }
+    }
+}
+
+/// What is wrong with a scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("--set {setting}: expected key=value, e.g. --set agencies.post.latency.median=4d")]
+    SetSyntax { setting: String },
+    #[error("--set {key}: {message}")]
+    Set { key: String, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+/// Names a user may write for a key that has another name in the file.
+const ALIASES: &[(&str, &str)] = &[("agencies.post.delivery", "agencies.post.latency")];
+
+impl Scenario {
+    /// Reads a scenario file and applies `--set` overrides in order.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, ScenarioError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text, &shown, overrides)
+    }
+
+    /// Parses scenario text (`origin` names it in errors) and applies overrides.
+    pub fn parse(text: &str, origin: &str, overrides: &[String]) -> Result<Self, ScenarioError> {
+        // toml's messages carry the line, the column and the key.
+        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::File {
+            path: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let scenario = scenario.with_overrides(overrides)?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// Applies `key=value` overrides to the scenario completed with its defaults.
+    pub fn with_overrides(self, overrides: &[String]) -> Result<Self, ScenarioError> {
+        if overrides.is_empty() {
+            return Ok(self);
+        }
+        let mut table = toml::Table::try_from(&self).map_err(|e| ScenarioError::Invalid {
+            key: "scenario".into(),
+            message: e.to_string(),
+        })?;
+        let mut last_key = String::new();
+        for setting in overrides {
+            let (key, value) = setting
+                .split_once('=')
+                .filter(|(k, _)| !k.trim().is_empty())
+                .ok_or_else(|| ScenarioError::SetSyntax {
+                    setting: setting.clone(),
+                })?;
+            let key = resolve_alias(key.trim());
+            set_path(&mut table, &key, parse_value(value.trim())).map_err(|message| {
+                ScenarioError::Set {
+                    key: key.clone(),
+                    message,
+                }
+            })?;
+            last_key = key;
+        }
+        let de = toml::Value::Table(table);
+        serde_path_to_error::deserialize::<_, Scenario>(de).map_err(|e| {
+            let path = e.path().to_string();
+            ScenarioError::Set {
+                key: if path == "." { last_key } else { path },
+                message: e.into_inner().to_string().trim_end().to_string(),
+            }
+        })
+    }
+
+    /// Checks what the types cannot.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let invalid = |key: &str, message: String| {
+            Err(ScenarioError::Invalid {
+                key: key.to_string(),
+                message,
+            })
+        };
+        self.population
+            .validate()
+            .map_err(|e| ScenarioError::Invalid {
+                key: "population".into(),
+                message: e.to_string(),
+            })?;
+        if self.horizon < MS_PER_DAY || self.horizon > 3 * 366 * MS_PER_DAY {
+            return invalid(
+                "horizon",
+                format!(
+                    "must be between 1d and 3 years, got {}",
+                    format_ms(self.horizon)
+                ),
+            );
+        }
+        if let Arrivals::Poisson { per_day } = self.arrivals {
+            if !(per_day.is_finite() && per_day > 0.0) {
+                return invalid(
+                    "arrivals.per_day",
+                    format!("must be a positive number, got {per_day}"),
+                );
+            }
+        }
+        let names = [
+            "simplified",
+            "standard",
+            "service_center",
+            "post",
+            "e_signature",
+            "bank",
+            "mfc",
+        ];
+        let weights = self.paths.as_array();
+        for (name, w) in names.iter().zip(weights) {
+            if !(w.is_finite() && w >= 0.0) {
+                return invalid(&format!("paths.{name}"), format!("must be >= 0, got {w}"));
+            }
+        }
+        if weights[0] + weights[1] + weights[2] + weights[3] <= 0.0 {
+            return invalid(
+                "paths",
+                "simplified, standard, service_center and post (open to everyone) cannot all be 0"
+                    .into(),
+            );
+        }
+        let b = &self.behaviour;
+        for (key, share) in [
+            ("behaviour.find_in_spam_share", b.find_in_spam_share),
+            ("behaviour.weak_password_share", b.weak_password_share),
+            (
+                "behaviour.quit_on_weak_password_share",
+                b.quit_on_weak_password_share,
+            ),
+            ("behaviour.resubmit_share", b.resubmit_share),
+            (
+                "behaviour.reorder_lost_letter_share",
+                b.reorder_lost_letter_share,
+            ),
+            ("behaviour.revisit_share", b.revisit_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return invalid(key, format!("must be between 0 and 1, got {share}"));
+            }
+        }
+        if b.letter_lost_after == 0 {
+            return invalid("behaviour.letter_lost_after", "must be above 0".into());
+        }
+        Ok(())
+    }
+
+    /// The scenario as JSON, for reports.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+fn resolve_alias(key: &str) -> String {
+    for (alias, real) in ALIASES {
+        if let Some(rest) = key.strip_prefix(alias) {
+            if rest.is_empty() || rest.starts_with('.') {
+                return format!("{real}{rest}");
+            }
+        }
+    }
+    key.to_string()
+}
+
+/// A value as TOML (`0.5`, `true`, `"text"`, `[1, 2]`, `{ kind = "fixed", value = "1s" }`), or
+/// else as a bare string (`4d`).
+fn parse_value(text: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {text}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(text.to_string()))
+}
+
+fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err("a key is names joined by dots, e.g. agencies.pfr.error_rate".into());
+    }
+    let (last, parents) = parts.split_last().expect("split gives at least one part");
+    let mut current = table;
+    let mut walked = String::new();
+    for part in parents {
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(part);
+        let entry = current
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("{walked} is a value, not a table"))?;
+    }
+    current.insert(last.to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_the_baseline() {
+        let s = Scenario::parse("", "empty.toml", &[]).unwrap();
+        assert_eq!(s, Scenario::default());
+    }
+
+    #[test]
+    fn overrides_reach_keys_the_file_leaves_at_default() {
+        let s = Scenario::parse(
+            "name = \"x\"\n",
+            "x.toml",
+            &[
+                "agencies.post.delivery.median=4d".into(),
+                "paths.bank=0".into(),
+                "arrivals={ kind = \"cohort\" }".into(),
+                "horizon=60d".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.paths.bank, 0.0);
+        assert_eq!(s.arrivals, Arrivals::Cohort);
+        assert_eq!(s.horizon, 60 * MS_PER_DAY);
+        assert_ne!(s.agencies.post, Scenario::default().agencies.post);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        let err = Scenario::parse("name = \"x\"\n\n[paths]\nbnak = 0.3\n", "s.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("s.toml") && err.contains("line 4") && err.contains("bnak"),
+            "{err}"
+        );
+
+        let err = Scenario::parse("", "s.toml", &["paths.bank=lots".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("paths.bank"), "{err}");
+
+        let err = Scenario::parse("", "s.toml", &["agencies.pfr.eror_rate=0.1".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("eror_rate"), "{err}");
+
+        let err = Scenario::parse("", "s.toml", &["novalue".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key=value"), "{err}");
+
+        let err = Scenario::parse("", "s.toml", &["paths.post=-1".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("paths.post"), "{err}");
+
+        let err = Scenario::parse("", "s.toml", &["seed.x=1".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("seed is a value"), "{err}");
+    }
+}
