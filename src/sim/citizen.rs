@@ -27,6 +27,8 @@ use rand::RngExt;
 /// What happens to a citizen next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// A citizen of the batch arrives (handled by the event loop, not by a live citizen).
+    Arrive,
     /// Start registration: the engine issues a code and sends it.
     Register,
     /// The code (SMS) or link (e-mail) reaches the citizen.
@@ -252,6 +254,7 @@ impl Live {
     ) -> Outcome {
         let now = event.time;
         match event.kind {
+            Kind::Arrive => Outcome::Continue,
             Kind::Register => {
                 let value = self.rng(world).random_range(0..1_000_000u64);
                 self.code = OneTimeCode::issue(now, value, self.policy(world));
@@ -547,12 +550,6 @@ impl Live {
         self.trace.reach(Step::PersonalData, now);
         self.ask_pfr(world, now, queue);
         self.ask_fms(world, now, queue);
-        self.after(
-            queue,
-            now,
-            world.registry.verification_timeout_ms + 1,
-            Kind::VerificationTimeout,
-        );
         Outcome::Continue
     }
 
@@ -563,7 +560,15 @@ impl Live {
             now,
             &mut self.rng(world),
         );
-        self.schedule_reply(queue, now, reply, Kind::PfrAnswer, Kind::PfrRetry);
+        let deadline = self.verification_deadline(world);
+        self.schedule_reply(
+            queue,
+            now,
+            reply,
+            Kind::PfrAnswer,
+            Kind::PfrRetry,
+            Some(deadline),
+        );
     }
 
     fn ask_fms(&mut self, world: &World, now: SimTime, queue: &mut Queue) {
@@ -573,7 +578,15 @@ impl Live {
             now,
             &mut self.rng(world),
         );
-        self.schedule_reply(queue, now, reply, Kind::FmsAnswer, Kind::FmsRetry);
+        let deadline = self.verification_deadline(world);
+        self.schedule_reply(
+            queue,
+            now,
+            reply,
+            Kind::FmsAnswer,
+            Kind::FmsRetry,
+            Some(deadline),
+        );
     }
 
     fn ask_ca(&mut self, world: &World, now: SimTime, queue: &mut Queue) {
@@ -589,11 +602,21 @@ impl Live {
             now,
             &mut self.rng(world),
         );
-        self.schedule_reply(queue, now, reply, Kind::CaAnswer, Kind::CaRetry);
+        self.schedule_reply(queue, now, reply, Kind::CaAnswer, Kind::CaRetry, None);
+    }
+
+    /// The moment the engine gives up on the verification in force.
+    fn verification_deadline(&self, world: &World) -> SimTime {
+        self.account
+            .verification()
+            .submitted_at()
+            .saturating_add(world.registry.verification_timeout_ms + 1)
     }
 
     /// The stand retries an agency until it answers: errors and timeouts after a backoff,
-    /// outages until they end; the engine's verification timeout bounds the wait.
+    /// outages until they end. Past `deadline` (the engine's verification timeout) the answer
+    /// no longer matters: the timeout is scheduled instead, so no citizen keeps a far-off
+    /// timeout in the queue just in case.
     fn schedule_reply<V>(
         &self,
         queue: &mut Queue,
@@ -601,14 +624,18 @@ impl Live {
         reply: Reply<V>,
         answer: impl FnOnce(V) -> Kind,
         retry: Kind,
+        deadline: Option<SimTime>,
     ) {
-        match reply {
-            Reply::Answer { verdict, delay_ms } => {
-                self.after(queue, now, delay_ms, answer(verdict))
-            }
-            Reply::ServerError => self.after(queue, now, RETRY_AFTER_ERROR_MS, retry),
-            Reply::Timeout => self.after(queue, now, RETRY_AFTER_TIMEOUT_MS, retry),
-            Reply::Outage => self.after(queue, now, RETRY_IN_OUTAGE_MS, retry),
+        let (delay_ms, kind) = match reply {
+            Reply::Answer { verdict, delay_ms } => (delay_ms, answer(verdict)),
+            Reply::ServerError => (RETRY_AFTER_ERROR_MS, retry),
+            Reply::Timeout => (RETRY_AFTER_TIMEOUT_MS, retry),
+            Reply::Outage => (RETRY_IN_OUTAGE_MS, retry),
+        };
+        let at = now.saturating_add(delay_ms);
+        match deadline {
+            Some(deadline) if at > deadline => self.at(queue, deadline, Kind::VerificationTimeout),
+            _ => self.at(queue, at, kind),
         }
     }
 

@@ -22,7 +22,7 @@ pub mod queue;
 use crate::funnel::Funnel;
 use crate::registry::RegistryConfig;
 use crate::scenario::{Arrivals, Scenario};
-use citizen::{Live, Outcome};
+use citizen::{Kind, Live, Outcome};
 use esia_mocks::agency::centers::{directory, Center, CenterKind};
 use esia_mocks::chance::Chance;
 use esia_mocks::clock::{Epoch, SimTime, MS_PER_DAY};
@@ -155,7 +155,14 @@ pub fn run(
     })
 }
 
-/// One shard: citizens `shard, shard + shards, ...`, in arrival order, through the event loop.
+/// Citizens a shard runs through the event loop together. Citizens are independent, so a
+/// shard may run its citizens in batches, each from its first arrival to the horizon, with the
+/// same results; a small batch keeps the live citizens' state in the core's cache (a batch of
+/// the whole shard measured about twice as slow, every event a cache miss).
+pub const BATCH: usize = 1024;
+
+/// One shard: citizens `shard, shard + shards, ...`, in arrival order, in batches through the
+/// event loop.
 fn run_shard(
     world: &World,
     citizens: u64,
@@ -164,9 +171,6 @@ fn run_shard(
     progress: &Progress,
 ) -> (Funnel, u64) {
     let mut funnel = Funnel::new(world.days());
-    let mut queue = Queue::default();
-    let mut lives: Vec<Live> = Vec::new();
-    let mut free: Vec<u32> = Vec::new();
     let mut arrivals = ArrivalClock::new(
         &world.chance,
         match world.scenario.arrivals {
@@ -177,33 +181,64 @@ fn run_shard(
         shard as u64,
         shards as u64,
     );
-    let mut arrived = 0u64;
-    let mut finished = 0u64;
-    let mut reported = 0u64;
     let horizon = world.horizon;
-    let report_every = 4096u64;
-
+    let mut arrived = 0u64;
+    let mut batch: Vec<(SimTime, u64)> = Vec::with_capacity(BATCH);
+    let mut lives: Vec<Live> = Vec::with_capacity(BATCH);
+    let mut free: Vec<u32> = Vec::new();
+    let mut queue = Queue::default();
     loop {
-        let next_arrival = arrivals.peek();
-        let next_event = queue.peek_time();
-        let take_arrival = match (next_arrival, next_event) {
-            (Some((t, _)), Some(e)) => t <= e,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        let now = if take_arrival {
-            next_arrival.map(|a| a.0)
-        } else {
-            next_event
-        }
-        .expect("one of them is there");
-        if now > horizon {
+        batch.clear();
+        batch.extend(arrivals.by_ref().take_while(|a| a.0 <= horizon).take(BATCH));
+        if batch.is_empty() {
             break;
         }
-        if take_arrival {
-            let (t, k) = arrivals.next().expect("peeked");
-            arrived += 1;
+        arrived += batch.len() as u64;
+        lives.clear();
+        free.clear();
+        run_batch(
+            world,
+            &batch,
+            &mut lives,
+            &mut free,
+            &mut queue,
+            &mut funnel,
+        );
+        progress
+            .finished
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let last_arrival = batch.last().map_or(0, |a| a.0.as_millis());
+        progress.shard_times[shard].store(last_arrival, Ordering::Relaxed);
+        if batch.len() < BATCH {
+            break;
+        }
+    }
+    progress.shard_times[shard].store(horizon.as_millis(), Ordering::Relaxed);
+    (funnel, arrived)
+}
+
+/// The event loop over one batch of arrivals (in time order), from the first to the horizon.
+fn run_batch(
+    world: &World,
+    batch: &[(SimTime, u64)],
+    lives: &mut Vec<Live>,
+    free: &mut Vec<u32>,
+    queue: &mut Queue,
+    funnel: &mut Funnel,
+) {
+    let horizon = world.horizon;
+    *queue = Queue::default();
+    // Arrivals are events too: the batch's are queued first (the queue only takes events at or
+    // after the last one it gave out), carrying their index in the batch in place of a slot.
+    for (index, (t, _)) in batch.iter().enumerate() {
+        queue.push(*t, index as u32, 0, Kind::Arrive);
+    }
+    while let Some(event) = queue.pop() {
+        if event.time > horizon {
+            break;
+        }
+        if event.kind == Kind::Arrive {
+            let (t, k) = batch[event.slot as usize];
             let live = Live::arrive(world, k, t);
             let slot = match free.pop() {
                 Some(slot) => {
@@ -218,40 +253,24 @@ fn run_shard(
                     (lives.len() - 1) as u32
                 }
             };
-            let live = &mut lives[slot as usize];
-            live.start(world, t, slot, &mut queue);
-        } else {
-            let event = queue.pop().expect("peeked");
-            let live = &mut lives[event.slot as usize];
-            if live.generation != event.generation {
-                continue; // the slot's earlier citizen left; its events are void
-            }
-            if let Outcome::Done = live.handle(world, event, &mut queue, &mut funnel) {
-                live.finish(&mut funnel, horizon);
-                live.generation = live.generation.wrapping_add(1);
-                free.push(event.slot);
-                finished += 1;
-                if finished - reported >= report_every {
-                    progress
-                        .finished
-                        .fetch_add(finished - reported, Ordering::Relaxed);
-                    reported = finished;
-                    progress.shard_times[shard].store(now.as_millis(), Ordering::Relaxed);
-                }
-            }
+            lives[slot as usize].start(world, t, slot, queue);
+            continue;
+        }
+        let live = &mut lives[event.slot as usize];
+        if live.generation != event.generation {
+            continue; // the slot's earlier citizen left; its events are void
+        }
+        if let Outcome::Done = live.handle(world, event, queue, funnel) {
+            live.finish(funnel, horizon);
+            live.generation = live.generation.wrapping_add(1);
+            free.push(event.slot);
         }
     }
     // Everyone still live at the horizon is censored: in progress, not lost.
     let vacant: std::collections::HashSet<u32> = free.iter().copied().collect();
     for (slot, live) in lives.iter_mut().enumerate() {
         if !vacant.contains(&(slot as u32)) {
-            live.finish(&mut funnel, horizon);
-            finished += 1;
+            live.finish(funnel, horizon);
         }
     }
-    progress
-        .finished
-        .fetch_add(finished - reported, Ordering::Relaxed);
-    progress.shard_times[shard].store(horizon.as_millis(), Ordering::Relaxed);
-    (funnel, arrived)
 }
