@@ -25,6 +25,9 @@ pub enum Command {
     /// Print a reproducible population of synthetic citizens (test data that passes real
     /// validators; the same seed gives the same bytes).
     Citizens(CitizensArgs),
+    /// Serve the registry engine's HTTP API v1 and the mocks of its agencies (SMS, mail, PFR,
+    /// FMS) on one address; prints `listening on http://ADDR` first, then any generated token.
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,6 +56,7 @@ pub struct CitizensArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Citizens(args) => citizens(args),
+        Command::Serve(args) => serve(*args),
     }
 }
 
@@ -95,4 +99,128 @@ fn citizens(args: CitizensArgs) -> Result<ExitCode> {
             None => Err(e.into()),
         },
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0: any free port, printed on the first line).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub addr: String,
+    /// The population's seed: its first --population citizens are PFR's and FMS's truth.
+    #[arg(short, long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// How many citizens of the population the agencies know (`esia-sim citizens --seed S
+    /// --count N` prints the same ones).
+    #[arg(short = 'n', long, default_value_t = 1_000, value_name = "N")]
+    pub population: u64,
+    /// Sim seconds per wall second (86400: a day a second).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub time_scale: f64,
+    /// Makes SMS codes, links and ids reproducible (tests); by default they come from the
+    /// operating system's CSPRNG.
+    #[arg(long, value_name = "SEED")]
+    pub code_seed: Option<u64>,
+    /// The token of the operator API (service centers, MFC); generated and printed if absent.
+    #[arg(long, value_name = "T")]
+    pub operator_token: Option<String>,
+    /// The token of the partner API (banks); generated and printed if absent.
+    #[arg(long, value_name = "T")]
+    pub partner_token: Option<String>,
+    /// A scenario file whose `[agencies]` table sets the agencies' profiles (other tables are
+    /// ignored here).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// The SMS gateway's base URL (default: the stand's own mock, .../mocks/sms).
+    #[arg(long, value_name = "URL")]
+    pub sms_url: Option<String>,
+    /// The mail service's base URL (default: .../mocks/mail).
+    #[arg(long, value_name = "URL")]
+    pub mail_url: Option<String>,
+    /// PFR's base URL (default: .../mocks/pfr).
+    #[arg(long, value_name = "URL")]
+    pub pfr_url: Option<String>,
+    /// FMS's base URL (default: .../mocks/fms).
+    #[arg(long, value_name = "URL")]
+    pub fms_url: Option<String>,
+    /// Password hashing cost: realistic (argon2id, 19 MiB), load (256 KiB), none (tests only).
+    #[arg(long, default_value = "realistic", value_name = "PROFILE")]
+    pub hash_profile: esia_sim::registry::HashProfile,
+    /// Log filter for stderr (tracing's RUST_LOG syntax), e.g. `info` or `esia_sim=debug`.
+    #[arg(long, default_value = "info", value_name = "FILTER")]
+    pub log: String,
+}
+
+/// The `[agencies]` table of a scenario file; the other tables belong to other subcommands.
+#[derive(serde::Deserialize)]
+struct ScenarioAgencies {
+    #[serde(default)]
+    agencies: esia_mocks::agency::Agencies,
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode> {
+    use esia_sim::stand::{self, StandConfig, UrlOverrides};
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .with_context(|| format!("--log {:?} is not a log filter", args.log))?;
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .with_env_filter(filter)
+        .init();
+    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
+        anyhow::bail!("--time-scale must be a positive number");
+    }
+    let agencies = match &args.scenario {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            toml::from_str::<ScenarioAgencies>(&text)
+                .with_context(|| format!("{}: the [agencies] table", path.display()))?
+                .agencies
+        }
+        None => Default::default(),
+    };
+    let mut printed = Vec::new();
+    let mut token = |given: Option<String>, name: &str| {
+        given.unwrap_or_else(|| {
+            let t = stand::random_token();
+            printed.push(format!("{name}: {t}"));
+            t
+        })
+    };
+    let config = StandConfig {
+        seed: args.seed,
+        population: args.population,
+        time_scale: args.time_scale,
+        code_seed: args.code_seed,
+        operator_token: token(args.operator_token, "operator token"),
+        partner_token: token(args.partner_token, "partner token"),
+        agencies,
+        urls: UrlOverrides {
+            sms: args.sms_url,
+            mail: args.mail_url,
+            pfr: args.pfr_url,
+            fms: args.fms_url,
+        },
+        hash_profile: args.hash_profile,
+        ..StandConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let assembled = stand::assemble(&listener, &config, cancel.clone())?;
+        // stdout carries only these lines; logs go to stderr.
+        println!("listening on {}", assembled.base_url);
+        for line in &printed {
+            println!("{line}");
+        }
+        stand::serve(listener, assembled, cancel, stand::shutdown_signal()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,9 @@
 //!   outcomes plus effects (send an SMS, ask PFR...) for the stand or the simulator to perform.
 //! - [`scenario`]: scenario files (TOML) and `--set key=value` overrides, resolved with the
 //!   baseline's defaults.
+//! - [`stand`]: the engine behind its HTTP API v1 with the agencies' mocks on one address
+//!   (`esia-sim serve`): effects performed over HTTP with retries, callbacks and polling;
+//!   metrics, the OpenAPI document.
 //! - [`sim`]: the funnel in virtual time: a discrete-event loop over the engine's compact state
 //!   machines and the agency models, sharded across threads.
 //!
@@ -23,3 +26,4 @@ pub mod funnel;
 pub mod registry;
 pub mod scenario;
 pub mod sim;
+pub mod stand;

@@ -142,9 +142,9 @@ pub fn error_response(
 }
 
 /// A JSON body, read with the [`BODY_LIMIT_BYTES`] limit (set by the router's
-/// `DefaultBodyLimit`); every rejection is a [`RequestError`] in the contract's format. A body
-/// without a `Content-Type` is read as JSON (curl users forget the header); one declared as
-/// something else is refused. Also the response type: `Json(value)` answers JSON.
+/// `DefaultBodyLimit`); every rejection is a [`RequestError`] in the contract's format. The body
+/// is read as JSON whatever its `Content-Type` (curl's `-d` declares a form), except a multipart
+/// form or XML, refused with 415. Also the response type: `Json(value)` answers JSON.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Json<T>(pub T);
 
@@ -164,7 +164,9 @@ where
                 .unwrap_or("")
                 .trim()
                 .to_ascii_lowercase();
-            if essence != "application/json" && !essence.ends_with("+json") {
+            // curl's `-d` sends `application/x-www-form-urlencoded`: read any type as JSON
+            // except those that cannot be (multipart forms, XML).
+            if essence.starts_with("multipart/") || essence.ends_with("xml") {
                 return Err(RequestError::NotJson { content_type: ct });
             }
         }
@@ -319,10 +321,12 @@ pub async fn json_errors(response: Response) -> Response {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_owned();
-            (
-                "method_not_allowed",
-                format!("this method is not allowed here; allowed: {allow}"),
-            )
+            let message = if allow.is_empty() {
+                "this method is not allowed here".to_owned()
+            } else {
+                format!("this method is not allowed here; allowed: {allow}")
+            };
+            ("method_not_allowed", message)
         }
         StatusCode::PAYLOAD_TOO_LARGE => (
             "body_too_large",

@@ -301,10 +301,15 @@ pub fn app(mocks: &Mocks) -> Router {
     finish(mocks.router())
 }
 
-/// Adds the outer layers every service of the stand shares to `router`.
+/// Adds the JSON fallback and the outer layers to `router`.
 pub fn finish(router: Router) -> Router {
+    outer_layers(router.fallback(http::no_route))
+}
+
+/// The outer layers every service of the stand shares: the body limit, panics caught as JSON
+/// 500s, and every non-JSON error answer (axum's 405, a 413) turned into the contract's JSON.
+pub fn outer_layers(router: Router) -> Router {
     router
-        .fallback(http::no_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             http::panic_response,

@@ -1,0 +1,222 @@
+//! The engine's clients of the agencies: JSON over HTTP to each agency's base URL, every attempt
+//! with a timeout that covers the whole answer (a slow body times out too), failed attempts
+//! retried with exponential backoff and full jitter. What is retried: timeouts, connection
+//! errors, 5xx, 408, 429 and 2xx answers whose body is not the expected JSON. What is not: any
+//! other 4xx (the request itself is wrong; repeating it cannot help).
+//!
+//! Requests are idempotent by construction: a PFR or FMS request carries its `request_id`, and
+//! the agency answers a repeat with the first request's state, so a retry after a lost answer
+//! never asks twice.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How an agency call is retried. Defaults: 6 attempts, 2 s per attempt, backoff from 100 ms
+/// doubling to at most 5 s, each wait drawn uniformly below its bound (full jitter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all (the first included).
+    pub attempts: u32,
+    /// The time one attempt may take, answer body included.
+    pub timeout_ms: u64,
+    /// The bound of the first wait between attempts.
+    pub backoff_first_ms: u64,
+    /// The largest bound of a wait.
+    pub backoff_max_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 6,
+            timeout_ms: 2_000,
+            backoff_first_ms: 100,
+            backoff_max_ms: 5_000,
+        }
+    }
+}
+
+/// Why one attempt failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AgencyError {
+    /// No complete answer within the attempt's timeout.
+    #[error("no answer within {timeout_ms} ms")]
+    Timeout { timeout_ms: u64 },
+    /// The connection could not be made or broke.
+    #[error("connection failed: {0}")]
+    Connect(String),
+    /// A status worth retrying (5xx, 408, 429).
+    #[error("answered HTTP {status}")]
+    Unavailable { status: u16 },
+    /// A status not worth retrying (4xx): the request is wrong for this agency.
+    #[error("refused with HTTP {status}: {body}")]
+    Refused { status: u16, body: String },
+    /// A success whose body is not the expected JSON.
+    #[error("answered a body that is not the expected JSON: {0}")]
+    Malformed(String),
+}
+
+impl AgencyError {
+    /// Whether another attempt may succeed.
+    pub fn retryable(&self) -> bool {
+        !matches!(self, AgencyError::Refused { .. })
+    }
+}
+
+/// A call that failed for good: after `attempts` attempts, the last one's error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{attempts} attempt(s) failed; the last: {last}")]
+pub struct CallFailed {
+    pub attempts: u32,
+    pub last: AgencyError,
+}
+
+/// An HTTP client of the agencies, shared by every call.
+#[derive(Debug)]
+pub struct AgencyClient {
+    http: reqwest::Client,
+    policy: RetryPolicy,
+    jitter: Mutex<ChaCha8Rng>,
+}
+
+impl AgencyClient {
+    /// A client retrying by `policy`; `seed` seeds the jitter.
+    pub fn new(policy: RetryPolicy, seed: u64) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(policy.timeout_ms))
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            policy,
+            jitter: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
+        }
+    }
+
+    /// The retry policy.
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
+    }
+
+    /// The wait before attempt `attempt + 1` (after `attempt` failures), with full jitter.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let bound = self
+            .policy
+            .backoff_first_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(20))
+            .min(self.policy.backoff_max_ms)
+            .max(1);
+        let mut rng = self.jitter.lock().unwrap_or_else(|e| e.into_inner());
+        Duration::from_millis(rng.next_u64() % (bound + 1))
+    }
+
+    /// POSTs `body` as JSON to `url` and reads the answer as `R`, retrying by the policy.
+    pub async fn post<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: &B,
+    ) -> Result<R, CallFailed> {
+        self.call(|| self.http.post(url).json(body)).await
+    }
+
+    /// GETs `url` as `R`, retrying by the policy; `Ok(None)` for a 404.
+    pub async fn get<R: DeserializeOwned>(&self, url: &str) -> Result<Option<R>, CallFailed> {
+        match self.call(|| self.http.get(url)).await {
+            Ok(r) => Ok(Some(r)),
+            Err(CallFailed {
+                last: AgencyError::Refused { status: 404, .. },
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn call<R: DeserializeOwned>(
+        &self,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<R, CallFailed> {
+        let attempts = self.policy.attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let error = match self.attempt(request()).await {
+                Ok(r) => return Ok(r),
+                Err(e) => e,
+            };
+            if !error.retryable() || attempt >= attempts {
+                return Err(CallFailed {
+                    attempts: attempt,
+                    last: error,
+                });
+            }
+            tracing::debug!(attempt, error = %error, "agency call failed; retrying");
+            tokio::time::sleep(self.backoff(attempt)).await;
+        }
+    }
+
+    async fn attempt<R: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<R, AgencyError> {
+        let timeout_ms = self.policy.timeout_ms;
+        let work = async {
+            let response = request.send().await.map_err(|e| {
+                if e.is_timeout() {
+                    AgencyError::Timeout { timeout_ms }
+                } else {
+                    AgencyError::Connect(e.to_string())
+                }
+            })?;
+            let status = response.status();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| AgencyError::Connect(e.to_string()))?;
+            if status.is_success() {
+                serde_json::from_slice(&bytes).map_err(|e| AgencyError::Malformed(e.to_string()))
+            } else if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
+                Err(AgencyError::Unavailable {
+                    status: status.as_u16(),
+                })
+            } else {
+                let body = String::from_utf8_lossy(&bytes[..bytes.len().min(500)]).into_owned();
+                Err(AgencyError::Refused {
+                    status: status.as_u16(),
+                    body,
+                })
+            }
+        };
+        // One deadline for connecting, sending and reading the whole body.
+        match tokio::time::timeout(Duration::from_millis(timeout_ms), work).await {
+            Ok(result) => result,
+            Err(_) => Err(AgencyError::Timeout { timeout_ms }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_jitter_below_the_bound() {
+        let c = AgencyClient::new(RetryPolicy::default(), 1);
+        for attempt in 1..12 {
+            let bound = (100u64 << (attempt - 1)).min(5_000);
+            for _ in 0..20 {
+                assert!(c.backoff(attempt) <= Duration::from_millis(bound));
+            }
+        }
+        assert!(AgencyError::Timeout { timeout_ms: 1 }.retryable());
+        assert!(!AgencyError::Refused {
+            status: 400,
+            body: String::new()
+        }
+        .retryable());
+    }
+}

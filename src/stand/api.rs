@@ -1,0 +1,623 @@
+//! The engine's HTTP API v1: one handler per row of DESIGN.md's contract, plus
+//! `POST /api/v1/callbacks/{pfr,fms}` (where the agencies call back), `GET /healthz`,
+//! `GET /metrics` and `GET /openapi.json`.
+//!
+//! Authorization: the account routes take the session token from `POST /api/v1/sessions` as
+//! `Authorization: Bearer T`; the operator routes the operator token, the partner routes the
+//! partner token, the same way. Identifiers in paths are canonical (oid in decimal, ids in hex);
+//! times in bodies are RFC 3339 UTC in sim time.
+
+use super::error::StandError;
+use super::performer::Agency;
+use super::Stand;
+use crate::registry::personal::{Address, PassportForm, PersonalDataForm};
+use crate::registry::registry::{Channel, PartnerStatus, RegistrationForm};
+use crate::registry::{
+    password, ConfirmationId, ConfirmationMethod, Oid, RegistrationId, RegistryError, RequestId,
+    SessionToken, Tier,
+};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use esia_mocks::agency::banks::Bank;
+use esia_mocks::service::http::{Json, Path, Query};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The engine's routes.
+pub fn router(stand: Arc<Stand>) -> Router {
+    Router::new()
+        .route("/api/v1/registrations", post(start_registration))
+        .route("/api/v1/registrations/{id}/code", post(confirm_code))
+        .route("/api/v1/registrations/{id}/resend", post(resend_code))
+        .route("/api/v1/registrations/{id}/email", get(follow_link))
+        .route("/api/v1/registrations/{id}/password", post(set_password))
+        .route("/api/v1/sessions", post(log_in))
+        .route("/api/v1/accounts/{oid}", get(read_account))
+        .route("/api/v1/accounts/{oid}/personal-data", put(personal_data))
+        .route("/api/v1/accounts/{oid}/confirmations", post(confirm))
+        .route(
+            "/api/v1/accounts/{oid}/confirmations/code",
+            post(letter_code),
+        )
+        .route("/api/v1/operator/confirmations", post(operator_confirm))
+        .route("/api/v1/operator/registrations", post(mfc_register))
+        .route(
+            "/api/v1/partners/{bank}/confirmations",
+            post(partner_confirm),
+        )
+        .route(
+            "/api/v1/partners/{bank}/confirmations/{id}",
+            get(partner_status),
+        )
+        .route("/api/v1/callbacks/{agency}", post(callback))
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .with_state(stand)
+}
+
+type Api<T> = Result<T, StandError>;
+
+fn registration_id(s: &str) -> Result<RegistrationId, StandError> {
+    RegistrationId::parse(s).ok_or(StandError::Registry(RegistryError::NotFound {
+        what: "registration",
+    }))
+}
+
+fn oid(s: &str) -> Result<Oid, StandError> {
+    Oid::parse(s).ok_or(StandError::Registry(RegistryError::NotFound {
+        what: "account",
+    }))
+}
+
+/// The token of an `Authorization: Bearer T` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+/// Checks that the request carries an open session of account `oid`.
+fn session(stand: &Stand, headers: &HeaderMap, oid: Oid) -> Api<()> {
+    let token = bearer(headers).ok_or(StandError::TokenMissing {
+        what: "session token",
+    })?;
+    let token = SessionToken::parse(token).ok_or(RegistryError::Unauthorized)?;
+    stand.read(|r, now| r.authorize(now, token, oid))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: simplified account
+
+#[derive(Serialize)]
+struct Started {
+    registration_id: String,
+    channel: Channel,
+    expires_at: String,
+}
+
+async fn start_registration(
+    State(s): State<Arc<Stand>>,
+    Json(form): Json<RegistrationForm>,
+) -> Api<(StatusCode, Json<Started>)> {
+    let started = s.command(1, |r, now, rng, fx| {
+        r.start_registration(now, rng, &form, fx)
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Started {
+            registration_id: started.registration_id.to_string(),
+            channel: started.channel,
+            expires_at: s.world.rfc3339(started.expires_at),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CodeBody {
+    code: String,
+}
+
+#[derive(Serialize)]
+struct ContactConfirmed {
+    registration_id: String,
+    confirmed: bool,
+}
+
+async fn confirm_code(
+    State(s): State<Arc<Stand>>,
+    Path(id): Path<String>,
+    Json(body): Json<CodeBody>,
+) -> Api<Json<ContactConfirmed>> {
+    let id = registration_id(&id)?;
+    s.command(0, |r, now, _, _| r.confirm_code(now, id, &body.code))?;
+    Ok(Json(ContactConfirmed {
+        registration_id: id.to_string(),
+        confirmed: true,
+    }))
+}
+
+async fn resend_code(State(s): State<Arc<Stand>>, Path(id): Path<String>) -> Api<Json<Started>> {
+    let id = registration_id(&id)?;
+    let started = s.command(1, |r, now, rng, fx| r.resend_code(now, rng, id, fx))?;
+    Ok(Json(Started {
+        registration_id: id.to_string(),
+        channel: started.channel,
+        expires_at: s.world.rfc3339(started.expires_at),
+    }))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: String,
+}
+
+async fn follow_link(
+    State(s): State<Arc<Stand>>,
+    Path(id): Path<String>,
+    Query(q): Query<TokenQuery>,
+) -> Api<Json<ContactConfirmed>> {
+    let id = registration_id(&id)?;
+    s.command(0, |r, now, _, _| r.follow_email_link(now, id, &q.token))?;
+    Ok(Json(ContactConfirmed {
+        registration_id: id.to_string(),
+        confirmed: true,
+    }))
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    password: String,
+    password_repeat: String,
+}
+
+#[derive(Serialize)]
+struct Registered {
+    oid: Oid,
+    tier: Tier,
+}
+
+async fn set_password(
+    State(s): State<Arc<Stand>>,
+    Path(id): Path<String>,
+    Json(body): Json<PasswordBody>,
+) -> Api<(StatusCode, Json<Registered>)> {
+    let id = registration_id(&id)?;
+    s.read(|r, _| r.check_password(id, &body.password, &body.password_repeat))?;
+    let hash = s.hash(body.password).await?;
+    let done = s.command(0, |r, now, _, _| r.set_password(now, id, hash))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            oid: done.oid,
+            tier: done.tier,
+        }),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login and accounts
+
+#[derive(Deserialize)]
+struct LoginBody {
+    login: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct SessionView {
+    token: String,
+    oid: Oid,
+    expires_at: String,
+}
+
+async fn log_in(
+    State(s): State<Arc<Stand>>,
+    Json(body): Json<LoginBody>,
+) -> Api<Json<SessionView>> {
+    if body.password.chars().count() > password::PASSWORD_MAX_CHARS {
+        return Err(RegistryError::Unauthorized.into());
+    }
+    let candidate = s.read(|r, _| r.login_lookup(&body.login))?;
+    if !s.verify(body.password, candidate.hash).await {
+        return Err(RegistryError::Unauthorized.into());
+    }
+    let session = s.command(0, |r, now, rng, _| r.open_session(now, rng, candidate.oid))?;
+    Ok(Json(SessionView {
+        token: session.token.to_string(),
+        oid: session.oid,
+        expires_at: s.world.rfc3339(session.expires_at),
+    }))
+}
+
+/// `t`, a sim time in milliseconds in a JSON value, as RFC 3339.
+fn time_field(s: &Stand, v: &mut Value) {
+    if let Some(ms) = v.as_u64() {
+        *v = json!(s.world.rfc3339(esia_mocks::clock::SimTime::from_millis(ms)));
+    }
+}
+
+/// The account as `GET /accounts/{oid}` shows it.
+fn account_json(s: &Stand, oid: Oid) -> Api<Value> {
+    let view = s.read(|r, _| r.account_view(oid))?;
+    let mut v = serde_json::to_value(&view).map_err(|e| StandError::Internal(e.to_string()))?;
+    if let Some(c) = v.get_mut("confirmation") {
+        for key in ["confirmed_at", "letter_expires_at"] {
+            if let Some(t) = c.get_mut(key) {
+                time_field(s, t);
+            }
+        }
+    }
+    Ok(v)
+}
+
+async fn read_account(
+    State(s): State<Arc<Stand>>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Api<Json<Value>> {
+    let oid = oid(&raw)?;
+    session(&s, &headers, oid)?;
+    Ok(Json(account_json(&s, oid)?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: standard account
+
+async fn personal_data(
+    State(s): State<Arc<Stand>>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    Json(form): Json<PersonalDataForm>,
+) -> Api<(StatusCode, Json<Value>)> {
+    let oid = oid(&raw)?;
+    session(&s, &headers, oid)?;
+    let d = s.command(2, |r, now, rng, fx| {
+        r.submit_personal_data(now, rng, oid, &form, fx)
+    })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "oid": d.oid,
+            "verification": {
+                "status": "pending",
+                "pfr_request_id": d.pfr_request.to_string(),
+                "fms_request_id": d.fms_request.to_string(),
+            }
+        })),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: confirmed account
+
+#[derive(Deserialize)]
+struct CertificateRef {
+    serial: String,
+    issuer: String,
+}
+
+#[derive(Deserialize)]
+struct ConfirmationBody {
+    method: String,
+    #[serde(default)]
+    address: Option<Address>,
+    #[serde(default)]
+    certificate: Option<CertificateRef>,
+}
+
+async fn confirm(
+    State(s): State<Arc<Stand>>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<ConfirmationBody>,
+) -> Api<(StatusCode, Json<Value>)> {
+    let oid = oid(&raw)?;
+    session(&s, &headers, oid)?;
+    match body.method.as_str() {
+        "post" => {
+            let ordered = s.command(1, |r, now, rng, fx| {
+                r.order_letter(now, rng, oid, body.address.as_ref(), fx)
+            })?;
+            // The tracking number comes from the post service (part 2 of the stand).
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "confirmation_id": ordered.confirmation_id.to_string(),
+                    "tracking_number": null,
+                    "expires_at": s.world.rfc3339(ordered.expires_at),
+                    "reorder": ordered.reorder,
+                })),
+            ))
+        }
+        "e_signature" => {
+            let cert = body.certificate.ok_or_else(|| {
+                RegistryError::invalid(
+                    "certificate",
+                    crate::registry::FieldError::Rule("is needed: {serial, issuer}"),
+                )
+            })?;
+            let request = s.command(1, |r, now, rng, fx| {
+                r.sign(now, rng, oid, &cert.serial, &cert.issuer, fx)
+            })?;
+            // The CA's verdict comes with part 2 of the stand; until then the check waits.
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "request_id": request.to_string(),
+                    "status": "signature_pending",
+                })),
+            ))
+        }
+        _ => Err(RegistryError::invalid(
+            "method",
+            crate::registry::FieldError::Rule("must be post or e_signature"),
+        )
+        .into()),
+    }
+}
+
+async fn letter_code(
+    State(s): State<Arc<Stand>>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<CodeBody>,
+) -> Api<Json<Value>> {
+    let oid = oid(&raw)?;
+    session(&s, &headers, oid)?;
+    s.command(1, |r, now, _, fx| {
+        r.enter_letter_code(now, oid, &body.code, fx)
+    })?;
+    Ok(Json(account_json(&s, oid)?))
+}
+
+#[derive(Deserialize)]
+struct ShownPassport {
+    series: String,
+    number: String,
+}
+
+#[derive(Deserialize)]
+struct OperatorConfirmBody {
+    center_id: String,
+    snils: String,
+    passport: ShownPassport,
+}
+
+/// Checks a service center's id: 1 to 64 letters, digits, `-` or `_`.
+fn center_id(id: &str) -> Api<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(RegistryError::invalid(
+            "center_id",
+            crate::registry::FieldError::Rule("must be 1 to 64 letters, digits, '-' or '_'"),
+        )
+        .into())
+    }
+}
+
+async fn operator_confirm(
+    State(s): State<Arc<Stand>>,
+    headers: HeaderMap,
+    Json(body): Json<OperatorConfirmBody>,
+) -> Api<Json<Value>> {
+    s.check_token(bearer(&headers), false)?;
+    center_id(&body.center_id)?;
+    let done = s.command(1, |r, now, _, fx| {
+        r.operator_confirm(
+            now,
+            &body.snils,
+            &body.passport.series,
+            &body.passport.number,
+            fx,
+        )
+    })?;
+    Ok(Json(json!({
+        "oid": done.oid,
+        "tier": Tier::Confirmed,
+        "method": done.method,
+        "center_id": body.center_id,
+    })))
+}
+
+/// Personal data and a phone: the body of the MFC and bank requests.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PersonWithPhone {
+    surname: String,
+    name: String,
+    patronymic: String,
+    gender: String,
+    birth_date: String,
+    birth_place: String,
+    citizenship: String,
+    snils: String,
+    passport: PassportForm,
+    address: Option<Address>,
+    phone: String,
+}
+
+impl PersonWithPhone {
+    fn split(self) -> (PersonalDataForm, String) {
+        (
+            PersonalDataForm {
+                surname: self.surname,
+                name: self.name,
+                patronymic: self.patronymic,
+                gender: self.gender,
+                birth_date: self.birth_date,
+                birth_place: self.birth_place,
+                citizenship: self.citizenship,
+                snils: self.snils,
+                passport: self.passport,
+                address: self.address,
+            },
+            self.phone,
+        )
+    }
+}
+
+async fn mfc_register(
+    State(s): State<Arc<Stand>>,
+    headers: HeaderMap,
+    Json(body): Json<PersonWithPhone>,
+) -> Api<(StatusCode, Json<Value>)> {
+    s.check_token(bearer(&headers), false)?;
+    let (form, phone) = body.split();
+    // Validate before paying for a hash.
+    s.read(|r, now| form.validate(r.config().epoch.date_of(now)).map(|_| ()))?;
+    let otp = s.command(0, |_, _, rng, _| Ok(password::one_time_password(rng)))?;
+    let hash = s.hash(otp.clone()).await?;
+    let done = s.command(1, |r, now, _, fx| {
+        r.mfc_register(now, &form, &phone, hash, fx)
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "oid": done.oid,
+            "login": done.login.canonical(),
+            "one_time_password": otp,
+            "tier": Tier::Confirmed,
+        })),
+    ))
+}
+
+fn bank(s: &str) -> Api<Bank> {
+    s.parse::<Bank>().map_err(|_| {
+        StandError::Registry(RegistryError::NotFound {
+            what: "partner bank",
+        })
+    })
+}
+
+fn partner_json(
+    id: ConfirmationId,
+    bank: Bank,
+    status: PartnerStatus,
+) -> Api<(StatusCode, Json<Value>)> {
+    match status {
+        PartnerStatus::Pending => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "confirmation_id": id.to_string(),
+                "bank": bank.as_str(),
+                "status": "pending",
+            })),
+        )),
+        PartnerStatus::Confirmed { oid, created } => Ok((
+            StatusCode::OK,
+            Json(json!({
+                "confirmation_id": id.to_string(),
+                "bank": bank.as_str(),
+                "status": "confirmed",
+                "oid": oid,
+                "created": created,
+                "tier": Tier::Confirmed,
+                "method": ConfirmationMethod::Bank(bank),
+            })),
+        )),
+        PartnerStatus::Refused(reason) => Err(StandError::PartnerRefused(reason)),
+    }
+}
+
+async fn partner_confirm(
+    State(s): State<Arc<Stand>>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<PersonWithPhone>,
+) -> Api<(StatusCode, Json<Value>)> {
+    let bank = bank(&raw)?;
+    s.check_token(bearer(&headers), true)?;
+    let (form, phone) = body.split();
+    let started = s.command(2, |r, now, rng, fx| {
+        r.bank_confirm(now, rng, bank, &form, &phone, None, fx)
+    })?;
+    let id = started.confirmation_id;
+    // PFR and FMS answer in minutes to days of sim time: wait a little, then answer 202.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(s.partner_wait_ms);
+    loop {
+        let status = s.read(|r, _| r.partner_status(id))?;
+        if status != PartnerStatus::Pending || tokio::time::Instant::now() >= deadline {
+            return partner_json(id, bank, status);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn partner_status(
+    State(s): State<Arc<Stand>>,
+    Path((raw_bank, raw_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Api<(StatusCode, Json<Value>)> {
+    let bank = bank(&raw_bank)?;
+    s.check_token(bearer(&headers), true)?;
+    let id = ConfirmationId::parse(&raw_id).ok_or(RegistryError::NotFound {
+        what: "partner confirmation",
+    })?;
+    let status = s.read(|r, _| r.partner_status(id))?;
+    partner_json(id, bank, status)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agencies' callbacks and the stand's own routes
+
+#[derive(Deserialize)]
+struct CallbackBody {
+    request_id: String,
+}
+
+async fn callback(
+    State(s): State<Arc<Stand>>,
+    Path(raw): Path<String>,
+    Json(body): Json<CallbackBody>,
+) -> Api<(StatusCode, Json<Value>)> {
+    let agency = Agency::parse(&raw).ok_or(RegistryError::NotFound { what: "agency" })?;
+    let id =
+        RequestId::parse(&body.request_id).ok_or(RegistryError::NotFound { what: "request" })?;
+    // The callback only says "ready": the answer is fetched from the agency itself, so a
+    // forged callback cannot decide a verification.
+    if s.performer.callback(agency, id) {
+        Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": true }))))
+    } else {
+        Err(RegistryError::NotFound { what: "request" }.into())
+    }
+}
+
+async fn health(State(s): State<Arc<Stand>>) -> Json<Value> {
+    Json(json!({
+        "status": "ok",
+        "now": s.world.rfc3339(s.world.now()),
+        "effects_queued": s.performer.queued(),
+        "held_effects": s.performer.held().len(),
+    }))
+}
+
+async fn metrics(State(s): State<Arc<Stand>>) -> Response {
+    let text = s.metrics.encode(&s.snapshot());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn openapi() -> Json<Value> {
+    Json(super::openapi::document())
+}

@@ -1,0 +1,181 @@
+//! The errors of the engine's HTTP API, and their one mapping to HTTP: status, `code`, `field`
+//! and the extras a client acts on (`attempts_left` of a wrong code, `retry_after_ms` and the
+//! `Retry-After` header of a refused resend or a full store).
+
+use crate::registry::registry::PartnerRefusal;
+use crate::registry::RegistryError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use esia_mocks::service::RequestError;
+use serde_json::json;
+
+/// Every way the engine's API refuses a request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StandError {
+    /// A domain rule of the registry.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A malformed request (body, path, query, route, method).
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// No `Authorization: Bearer` header where one is needed (401).
+    #[error("this route needs an `Authorization: Bearer` {what}")]
+    TokenMissing { what: &'static str },
+    /// An operator or partner token that is not the stand's (403).
+    #[error("the {what} is not valid")]
+    TokenWrong { what: &'static str },
+    /// The effects queue is full: the stand is overloaded (503).
+    #[error("the stand is busy ({what} full); try again shortly")]
+    Busy { what: &'static str },
+    /// A partner's confirmation was refused once PFR and FMS answered.
+    #[error("the confirmation is refused: {0:?}")]
+    PartnerRefused(PartnerRefusal),
+    /// Work the stand failed to do (a hashing task died): never the client's fault (500).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl StandError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            StandError::Registry(e) => {
+                StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST)
+            }
+            StandError::Request(e) => e.status(),
+            StandError::TokenMissing { .. } => StatusCode::UNAUTHORIZED,
+            StandError::TokenWrong { .. } => StatusCode::FORBIDDEN,
+            StandError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            StandError::PartnerRefused(PartnerRefusal::Verification(_)) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            StandError::PartnerRefused(_) => StatusCode::CONFLICT,
+            StandError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StandError::Registry(e) => e.code(),
+            StandError::Request(e) => e.code(),
+            StandError::TokenMissing { .. } => "token_missing",
+            StandError::TokenWrong { .. } => "token_wrong",
+            StandError::Busy { .. } => "busy",
+            StandError::PartnerRefused(PartnerRefusal::Verification(_)) => "verification_failed",
+            StandError::PartnerRefused(PartnerRefusal::DocumentsBound) => "documents_bound",
+            StandError::PartnerRefused(PartnerRefusal::ContactBound) => "contact_bound",
+            StandError::Internal(_) => "internal",
+        }
+    }
+
+    /// The field at fault.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            StandError::Registry(e) => e.field(),
+            StandError::Request(e) => e.field(),
+            StandError::PartnerRefused(PartnerRefusal::DocumentsBound) => Some("passport"),
+            StandError::PartnerRefused(PartnerRefusal::ContactBound) => Some("phone"),
+            _ => None,
+        }
+    }
+
+    /// Milliseconds after which the same request may succeed, when there is such a time.
+    fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            StandError::Registry(RegistryError::ResendTooSoon { retry_after_ms }) => {
+                Some(*retry_after_ms)
+            }
+            StandError::Registry(RegistryError::StoreFull { .. }) | StandError::Busy { .. } => {
+                Some(1_000)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for StandError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::warn!(error = %self, "answered {status}");
+        }
+        let mut detail = json!({ "code": self.code(), "message": self.to_string() });
+        if let Some(field) = self.field() {
+            detail["field"] = json!(field);
+        }
+        if let StandError::Registry(RegistryError::CodeWrong { attempts_left }) = &self {
+            detail["attempts_left"] = json!(attempts_left);
+        }
+        if let StandError::PartnerRefused(PartnerRefusal::Verification(reason)) = &self {
+            detail["reason"] = json!(reason.as_str());
+        }
+        let retry = self.retry_after_ms();
+        if let Some(ms) = retry {
+            detail["retry_after_ms"] = json!(ms);
+        }
+        let mut response = (status, axum::Json(json!({ "error": detail }))).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(ms) = retry {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(ms.div_ceil(1_000)));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::FailureReason;
+
+    #[test]
+    fn each_error_maps_to_one_status_and_code() {
+        let cases = [
+            (
+                StandError::Registry(RegistryError::CodeWrong { attempts_left: 1 }),
+                422,
+                "code_wrong",
+            ),
+            (
+                StandError::Registry(RegistryError::CodeLocked),
+                429,
+                "code_locked",
+            ),
+            (
+                StandError::TokenMissing {
+                    what: "operator token",
+                },
+                401,
+                "token_missing",
+            ),
+            (
+                StandError::TokenWrong {
+                    what: "operator token",
+                },
+                403,
+                "token_wrong",
+            ),
+            (StandError::Busy { what: "queue" }, 503, "busy"),
+            (
+                StandError::PartnerRefused(PartnerRefusal::Verification(
+                    FailureReason::PfrMismatch,
+                )),
+                422,
+                "verification_failed",
+            ),
+            (
+                StandError::PartnerRefused(PartnerRefusal::DocumentsBound),
+                409,
+                "documents_bound",
+            ),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!(e.status().as_u16(), status, "{e}");
+            assert_eq!(e.code(), code);
+        }
+    }
+}

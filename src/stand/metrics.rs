@@ -1,0 +1,210 @@
+//! `GET /metrics` in the Prometheus text format (with `prometheus-client`, the Prometheus
+//! project's own Rust client): requests by route, method and status; latency histograms by
+//! route; accounts by tier, verifications pending, registry store sizes, effects performed and
+//! the performer's queue, the last group read from the registry at each scrape.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TierLabels {
+    tier: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StoreLabels {
+    store: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EffectLabels {
+    kind: String,
+    outcome: String,
+}
+
+/// The stand's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    accounts: Family<TierLabels, Gauge>,
+    verifications_pending: Gauge,
+    store_entries: Family<StoreLabels, Gauge>,
+    effects: Family<EffectLabels, Counter>,
+    effects_queued: Gauge,
+    requests_waiting: Gauge,
+}
+
+/// Latency buckets, in seconds: 0.5 ms to 10 s.
+const LATENCY_BUCKETS_S: [f64; 14] = [
+    0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
+];
+
+/// What a scrape reads from the registry and the performer.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Accounts by tier name.
+    pub accounts: Vec<(&'static str, i64)>,
+    pub verifications_pending: i64,
+    /// Entries by store name.
+    pub stores: Vec<(&'static str, i64)>,
+    pub effects_queued: i64,
+    pub requests_waiting: i64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Every metric, registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("esia");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route, method and status",
+            requests.clone(),
+        );
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(LATENCY_BUCKETS_S)
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by route and method",
+            latency.clone(),
+        );
+        let accounts = Family::<TierLabels, Gauge>::default();
+        registry.register("accounts", "Accounts by tier", accounts.clone());
+        let verifications_pending = Gauge::default();
+        registry.register(
+            "verifications_pending",
+            "Accounts whose personal data PFR and FMS are verifying",
+            verifications_pending.clone(),
+        );
+        let store_entries = Family::<StoreLabels, Gauge>::default();
+        registry.register(
+            "store_entries",
+            "Entries in each of the registry's capped stores",
+            store_entries.clone(),
+        );
+        let effects = Family::<EffectLabels, Counter>::default();
+        registry.register(
+            "effects",
+            "Effects performed against the agencies, by kind and outcome (ok, failed)",
+            effects.clone(),
+        );
+        let effects_queued = Gauge::default();
+        registry.register(
+            "effects_queued",
+            "Effects waiting in the performer's queue",
+            effects_queued.clone(),
+        );
+        let requests_waiting = Gauge::default();
+        registry.register(
+            "agency_requests_waiting",
+            "PFR and FMS requests acknowledged and waiting for their answer",
+            requests_waiting.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            accounts,
+            verifications_pending,
+            store_entries,
+            effects,
+            effects_queued,
+            requests_waiting,
+        }
+    }
+
+    /// Counts an effect performed (`ok`) or not.
+    pub fn effect(&self, kind: &str, ok: bool) {
+        self.effects
+            .get_or_create(&EffectLabels {
+                kind: kind.to_owned(),
+                outcome: if ok { "ok" } else { "failed" }.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The text exposition, with the gauges set from `snapshot`.
+    pub fn encode(&self, snapshot: &Snapshot) -> String {
+        for (tier, n) in &snapshot.accounts {
+            self.accounts
+                .get_or_create(&TierLabels {
+                    tier: (*tier).to_owned(),
+                })
+                .set(*n);
+        }
+        self.verifications_pending
+            .set(snapshot.verifications_pending);
+        for (store, n) in &snapshot.stores {
+            self.store_entries
+                .get_or_create(&StoreLabels {
+                    store: (*store).to_owned(),
+                })
+                .set(*n);
+        }
+        self.effects_queued.set(snapshot.effects_queued);
+        self.requests_waiting.set(snapshot.requests_waiting);
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// Middleware counting each request and timing it, labelled by its route template (so ids in
+/// paths do not multiply the series).
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    let elapsed = start.elapsed().as_secs_f64();
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status: response.status().as_u16(),
+        })
+        .inc();
+    metrics
+        .latency
+        .get_or_create(&RouteLabels { method, route })
+        .observe(elapsed);
+    response
+}

@@ -1,0 +1,506 @@
+//! The stand: the registry engine behind its HTTP API v1, with the agencies' mocks on the same
+//! address (`esia-sim serve`, DESIGN.md's HTTP contract).
+//!
+//! Modules:
+//! - [`api`]: the engine's routes, one handler per row of the contract, plus health, metrics,
+//!   the OpenAPI document and the agencies' callback route.
+//! - [`error`]: [`StandError`], the API's errors and their one HTTP mapping.
+//! - [`agencies`]: the engine's HTTP clients of the agencies: timeouts, retries with backoff and
+//!   jitter.
+//! - [`performer`]: performs the registry's effects through those clients and feeds the answers
+//!   back (callbacks, polling), with a bounded queue and a bounded number in flight.
+//! - [`metrics`]: `GET /metrics` in the Prometheus text format.
+//! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 description of every route.
+//!
+//! A request's path: the handler validates the body (JSON errors name the field), reserves room
+//! for the command's effects, runs the command on the [`Registry`] under a short lock with
+//! `now` from the [`World`]'s clock and the stand's CSPRNG, and hands the effects to the
+//! performer. Passwords are hashed and verified on blocking threads, outside the lock. A
+//! housekeeping task calls `Registry::expire` every second and at every advance of the clock.
+//!
+//! [`run`] serves the stand on a bound listener until a shutdown future fires; [`Stand::new`]
+//! and [`app`] build it in process for tests.
+
+pub mod agencies;
+pub mod api;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod performer;
+
+pub use agencies::{AgencyClient, AgencyError, CallFailed, RetryPolicy};
+pub use error::StandError;
+pub use performer::{AgencyUrls, PerformerConfig};
+
+use crate::registry::{Effect, HashProfile, Registry, RegistryConfig, RegistryError, Tier};
+use crate::registry::{PasswordHash, VerificationStatus};
+use axum::Router;
+use esia_mocks::agency::Agencies;
+use esia_mocks::clock::{ClockError, SimTime};
+use esia_mocks::population::{Population, PopulationConfig, PopulationError};
+use esia_mocks::service::{Mocks, MocksConfig, Truth, World};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// Where the agencies are, when not on the stand itself: each `None` is the stand's own mock.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UrlOverrides {
+    pub sms: Option<String>,
+    pub mail: Option<String>,
+    pub pfr: Option<String>,
+    pub fms: Option<String>,
+}
+
+/// Everything `serve` needs, resolved. Defaults (written once, in `impl Default`): population
+/// seed 1 with 1,000 citizens as the agencies' truth, time at scale 1, codes from the operating
+/// system's CSPRNG, every agency's calibrated profile, the stand's own mocks, hashing
+/// `realistic` with 4 hashes at once, the registry's default figures, a bank's request answered
+/// within 10 s of wall time (else 202 and a status route).
+#[derive(Clone, Debug)]
+pub struct StandConfig {
+    /// The population whose first `population` citizens PFR and FMS hold.
+    pub seed: u64,
+    pub population: u64,
+    /// Sim milliseconds per wall millisecond.
+    pub time_scale: f64,
+    /// Makes codes, ids and tokens reproducible (tests); `None`: the OS's CSPRNG.
+    pub code_seed: Option<u64>,
+    pub operator_token: String,
+    pub partner_token: String,
+    /// The agencies' profiles.
+    pub agencies: Agencies,
+    pub urls: UrlOverrides,
+    pub hash_profile: HashProfile,
+    /// Password hashes computed at once (each on a blocking thread).
+    pub hashing_in_flight: usize,
+    pub registry: RegistryConfig,
+    /// The mocks' figures (their `agencies` are replaced by [`StandConfig::agencies`]).
+    pub mocks: MocksConfig,
+    pub performer: PerformerConfig,
+    pub retry: RetryPolicy,
+    /// How long a partner's request waits for PFR and FMS before answering 202.
+    pub partner_wait_ms: u64,
+}
+
+impl Default for StandConfig {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            population: 1_000,
+            time_scale: 1.0,
+            code_seed: None,
+            operator_token: String::new(),
+            partner_token: String::new(),
+            agencies: Agencies::default(),
+            urls: UrlOverrides::default(),
+            hash_profile: HashProfile::Realistic,
+            hashing_in_flight: 4,
+            registry: RegistryConfig::default(),
+            mocks: MocksConfig::default(),
+            performer: PerformerConfig::default(),
+            retry: RetryPolicy::default(),
+            partner_wait_ms: 10_000,
+        }
+    }
+}
+
+/// The most citizens the agencies hold from a population (memory: about 1 KB each).
+pub const POPULATION_MAX: u64 = 2_000_000;
+
+/// Why the stand cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Population(#[from] PopulationError),
+    #[error(transparent)]
+    Clock(#[from] ClockError),
+    #[error("--population {0} is more than the stand holds ({POPULATION_MAX})")]
+    PopulationTooLarge(u64),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// The registry with the CSPRNG its commands draw from, under one lock.
+struct Core {
+    registry: Registry,
+    rng: ChaCha20Rng,
+}
+
+/// The engine as the stand runs it.
+pub struct Stand {
+    core: Mutex<Core>,
+    pub world: Arc<World>,
+    hash_profile: HashProfile,
+    hashing: Semaphore,
+    operator_token: String,
+    partner_token: String,
+    pub performer: performer::Performer,
+    client: AgencyClient,
+    pub metrics: Arc<metrics::Metrics>,
+    partner_wait_ms: u64,
+}
+
+impl std::fmt::Debug for Stand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stand").finish_non_exhaustive()
+    }
+}
+
+/// A CSPRNG seeded from `seed`, or from the operating system.
+fn csprng(seed: Option<u64>) -> ChaCha20Rng {
+    match seed {
+        Some(s) => ChaCha20Rng::seed_from_u64(s),
+        None => ChaCha20Rng::try_from_rng(&mut rand::rngs::SysRng)
+            .unwrap_or_else(|_| ChaCha20Rng::seed_from_u64(std::process::id().into())),
+    }
+}
+
+/// A random token of 32 hex digits from the operating system's CSPRNG.
+pub fn random_token() -> String {
+    use rand::Rng;
+    let mut rng = csprng(None);
+    format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64())
+}
+
+impl Stand {
+    /// The engine on `world`, calling the agencies at `urls`, reachable at `public_base`.
+    /// Does not start its tasks: see [`Stand::start`].
+    pub fn new(
+        config: &StandConfig,
+        world: Arc<World>,
+        urls: AgencyUrls,
+        public_base: &str,
+    ) -> Arc<Self> {
+        let mut registry_config = config.registry;
+        registry_config.epoch = world.epoch();
+        let jitter_seed = config.code_seed.unwrap_or(config.seed) ^ 0x6a69_7474_6572;
+        Arc::new(Self {
+            core: Mutex::new(Core {
+                registry: Registry::new(registry_config),
+                rng: csprng(config.code_seed),
+            }),
+            world,
+            hash_profile: config.hash_profile,
+            hashing: Semaphore::new(config.hashing_in_flight.max(1)),
+            operator_token: config.operator_token.clone(),
+            partner_token: config.partner_token.clone(),
+            performer: performer::Performer::new(urls, public_base, config.performer),
+            client: AgencyClient::new(config.retry, jitter_seed),
+            metrics: Arc::new(metrics::Metrics::new()),
+            partner_wait_ms: config.partner_wait_ms,
+        })
+    }
+
+    /// Starts the performer and the housekeeping; they stop when `cancel` fires. Call within a
+    /// Tokio runtime.
+    pub fn start(self: &Arc<Self>, cancel: CancellationToken) {
+        performer::spawn(self, cancel.clone());
+        tokio::spawn(housekeeping(self.clone(), cancel));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Core> {
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs a command that makes at most `room` effects: reserves their place in the queue
+    /// first (a full queue refuses with 503 before anything changes), runs the command under
+    /// the lock, then queues its effects.
+    pub(crate) fn command<T>(
+        &self,
+        room: usize,
+        f: impl FnOnce(
+            &mut Registry,
+            SimTime,
+            &mut ChaCha20Rng,
+            &mut Vec<Effect>,
+        ) -> Result<T, RegistryError>,
+    ) -> Result<T, StandError> {
+        let permits = if room > 0 {
+            Some(
+                self.performer
+                    .sender()
+                    .try_reserve_many(room)
+                    .map_err(|_| StandError::Busy {
+                        what: "effects queue",
+                    })?,
+            )
+        } else {
+            None
+        };
+        let mut effects = Vec::new();
+        let result = {
+            let now = self.world.now();
+            let mut core = self.lock();
+            let Core { registry, rng } = &mut *core;
+            f(registry, now, rng, &mut effects)
+        };
+        let mut permits = permits.into_iter().flatten();
+        for effect in effects {
+            match permits.next() {
+                Some(p) => p.send(effect),
+                None => self.performer.send_or_drop(effect),
+            }
+        }
+        Ok(result?)
+    }
+
+    /// Reads the registry under the lock.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Registry, SimTime) -> T) -> T {
+        let now = self.world.now();
+        f(&self.lock().registry, now)
+    }
+
+    /// Applies something that needs no room reserved (an agency's answer, housekeeping); its
+    /// effects (notifications) are queued if there is room.
+    pub(crate) fn apply<T>(
+        &self,
+        f: impl FnOnce(&mut Registry, SimTime, &mut Vec<Effect>) -> T,
+    ) -> T {
+        let mut effects = Vec::new();
+        let out = {
+            let now = self.world.now();
+            let mut core = self.lock();
+            f(&mut core.registry, now, &mut effects)
+        };
+        for effect in effects {
+            self.performer.send_or_drop(effect);
+        }
+        out
+    }
+
+    /// The registry's verification timeout.
+    pub(crate) fn verification_timeout_ms(&self) -> u64 {
+        self.lock().registry.config().verification_timeout_ms
+    }
+
+    /// Hashes a password on a blocking thread, a bounded number at once.
+    pub(crate) async fn hash(&self, password: String) -> Result<PasswordHash, StandError> {
+        if self.hash_profile == HashProfile::None {
+            return Ok(PasswordHash::unhashed());
+        }
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| StandError::Internal(e.to_string()))?;
+        let mut rng = {
+            let mut core = self.lock();
+            ChaCha20Rng::from_rng(&mut core.rng)
+        };
+        let profile = self.hash_profile;
+        tokio::task::spawn_blocking(move || profile.hash(&password, &mut rng))
+            .await
+            .map_err(|e| StandError::Internal(e.to_string()))
+    }
+
+    /// Verifies a password against a stored hash on a blocking thread.
+    pub(crate) async fn verify(&self, password: String, hash: PasswordHash) -> bool {
+        if hash.is_unhashed() {
+            return crate::registry::password::verify(&password, &hash);
+        }
+        let Ok(_permit) = self.hashing.acquire().await else {
+            return false;
+        };
+        tokio::task::spawn_blocking(move || crate::registry::password::verify(&password, &hash))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Checks an operator (`partner == false`) or partner token, in constant time.
+    pub(crate) fn check_token(&self, given: Option<&str>, partner: bool) -> Result<(), StandError> {
+        use subtle::ConstantTimeEq;
+        let (want, what) = if partner {
+            (&self.partner_token, "partner token")
+        } else {
+            (&self.operator_token, "operator token")
+        };
+        let given = given.ok_or(StandError::TokenMissing { what })?;
+        let same: bool = given.as_bytes().ct_eq(want.as_bytes()).into();
+        if same && !want.is_empty() {
+            Ok(())
+        } else {
+            Err(StandError::TokenWrong { what })
+        }
+    }
+
+    /// What `/metrics` reads from the registry and the performer.
+    pub(crate) fn snapshot(&self) -> metrics::Snapshot {
+        let (accounts, pending, stores) = self.read(|r, _| {
+            let mut tiers = [0i64; 3];
+            let mut pending = 0;
+            for a in r.accounts() {
+                let s = a.state();
+                tiers[match s.tier() {
+                    Tier::Simplified => 0,
+                    Tier::Standard => 1,
+                    Tier::Confirmed => 2,
+                }] += 1;
+                if s.verification().status() == VerificationStatus::Pending {
+                    pending += 1;
+                }
+            }
+            let stores: Vec<(&'static str, i64)> = r
+                .sizes()
+                .iter()
+                .map(|(s, n)| (s.name(), *n as i64))
+                .collect();
+            (tiers, pending, stores)
+        });
+        metrics::Snapshot {
+            accounts: vec![
+                ("simplified", accounts[0]),
+                ("standard", accounts[1]),
+                ("confirmed", accounts[2]),
+            ],
+            verifications_pending: pending,
+            stores,
+            effects_queued: self.performer.queued() as i64,
+            requests_waiting: self.performer.waiting() as i64,
+        }
+    }
+}
+
+/// Calls `Registry::expire` every second of wall time and at every advance of the clock.
+async fn housekeeping(stand: Arc<Stand>, cancel: CancellationToken) {
+    let mut advances = stand.world.advances();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            changed = advances.changed() => {
+                if changed.is_err() {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            _ = cancel.cancelled() => return,
+        }
+        let expired = stand.apply(|r, now, fx| r.expire(now, fx));
+        if expired.verifications_timed_out > 0 {
+            tracing::info!(
+                count = expired.verifications_timed_out,
+                "verifications timed out"
+            );
+        }
+    }
+}
+
+/// The whole application: the engine's routes and, when given, the mocks', with the shared
+/// outer layers (JSON errors for every rejection, the body limit, panics caught, metrics).
+pub fn app(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
+    let metrics = stand.metrics.clone();
+    let mut router = api::router(stand);
+    if let Some(m) = mocks {
+        router = router.merge(m.router());
+    }
+    let router = router.fallback(esia_mocks::service::http::no_route).layer(
+        axum::middleware::from_fn_with_state(metrics, metrics::track),
+    );
+    esia_mocks::service::outer_layers(router)
+}
+
+/// A stand assembled around a bound listener.
+pub struct Assembled {
+    pub stand: Arc<Stand>,
+    pub mocks: Mocks,
+    pub router: Router,
+    pub base_url: String,
+}
+
+/// Builds the stand for `listener` (its world, mocks, engine and router) and starts its tasks.
+pub fn assemble(
+    listener: &TcpListener,
+    config: &StandConfig,
+    cancel: CancellationToken,
+) -> Result<Assembled, ServeError> {
+    if config.population > POPULATION_MAX {
+        return Err(ServeError::PopulationTooLarge(config.population));
+    }
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let world = World::new(config.registry.epoch, SimTime::ZERO, config.time_scale)?;
+    let population = Population::new(config.seed, PopulationConfig::default())?;
+    population.check_count(config.population)?;
+    let truth = Truth::of_population(&population, config.population);
+    let mocks_config = MocksConfig {
+        agencies: config.agencies.clone(),
+        seed: config.seed,
+        ..config.mocks.clone()
+    };
+    let mocks = Mocks::new(world.clone(), mocks_config, truth);
+    let mut urls = AgencyUrls::on(&base_url);
+    let o = &config.urls;
+    for (url, over) in [
+        (&mut urls.sms, &o.sms),
+        (&mut urls.mail, &o.mail),
+        (&mut urls.pfr, &o.pfr),
+        (&mut urls.fms, &o.fms),
+    ] {
+        if let Some(u) = over {
+            *url = u.trim_end_matches('/').to_owned();
+        }
+    }
+    let stand = Stand::new(config, world, urls, &base_url);
+    stand.start(cancel);
+    let router = app(stand.clone(), Some(&mocks));
+    Ok(Assembled {
+        stand,
+        mocks,
+        router,
+        base_url,
+    })
+}
+
+/// Serves the stand on `listener` until `shutdown` fires; requests in flight finish first.
+pub async fn run(
+    listener: TcpListener,
+    config: StandConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let cancel = CancellationToken::new();
+    let assembled = assemble(&listener, &config, cancel.clone())?;
+    serve(listener, assembled, cancel, shutdown).await
+}
+
+/// Serves an assembled stand until `shutdown` fires, then stops its tasks.
+pub async fn serve(
+    listener: TcpListener,
+    assembled: Assembled,
+    cancel: CancellationToken,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    tracing::info!(base_url = assembled.base_url, "stand ready");
+    let served = axum::serve(listener, assembled.router)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    cancel.cancel();
+    tracing::info!("stand stopped");
+    Ok(served?)
+}
+
+/// A future that resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+    }
+}

@@ -1,0 +1,418 @@
+//! `GET /openapi.json`: an OpenAPI 3.0 document of every route of the stand, the engine's and
+//! the mocks', written by hand from [`ROUTES`] (one row per route) and the schemas below. A test
+//! checks that the document parses as OpenAPI 3 and that every row answers on a live router.
+
+use serde_json::{json, Map, Value};
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    /// A session token from `POST /api/v1/sessions`.
+    Session,
+    Operator,
+    Partner,
+}
+
+/// One route of the stand.
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// The request body's schema in `components.schemas`.
+    pub body: Option<&'static str>,
+    pub auth: Auth,
+    /// The success status and the response's schema.
+    pub ok: (u16, &'static str),
+}
+
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    body: Option<&'static str>,
+    auth: Auth,
+    ok: (u16, &'static str),
+) -> Route {
+    Route {
+        method,
+        path,
+        tag,
+        summary,
+        body,
+        auth,
+        ok,
+    }
+}
+
+/// Every route of `esia-sim serve`.
+pub const ROUTES: &[Route] = &[
+    route("post", "/api/v1/registrations", "registration", "Start a registration: an SMS code to the phone or a link to the e-mail", Some("RegistrationForm"), Auth::None, (201, "RegistrationStarted")),
+    route("post", "/api/v1/registrations/{id}/code", "registration", "Confirm the phone with the SMS code (wrong: 422 with attempts_left; expired: 410; locked: 429)", Some("Code"), Auth::None, (200, "ContactConfirmed")),
+    route("post", "/api/v1/registrations/{id}/resend", "registration", "Send a new code or link (too soon: 429 with Retry-After)", None, Auth::None, (200, "RegistrationStarted")),
+    route("get", "/api/v1/registrations/{id}/email", "registration", "Follow the e-mail link (query `token`; expired: 410)", None, Auth::None, (200, "ContactConfirmed")),
+    route("post", "/api/v1/registrations/{id}/password", "registration", "Set the password: the simplified account (weak: 422)", Some("PasswordForm"), Auth::None, (201, "Registered")),
+    route("post", "/api/v1/sessions", "session", "Log in by phone, e-mail or SNILS", Some("Login"), Auth::None, (200, "Session")),
+    route("get", "/api/v1/accounts/{oid}", "account", "Read the account: tier, verification, confirmation, restrictions", None, Auth::Session, (200, "Account")),
+    route("put", "/api/v1/accounts/{oid}/personal-data", "account", "Submit personal data: PFR and FMS verify it (documents of another account: 409)", Some("PersonalData"), Auth::Session, (202, "VerificationDispatched")),
+    route("post", "/api/v1/accounts/{oid}/confirmations", "confirmation", "Order a post letter (`method: post`) or sign with a certificate (`method: e_signature`)", Some("ConfirmationRequest"), Auth::Session, (202, "Object")),
+    route("post", "/api/v1/accounts/{oid}/confirmations/code", "confirmation", "Enter the letter's code: confirmed, with `no_fns_cabinet`", Some("Code"), Auth::Session, (200, "Account")),
+    route("post", "/api/v1/operator/confirmations", "operator", "A service center confirms identity", Some("OperatorConfirmation"), Auth::Operator, (200, "Object")),
+    route("post", "/api/v1/operator/registrations", "operator", "An MFC registers a confirmed account with a one-time password", Some("PersonWithPhone"), Auth::Operator, (201, "Object")),
+    route("post", "/api/v1/partners/{bank}/confirmations", "partner", "A bank confirms (or creates) its client's account once PFR and FMS agree (200), or 202 while they have not answered", Some("PersonWithPhone"), Auth::Partner, (200, "PartnerConfirmation")),
+    route("get", "/api/v1/partners/{bank}/confirmations/{id}", "partner", "Where a bank's confirmation stands", None, Auth::Partner, (200, "PartnerConfirmation")),
+    route("post", "/api/v1/callbacks/{agency}", "agency", "An agency (pfr, fms) says a request's answer is ready; the engine fetches it", Some("Callback"), Auth::None, (202, "Object")),
+    route("get", "/healthz", "stand", "Health", None, Auth::None, (200, "Object")),
+    route("get", "/metrics", "stand", "Metrics in the Prometheus (OpenMetrics) text format", None, Auth::None, (200, "Text")),
+    route("get", "/openapi.json", "stand", "This document", None, Auth::None, (200, "Object")),
+    route("post", "/mocks/sms/messages", "mock sms", "Send an SMS (202; it shows in the inbox after its delivery delay)", Some("SmsMessage"), Auth::None, (202, "MessageSent")),
+    route("get", "/mocks/sms/inbox/{phone}", "mock sms", "The SMS delivered to a phone (79XXXXXXXXX or +7 9XX ...)", None, Auth::None, (200, "SmsInbox")),
+    route("get", "/mocks/sms/admin/journal", "mock sms", "The last requests the SMS gateway received (query `limit`)", None, Auth::None, (200, "Journal")),
+    route("post", "/mocks/sms/admin/reset", "mock sms", "Forget every message and the journal", None, Auth::None, (204, "Empty")),
+    route("post", "/mocks/mail/messages", "mock mail", "Send an e-mail", Some("MailMessage"), Auth::None, (202, "MessageSent")),
+    route("get", "/mocks/mail/inbox/{address}", "mock mail", "The letters delivered to an address (percent-encoded), inbox and spam", None, Auth::None, (200, "MailInbox")),
+    route("get", "/mocks/mail/admin/journal", "mock mail", "The last requests the mail service received", None, Auth::None, (200, "Journal")),
+    route("post", "/mocks/mail/admin/reset", "mock mail", "Forget every letter and the journal", None, Auth::None, (204, "Empty")),
+    route("post", "/mocks/pfr/requests", "mock pfr", "Ask PFR to check a SNILS: 202 requestIsQueued; the answer by callback or poll", Some("PfrRequest"), Auth::None, (202, "SmevRequest")),
+    route("get", "/mocks/pfr/requests/{id}", "mock pfr", "Poll a PFR request", None, Auth::None, (200, "SmevRequest")),
+    route("post", "/mocks/pfr/requests/{id}/complete", "mock pfr", "Answer a PFR request now (optional body: another result or a rejection)", Some("Complete"), Auth::None, (200, "SmevRequest")),
+    route("post", "/mocks/pfr/admin/records", "mock pfr", "Add records to PFR's ground truth", Some("PfrRecords"), Auth::None, (201, "RecordsAdded")),
+    route("get", "/mocks/pfr/admin/journal", "mock pfr", "The last requests PFR received", None, Auth::None, (200, "Journal")),
+    route("post", "/mocks/pfr/admin/reset", "mock pfr", "Forget requests, added records and the journal", None, Auth::None, (204, "Empty")),
+    route("post", "/mocks/fms/requests", "mock fms", "Ask FMS to check a passport: 202 requestIsQueued; the answer by callback or poll", Some("FmsRequest"), Auth::None, (202, "SmevRequest")),
+    route("get", "/mocks/fms/requests/{id}", "mock fms", "Poll an FMS request", None, Auth::None, (200, "SmevRequest")),
+    route("post", "/mocks/fms/requests/{id}/complete", "mock fms", "Answer an FMS request now (optional body: another result or a rejection)", Some("Complete"), Auth::None, (200, "SmevRequest")),
+    route("post", "/mocks/fms/admin/records", "mock fms", "Add records to FMS's ground truth", Some("FmsRecords"), Auth::None, (201, "RecordsAdded")),
+    route("get", "/mocks/fms/admin/journal", "mock fms", "The last requests FMS received", None, Auth::None, (200, "Journal")),
+    route("post", "/mocks/fms/admin/reset", "mock fms", "Forget requests, added records and the journal", None, Auth::None, (204, "Empty")),
+    route("get", "/mocks/admin/clock", "mock admin", "The world's clock", None, Auth::None, (200, "Clock")),
+    route("post", "/mocks/admin/clock/advance", "mock admin", "Move the whole world forward: engine deadlines and agency delays", Some("Advance"), Auth::None, (200, "Clock")),
+];
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": properties })
+}
+
+fn schemas() -> Value {
+    let date = json!({ "type": "string", "format": "date" });
+    let time = json!({ "type": "string", "format": "date-time" });
+    let passport = object(
+        &[
+            "series",
+            "number",
+            "issue_date",
+            "issued_by",
+            "division_code",
+        ],
+        json!({
+            "series": { "type": "string", "example": "4512" },
+            "number": { "type": "string", "example": "345678" },
+            "issue_date": date, "issued_by": string(),
+            "division_code": { "type": "string", "example": "770-001" },
+        }),
+    );
+    let address = object(
+        &["postcode", "region", "city", "street", "house"],
+        json!({ "postcode": string(), "region": string(), "city": string(), "street": string(),
+                "house": string(), "flat": string() }),
+    );
+    let person = json!({
+        "surname": string(), "name": string(), "patronymic": string(),
+        "gender": { "type": "string", "enum": ["male", "female"] },
+        "birth_date": date, "birth_place": string(), "citizenship": string(),
+        "snils": { "type": "string", "example": "112-233-445 95" },
+        "passport": { "$ref": "#/components/schemas/Passport" },
+        "address": { "$ref": "#/components/schemas/Address" },
+    });
+    let person_fields = [
+        "surname",
+        "name",
+        "gender",
+        "birth_date",
+        "birth_place",
+        "citizenship",
+        "snils",
+        "passport",
+    ];
+    let mut with_phone = person.clone();
+    with_phone["phone"] = json!({ "type": "string", "example": "+79161234567" });
+    let smev_status = json!({ "type": "string", "enum": ["requestIsQueued", "underProcessing",
+        "responseIsDelivered", "requestIsRejectedBySmev"] });
+    let journal_entry = object(
+        &["seq", "at", "method", "path", "status"],
+        json!({ "seq": { "type": "integer" }, "at": time, "method": string(), "path": string(),
+                "body": {}, "status": { "type": "integer" } }),
+    );
+    let mut m = Map::new();
+    m.insert("Error".into(), object(&["error"], json!({ "error": object(&["code", "message"], json!({
+            "code": string(), "message": string(),
+            "field": { "type": "string", "description": "The input at fault, as a path (passport.series)" },
+            "attempts_left": { "type": "integer" },
+            "retry_after_ms": { "type": "integer" },
+            "reason": string(),
+        })) })));
+    m.insert("Object".into(), json!({ "type": "object" }));
+    m.insert("Text".into(), json!({ "type": "string" }));
+    m.insert("Empty".into(), json!({ "type": "object" }));
+    m.insert(
+        "RegistrationForm".into(),
+        object(
+            &["surname", "name"],
+            json!({ "surname": string(), "name": string(),
+            "phone": { "type": "string", "example": "+79161234567" },
+            "email": { "type": "string", "format": "email" } }),
+        ),
+    );
+    m.insert(
+        "RegistrationStarted".into(),
+        object(
+            &["registration_id", "channel", "expires_at"],
+            json!({
+            "registration_id": string(),
+            "channel": { "type": "string", "enum": ["sms", "email"] }, "expires_at": time }),
+        ),
+    );
+    m.insert(
+        "Code".into(),
+        object(
+            &["code"],
+            json!({ "code": { "type": "string", "example": "123456" } }),
+        ),
+    );
+    m.insert(
+        "ContactConfirmed".into(),
+        object(
+            &["registration_id", "confirmed"],
+            json!({
+            "registration_id": string(), "confirmed": { "type": "boolean" } }),
+        ),
+    );
+    m.insert(
+        "PasswordForm".into(),
+        object(
+            &["password", "password_repeat"],
+            json!({ "password": string(), "password_repeat": string() }),
+        ),
+    );
+    m.insert(
+        "Tier".into(),
+        json!({ "type": "string", "enum": ["simplified", "standard", "confirmed"] }),
+    );
+    m.insert("Registered".into(), object(&["oid", "tier"], json!({ "oid": { "type": "integer" }, "tier": { "$ref": "#/components/schemas/Tier" } })));
+    m.insert("Login".into(), object(&["login", "password"], json!({ "login": { "type": "string", "description": "phone, e-mail or SNILS" }, "password": string() })));
+    m.insert(
+        "Session".into(),
+        object(
+            &["token", "oid", "expires_at"],
+            json!({ "token": string(), "oid": { "type": "integer" }, "expires_at": time }),
+        ),
+    );
+    m.insert("Account".into(), object(&["oid", "tier", "trusted", "verification", "confirmation", "restrictions"], json!({
+            "oid": { "type": "integer" }, "tier": { "$ref": "#/components/schemas/Tier" },
+            "trusted": { "type": "boolean" }, "surname": string(), "name": string(),
+            "phone": string(), "email": string(), "snils": string(),
+            "verification": object(&["status"], json!({
+                "status": { "type": "string", "enum": ["not_started", "pending", "passed", "failed"] },
+                "pfr": { "type": "string", "nullable": true, "enum": ["match", "mismatch", "not_found", null] },
+                "fms": { "type": "string", "nullable": true, "enum": ["valid", "invalid", "mismatch", "not_found", null] },
+                "reason": string() })),
+            "confirmation": { "type": "object" },
+            "restrictions": { "type": "array", "items": { "type": "string", "enum": ["no_fns_cabinet"] } },
+        })));
+    m.insert("Passport".into(), passport);
+    m.insert("Address".into(), address);
+    m.insert("PersonalData".into(), object(&person_fields, person));
+    m.insert(
+        "PersonWithPhone".into(),
+        object(&[&person_fields[..], &["phone"]].concat(), with_phone),
+    );
+    m.insert("VerificationDispatched".into(), object(&["oid", "verification"], json!({ "oid": { "type": "integer" },
+            "verification": object(&["status"], json!({ "status": string(), "pfr_request_id": string(), "fms_request_id": string() })) })));
+    m.insert("ConfirmationRequest".into(), object(&["method"], json!({
+            "method": { "type": "string", "enum": ["post", "e_signature"] },
+            "address": { "$ref": "#/components/schemas/Address" },
+            "certificate": object(&["serial", "issuer"], json!({ "serial": string(), "issuer": string() })) })));
+    m.insert("OperatorConfirmation".into(), object(&["center_id", "snils", "passport"], json!({ "center_id": string(), "snils": string(),
+            "passport": object(&["series", "number"], json!({ "series": string(), "number": string() })) })));
+    m.insert("PartnerConfirmation".into(), object(&["confirmation_id", "status"], json!({ "confirmation_id": string(), "bank": string(),
+            "status": { "type": "string", "enum": ["pending", "confirmed"] }, "oid": { "type": "integer" }, "created": { "type": "boolean" } })));
+    m.insert(
+        "Callback".into(),
+        object(
+            &["request_id"],
+            json!({ "request_id": string(), "status": smev_status }),
+        ),
+    );
+    m.insert(
+        "SmsMessage".into(),
+        object(&["to", "text"], json!({ "to": string(), "text": string() })),
+    );
+    m.insert(
+        "MailMessage".into(),
+        object(
+            &["to", "subject", "text"],
+            json!({ "to": string(), "subject": string(), "text": string() }),
+        ),
+    );
+    m.insert(
+        "MessageSent".into(),
+        object(&["message_id"], json!({ "message_id": string() })),
+    );
+    m.insert("SmsInbox".into(), object(&["phone", "messages"], json!({ "phone": string(), "messages": { "type": "array", "items":
+            object(&["message_id", "text", "sent_at", "delivered_at"], json!({ "message_id": string(), "text": string(), "sent_at": time, "delivered_at": time })) } })));
+    m.insert("MailInbox".into(), object(&["address", "messages"], json!({ "address": string(), "messages": { "type": "array", "items":
+            object(&["message_id", "subject", "text", "folder", "sent_at", "delivered_at"], json!({ "message_id": string(), "subject": string(),
+                "text": string(), "folder": { "type": "string", "enum": ["inbox", "spam"] }, "sent_at": time, "delivered_at": time })) } })));
+    m.insert(
+        "Journal".into(),
+        object(
+            &["entries"],
+            json!({ "entries": { "type": "array", "items": journal_entry } }),
+        ),
+    );
+    m.insert("PfrRequest".into(), object(&["request_id", "snils", "surname", "name", "birth_date", "gender"], json!({
+            "request_id": string(), "snils": string(), "surname": string(), "name": string(), "patronymic": string(),
+            "birth_date": date, "gender": { "type": "string", "enum": ["male", "female"] },
+            "callback_url": { "type": "string", "format": "uri" } })));
+    m.insert("FmsRequest".into(), object(&["request_id", "series", "number", "surname", "name", "birth_date", "issue_date"], json!({
+            "request_id": string(), "series": string(), "number": string(), "surname": string(), "name": string(),
+            "patronymic": string(), "birth_date": date, "issue_date": date,
+            "callback_url": { "type": "string", "format": "uri" } })));
+    m.insert("SmevRequest".into(), object(&["request_id", "agency", "status", "accepted_at"], json!({
+            "request_id": string(), "agency": string(), "status": smev_status,
+            "result": { "type": "string", "description": "pfr: match, mismatch, not_found; fms: valid, invalid, mismatch, not_found" },
+            "rejection": { "type": "string", "enum": ["ACCESS_DENIED", "NO_DATA"] },
+            "accepted_at": time, "answered_at": time })));
+    m.insert(
+        "Complete".into(),
+        json!({ "type": "object", "properties": { "result": string(),
+            "rejection": { "type": "string", "enum": ["ACCESS_DENIED", "NO_DATA"] } } }),
+    );
+    m.insert("PfrRecords".into(), object(&["records"], json!({ "records": { "type": "array", "items":
+            object(&["snils", "surname", "name", "birth_date", "gender"], json!({ "snils": string(), "surname": string(),
+                "name": string(), "patronymic": string(), "birth_date": date, "gender": string() })) } })));
+    m.insert("FmsRecords".into(), object(&["records"], json!({ "records": { "type": "array", "items":
+            object(&["series", "number", "surname", "name", "birth_date", "issue_date"], json!({ "series": string(),
+                "number": string(), "surname": string(), "name": string(), "patronymic": string(), "birth_date": date,
+                "issue_date": date, "expired": { "type": "boolean" }, "cancelled": { "type": "boolean" } })) } })));
+    m.insert(
+        "RecordsAdded".into(),
+        object(
+            &["added", "held"],
+            json!({ "added": { "type": "integer" }, "held": { "type": "integer" } }),
+        ),
+    );
+    m.insert(
+        "Advance".into(),
+        object(
+            &["seconds"],
+            json!({ "seconds": { "type": "number", "minimum": 0 } }),
+        ),
+    );
+    m.insert(
+        "Clock".into(),
+        object(
+            &["now", "now_ms", "scale", "epoch"],
+            json!({ "now": time, "now_ms": { "type": "integer" },
+            "scale": { "type": "number" }, "epoch": date, "advanced_ms": { "type": "integer" } }),
+        ),
+    );
+    Value::Object(m)
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn operation(r: &Route) -> Value {
+    let mut op = Map::new();
+    op.insert("tags".into(), json!([r.tag]));
+    op.insert("summary".into(), json!(r.summary));
+    op.insert(
+        "operationId".into(),
+        json!(format!("{} {}", r.method, r.path)),
+    );
+    let mut params: Vec<Value> = r
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    if r.path == "/api/v1/registrations/{id}/email" {
+        params.push(json!({ "name": "token", "in": "query", "required": true, "schema": { "type": "string" } }));
+    }
+    if r.path.ends_with("/admin/journal") {
+        params.push(json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "default": 100 } }));
+    }
+    if !params.is_empty() {
+        op.insert("parameters".into(), Value::Array(params));
+    }
+    if let Some(body) = r.body {
+        op.insert(
+            "requestBody".into(),
+            json!({ "required": body != "Complete",
+                    "content": { "application/json": { "schema": schema_ref(body) } } }),
+        );
+    }
+    let security = match r.auth {
+        Auth::None => None,
+        Auth::Session => Some("session"),
+        Auth::Operator => Some("operator"),
+        Auth::Partner => Some("partner"),
+    };
+    if let Some(s) = security {
+        op.insert("security".into(), json!([{ s: [] }]));
+    }
+    let (status, schema) = r.ok;
+    let ok = if status == 204 {
+        json!({ "description": "Done" })
+    } else if schema == "Text" {
+        json!({ "description": "OK", "content": { "application/openmetrics-text": { "schema": schema_ref(schema) } } })
+    } else {
+        json!({ "description": "OK", "content": { "application/json": { "schema": schema_ref(schema) } } })
+    };
+    let error = json!({ "description": "An error: `{\"error\": {\"code\", \"message\", \"field\"?}}`",
+        "content": { "application/json": { "schema": schema_ref("Error") } } });
+    let mut responses = Map::new();
+    responses.insert(status.to_string(), ok);
+    responses.insert("default".into(), error);
+    op.insert("responses".into(), Value::Object(responses));
+    Value::Object(op)
+}
+
+/// The OpenAPI 3.0 document of the stand.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for r in ROUTES {
+        let item = paths
+            .entry(r.path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = item {
+            m.insert(r.method.to_owned(), operation(r));
+        }
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "esia-sim stand",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The ESIA registry engine's HTTP API v1 and the mocks of its agencies (SMS, mail, PFR, FMS). Errors: {\"error\": {\"code\", \"message\", \"field\"?}}. Times are RFC 3339 UTC in sim time. Request bodies are at most 64 KiB (413 beyond).",
+        },
+        "paths": Value::Object(paths),
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "session": { "type": "http", "scheme": "bearer", "description": "The token of POST /api/v1/sessions" },
+                "operator": { "type": "http", "scheme": "bearer", "description": "The operator token (--operator-token)" },
+                "partner": { "type": "http", "scheme": "bearer", "description": "The partner token (--partner-token)" },
+            },
+        },
+    })
+}

@@ -1,0 +1,566 @@
+//! The effect performer: carries out what the registry asks ([`Effect`]) through the agencies'
+//! HTTP APIs, and feeds their answers back into the registry.
+//!
+//! - Effects wait in a bounded queue (commands reserve their room before they run, so a full
+//!   queue refuses the command with 503 instead of losing its effects); a bounded number are
+//!   performed at once.
+//! - SMS and e-mail are sent with retries; one that still fails is logged and counted (the
+//!   citizen asks for a new code, as with a real gateway).
+//! - A PFR or FMS request is sent with retries until acknowledged; an agency that never
+//!   acknowledges makes the verification fail with `pfr_unavailable` / `fms_unavailable`. An
+//!   acknowledged request waits for its answer: the agency's callback (SMEV style) triggers a
+//!   poll at once, and polls at growing intervals (2 s doubling to 60 s of wall time) are the
+//!   fallback. A request the agency forgot (404) is sent again. So a verification is never lost:
+//!   it is answered, or it fails with a reason, or the registry times it out.
+//! - Letters and certificate checks wait for the post and CA services of part 2 of the stand:
+//!   until then they are kept in a bounded list of held effects and logged.
+
+use super::agencies::CallFailed;
+use super::Stand;
+use crate::registry::{Effect, ReplyOutcome, RequestId};
+use esia_mocks::agency::{FmsVerdict, PfrVerdict};
+use esia_mocks::clock::SimTime;
+use esia_mocks::service::fms::FmsRequest;
+use esia_mocks::service::pfr::PfrRequest;
+use esia_mocks::service::smev::{RequestView, SmevStatus};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// The figures of the performer. Defaults: 64 agency calls in flight, 65,536 effects queued,
+/// polls from 2 s doubling to 60 s, a forgotten request sent again at most 5 times, 1,000 held
+/// effects kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PerformerConfig {
+    pub in_flight: usize,
+    pub queue: usize,
+    pub poll_first_ms: u64,
+    pub poll_max_ms: u64,
+    pub resends_max: u32,
+    pub held_max: usize,
+}
+
+impl Default for PerformerConfig {
+    fn default() -> Self {
+        Self {
+            in_flight: 64,
+            queue: 65_536,
+            poll_first_ms: 2_000,
+            poll_max_ms: 60_000,
+            resends_max: 5,
+            held_max: 1_000,
+        }
+    }
+}
+
+/// The base URL of each agency the engine calls (`http://host:port/mocks/sms`...). `post` and
+/// `ca` are the services of part 2; without them their effects are held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgencyUrls {
+    pub sms: String,
+    pub mail: String,
+    pub pfr: String,
+    pub fms: String,
+    pub post: Option<String>,
+    pub ca: Option<String>,
+}
+
+impl AgencyUrls {
+    /// Every agency on the stand at `base` (`http://127.0.0.1:PORT`).
+    pub fn on(base: &str) -> Self {
+        let base = base.trim_end_matches('/');
+        Self {
+            sms: format!("{base}/mocks/sms"),
+            mail: format!("{base}/mocks/mail"),
+            pfr: format!("{base}/mocks/pfr"),
+            fms: format!("{base}/mocks/fms"),
+            post: None,
+            ca: None,
+        }
+    }
+}
+
+/// The two verifying agencies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agency {
+    Pfr,
+    Fms,
+}
+
+impl Agency {
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Agency::Pfr => "pfr",
+            Agency::Fms => "fms",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pfr" => Some(Agency::Pfr),
+            "fms" => Some(Agency::Fms),
+            _ => None,
+        }
+    }
+}
+
+/// An effect the stand cannot perform yet (no post or CA service), as `GET /metrics` counts
+/// and the log shows them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Held {
+    pub kind: &'static str,
+    pub at: String,
+    pub detail: String,
+}
+
+/// A request waiting for its answer.
+#[derive(Debug)]
+struct Waiting {
+    agency: Agency,
+    body: Arc<serde_json::Value>,
+    issued_at: SimTime,
+    interval_ms: u64,
+    resends: u32,
+    due: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Waits {
+    by_id: HashMap<RequestId, Waiting>,
+    order: BTreeSet<(Instant, RequestId)>,
+}
+
+/// The performer's state inside the [`Stand`].
+#[derive(Debug)]
+pub struct Performer {
+    tx: mpsc::Sender<Effect>,
+    rx: Mutex<Option<mpsc::Receiver<Effect>>>,
+    waits: Mutex<Waits>,
+    wake: Notify,
+    in_flight: Arc<Semaphore>,
+    urls: AgencyUrls,
+    /// Where agencies call back: `{engine}/api/v1/callbacks`.
+    callback_base: String,
+    /// The engine's public base URL, for links in e-mails.
+    public_base: String,
+    config: PerformerConfig,
+    held: Mutex<VecDeque<Held>>,
+}
+
+impl Performer {
+    /// A performer calling `urls`; the engine is reached at `public_base`.
+    pub fn new(urls: AgencyUrls, public_base: &str, config: PerformerConfig) -> Self {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let public_base = public_base.trim_end_matches('/').to_owned();
+        Self {
+            tx,
+            rx: Mutex::new(Some(rx)),
+            waits: Mutex::new(Waits::default()),
+            wake: Notify::new(),
+            in_flight: Arc::new(Semaphore::new(config.in_flight.max(1))),
+            urls,
+            callback_base: format!("{public_base}/api/v1/callbacks"),
+            public_base,
+            config,
+            held: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The queue's sender (commands reserve room in it).
+    pub(crate) fn sender(&self) -> &mpsc::Sender<Effect> {
+        &self.tx
+    }
+
+    /// Queues an effect made outside a command (a notification after a reply); a full queue
+    /// drops it with a warning.
+    pub(crate) fn send_or_drop(&self, effect: Effect) {
+        if let Err(e) = self.tx.try_send(effect) {
+            tracing::warn!(error = %e, "the effects queue is full; an effect is dropped");
+        }
+    }
+
+    /// Requests waiting for an answer.
+    pub fn waiting(&self) -> usize {
+        self.waits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_id
+            .len()
+    }
+
+    /// Effects queued, not yet performed.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// The effects held for the services of part 2, oldest first.
+    pub fn held(&self) -> Vec<Held> {
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// An agency called back about `request_id`: poll it now. False if no such request waits.
+    pub fn callback(&self, agency: Agency, request_id: RequestId) -> bool {
+        let mut w = self.waits.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(waiting) = w.by_id.get_mut(&request_id) else {
+            return false;
+        };
+        if waiting.agency != agency {
+            return false;
+        }
+        let old = waiting.due;
+        let now = Instant::now();
+        waiting.due = now;
+        w.order.remove(&(old, request_id));
+        w.order.insert((now, request_id));
+        drop(w);
+        self.wake.notify_one();
+        true
+    }
+
+    /// Schedules the next poll of `id` after its interval, and doubles the interval (up to the
+    /// cap) for the one after.
+    fn wait_for(&self, id: RequestId, mut waiting: Waiting) {
+        let cap = self.config.poll_max_ms.max(1);
+        let interval = waiting.interval_ms.clamp(1, cap);
+        waiting.due = Instant::now() + Duration::from_millis(interval);
+        waiting.interval_ms = interval.saturating_mul(2).min(cap);
+        let mut w = self.waits.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = w.by_id.get(&id) {
+            let key = (old.due, id);
+            w.order.remove(&key);
+        }
+        w.order.insert((waiting.due, id));
+        w.by_id.insert(id, waiting);
+        drop(w);
+        self.wake.notify_one();
+    }
+
+    fn hold(&self, world_now: String, kind: &'static str, detail: String) {
+        tracing::info!(
+            kind,
+            detail,
+            "effect held: its agency comes with part 2 of the stand"
+        );
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.len() >= self.config.held_max.max(1) {
+            held.pop_front();
+        }
+        held.push_back(Held {
+            kind,
+            at: world_now,
+            detail,
+        });
+    }
+
+    fn url_of(&self, agency: Agency) -> &str {
+        match agency {
+            Agency::Pfr => &self.urls.pfr,
+            Agency::Fms => &self.urls.fms,
+        }
+    }
+}
+
+/// Starts the performer's tasks: the dispatcher of queued effects and the poller of waiting
+/// requests. They stop when `cancel` fires.
+pub(crate) fn spawn(stand: &Arc<Stand>, cancel: CancellationToken) {
+    let rx = stand
+        .performer
+        .rx
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(rx) = rx {
+        tokio::spawn(dispatch(stand.clone(), rx, cancel.clone()));
+    }
+    tokio::spawn(poll_loop(stand.clone(), cancel));
+}
+
+async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: CancellationToken) {
+    loop {
+        let effect = tokio::select! {
+            e = rx.recv() => match e { Some(e) => e, None => return },
+            _ = cancel.cancelled() => return,
+        };
+        let permit = tokio::select! {
+            p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = cancel.cancelled() => return,
+        };
+        let stand = stand.clone();
+        tokio::spawn(async move {
+            perform(&stand, effect).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Performs one effect.
+async fn perform(stand: &Arc<Stand>, effect: Effect) {
+    let p = &stand.performer;
+    let client = &stand.client;
+    match effect {
+        Effect::SendSms { to, text, .. } => {
+            let url = format!("{}/messages", p.urls.sms);
+            let body = serde_json::json!({ "to": to.canonical(), "text": text });
+            let r = client.post::<_, serde_json::Value>(&url, &body).await;
+            stand.metrics.effect("sms", r.is_ok());
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "an SMS could not be sent");
+            }
+        }
+        Effect::SendMail {
+            to, subject, text, ..
+        } => {
+            // The registry writes the link relative to the engine; the citizen needs it whole.
+            let text = text.replace(" /api/v1/", &format!(" {}/api/v1/", p.public_base));
+            let url = format!("{}/messages", p.urls.mail);
+            let body = serde_json::json!({ "to": to, "subject": subject, "text": text });
+            let r = client.post::<_, serde_json::Value>(&url, &body).await;
+            stand.metrics.effect("mail", r.is_ok());
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "an e-mail could not be sent");
+            }
+        }
+        Effect::VerifyPfr(r) => {
+            let body = PfrRequest {
+                request_id: r.request_id.to_string(),
+                snils: r.snils.canonical(),
+                surname: r.surname,
+                name: r.name,
+                patronymic: r.patronymic,
+                birth_date: r.birth_date,
+                gender: r.gender,
+                callback_url: Some(format!("{}/pfr", p.callback_base)),
+            };
+            let body = serde_json::to_value(&body).unwrap_or_default();
+            ask(stand, Agency::Pfr, r.request_id, Arc::new(body), 0).await;
+        }
+        Effect::VerifyFms(r) => {
+            let body = FmsRequest {
+                request_id: r.request_id.to_string(),
+                series: r.series.to_string(),
+                number: format!("{:06}", r.number),
+                surname: r.surname,
+                name: r.name,
+                patronymic: r.patronymic,
+                birth_date: r.birth_date,
+                issue_date: r.issue_date,
+                callback_url: Some(format!("{}/fms", p.callback_base)),
+            };
+            let body = serde_json::to_value(&body).unwrap_or_default();
+            ask(stand, Agency::Fms, r.request_id, Arc::new(body), 0).await;
+        }
+        Effect::CheckCertificate {
+            request_id,
+            serial,
+            issuer,
+            ..
+        } => {
+            stand.metrics.effect("certificate", false);
+            p.hold(
+                stand.world.rfc3339(stand.world.now()),
+                "check_certificate",
+                format!("request {request_id}: certificate {serial} of {issuer}"),
+            );
+        }
+        Effect::OrderLetter {
+            confirmation_id,
+            oid,
+            recipient,
+            address,
+            ..
+        } => {
+            stand.metrics.effect("letter", false);
+            p.hold(
+                stand.world.rfc3339(stand.world.now()),
+                "order_letter",
+                format!(
+                    "confirmation {confirmation_id} of account {oid}: a letter to {recipient}, {}",
+                    address.one_line()
+                ),
+            );
+        }
+    }
+}
+
+/// Sends a verification request (again, after `resends` earlier sends) until acknowledged;
+/// then handles the acknowledgement (which may already carry the answer).
+async fn ask(
+    stand: &Arc<Stand>,
+    agency: Agency,
+    id: RequestId,
+    body: Arc<serde_json::Value>,
+    resends: u32,
+) {
+    let url = format!("{}/requests", stand.performer.url_of(agency));
+    let r = stand
+        .client
+        .post::<_, RequestView<serde_json::Value>>(&url, &*body)
+        .await;
+    stand.metrics.effect(agency.name(), r.is_ok());
+    match r {
+        Ok(view) => {
+            let issued_at = stand.world.now();
+            let waiting = Waiting {
+                agency,
+                body,
+                issued_at,
+                interval_ms: stand.performer.config.poll_first_ms,
+                resends,
+                due: Instant::now(),
+            };
+            answer(stand, id, view, waiting);
+        }
+        Err(e) => unavailable(stand, agency, id, &e),
+    }
+}
+
+/// The agency could not be reached for good: the verification fails with the agency's
+/// `*_unavailable` reason.
+fn unavailable(stand: &Arc<Stand>, agency: Agency, id: RequestId, e: &CallFailed) {
+    tracing::warn!(agency = agency.name(), request_id = %id, error = %e, "agency unreachable; the verification fails");
+    let outcome =
+        stand.apply(|registry, now, effects| registry.apply_unavailable(now, id, effects));
+    log_outcome(agency, id, outcome);
+}
+
+/// Handles an agency's view of request `id`: applies an answer, or waits for it.
+fn answer(
+    stand: &Arc<Stand>,
+    id: RequestId,
+    view: RequestView<serde_json::Value>,
+    waiting: Waiting,
+) {
+    let agency = waiting.agency;
+    match (view.status, view.result) {
+        (SmevStatus::ResponseIsDelivered, Some(result)) => {
+            let outcome = match agency {
+                Agency::Pfr => match serde_json::from_value::<PfrVerdict>(result) {
+                    Ok(v) => stand.apply(|r, now, fx| r.apply_pfr(now, id, v, fx)),
+                    Err(e) => return malformed(stand, id, waiting, &e),
+                },
+                Agency::Fms => match serde_json::from_value::<FmsVerdict>(result) {
+                    Ok(v) => stand.apply(|r, now, fx| r.apply_fms(now, id, v, fx)),
+                    Err(e) => return malformed(stand, id, waiting, &e),
+                },
+            };
+            log_outcome(agency, id, outcome);
+        }
+        (SmevStatus::RequestIsRejectedBySmev, _) => {
+            tracing::warn!(agency = agency.name(), request_id = %id, rejection = ?view.rejection, "request rejected by SMEV");
+            let outcome = stand.apply(|r, now, fx| r.apply_unavailable(now, id, fx));
+            log_outcome(agency, id, outcome);
+        }
+        _ => {
+            let timeout = stand.verification_timeout_ms();
+            if stand.world.now().ms_since(waiting.issued_at) > timeout {
+                // The registry's own timeout fails the verification; stop asking.
+                return;
+            }
+            stand.performer.wait_for(id, waiting);
+        }
+    }
+}
+
+fn malformed(stand: &Arc<Stand>, id: RequestId, waiting: Waiting, e: &serde_json::Error) {
+    tracing::warn!(request_id = %id, error = %e, "an agency's result is not a verdict; polling again");
+    stand.performer.wait_for(id, waiting);
+}
+
+fn log_outcome(agency: Agency, id: RequestId, outcome: ReplyOutcome) {
+    tracing::info!(agency = agency.name(), request_id = %id, outcome = ?outcome, "agency answer applied");
+}
+
+async fn poll_loop(stand: Arc<Stand>, cancel: CancellationToken) {
+    loop {
+        let now = Instant::now();
+        let (due, next) = {
+            let mut w = stand
+                .performer
+                .waits
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let mut due = Vec::new();
+            while let Some(&(at, id)) = w.order.first() {
+                if at > now {
+                    break;
+                }
+                w.order.pop_first();
+                if let Some(waiting) = w.by_id.remove(&id) {
+                    due.push((id, waiting));
+                }
+            }
+            (due, w.order.first().map(|(at, _)| *at))
+        };
+        for (id, waiting) in due {
+            let permit = tokio::select! {
+                p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+                _ = cancel.cancelled() => return,
+            };
+            let stand = stand.clone();
+            tokio::spawn(async move {
+                poll(&stand, id, waiting).await;
+                drop(permit);
+            });
+        }
+        let at = next.unwrap_or_else(|| Instant::now() + Duration::from_secs(60));
+        tokio::select! {
+            _ = tokio::time::sleep_until(at) => {}
+            _ = stand.performer.wake.notified() => {}
+            _ = cancel.cancelled() => return,
+        }
+    }
+}
+
+/// Polls one waiting request.
+async fn poll(stand: &Arc<Stand>, id: RequestId, waiting: Waiting) {
+    let agency = waiting.agency;
+    let url = format!("{}/requests/{id}", stand.performer.url_of(agency));
+    match stand
+        .client
+        .get::<RequestView<serde_json::Value>>(&url)
+        .await
+    {
+        Ok(Some(view)) => answer(stand, id, view, waiting),
+        Ok(None) => {
+            // The agency forgot the request (a reset, a restart): send it again.
+            if waiting.resends >= stand.performer.config.resends_max {
+                let e = CallFailed {
+                    attempts: waiting.resends + 1,
+                    last: super::agencies::AgencyError::Refused {
+                        status: 404,
+                        body: "the agency keeps forgetting the request".into(),
+                    },
+                };
+                unavailable(stand, agency, id, &e);
+            } else {
+                ask(stand, agency, id, waiting.body, waiting.resends + 1).await;
+            }
+        }
+        Err(e) => {
+            // Down for now: keep polling at the growing interval until the registry's timeout.
+            tracing::debug!(agency = agency.name(), request_id = %id, error = %e, "poll failed");
+            let view = RequestView {
+                request_id: id.to_string(),
+                agency: agency.name().into(),
+                status: SmevStatus::UnderProcessing,
+                result: None,
+                rejection: None,
+                accepted_at: String::new(),
+                answered_at: None,
+            };
+            answer(stand, id, view, waiting);
+        }
+    }
+}
