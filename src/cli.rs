@@ -12,6 +12,8 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod simulate;
+
 /// Simulation and load-test harness for the Gosuslugi/ESIA registration funnel.
 #[derive(Debug, Parser)]
 #[command(name = "esia-sim", version, about, propagate_version = true)]
@@ -28,6 +30,9 @@ pub enum Command {
     /// Serve the registry engine's HTTP API v1 and the mocks of its agencies (SMS, mail, PFR,
     /// FMS) on one address; prints `listening on http://ADDR` first, then any generated token.
     Serve(Box<ServeArgs>),
+    /// Simulate the tier funnel in virtual time (millions of citizens in seconds) and write
+    /// funnel.json, CSV tables and report.html.
+    Simulate(simulate::SimulateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,6 +62,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Citizens(args) => citizens(args),
         Command::Serve(args) => serve(*args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 
@@ -166,6 +172,11 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         .with_ansi(io::stderr().is_terminal())
         .with_env_filter(filter)
         .init();
+    if args.hash_profile == esia_sim::registry::HashProfile::None {
+        tracing::warn!(
+            "--hash-profile none: passwords are not kept and any password logs in; for tests only"
+        );
+    }
     if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
         anyhow::bail!("--time-scale must be a positive number");
     }
