@@ -8,6 +8,9 @@
 //! - [`registry`]: the registry engine without I/O: registrations, passwords, sessions,
 //!   verification by PFR and FMS, every confirmation method; commands take `now` and return
 //!   outcomes plus effects (send an SMS, ask PFR...) for the stand or the simulator to perform.
+//! - [`report`]: turns funnels into the files a researcher opens: `funnel.json`, tidy CSV
+//!   tables and a self-contained `report.html` (tables, SVG plots, flows, confidence intervals
+//!   across replicates, the comparison with DOMAIN.md), plus a terminal summary.
 //! - [`scenario`]: scenario files (TOML) and `--set key=value` overrides, resolved with the
 //!   baseline's defaults.
 //! - [`stand`]: the engine behind its HTTP API v1 with the agencies' mocks on one address
@@ -24,6 +27,7 @@ pub use esia_mocks as mocks;
 pub mod export;
 pub mod funnel;
 pub mod registry;
+pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod stand;
