@@ -1,0 +1,165 @@
+//! `esia-sim simulate`: the tier funnel of a scenario in virtual time, with progress on stderr,
+//! a summary on stdout and the report files in the output folder.
+
+use anyhow::{Context, Result};
+use esia_sim::report::{self, RunInfo};
+use esia_sim::scenario::Scenario;
+use esia_sim::sim::{self, Progress, World};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// The baseline, embedded: `esia-sim simulate` needs no file.
+const BASELINE: &str = include_str!("../../scenarios/baseline.toml");
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// The scenario file (TOML). Without one, the embedded baseline (scenarios/baseline.toml).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: Option<PathBuf>,
+    /// Citizens per replicate (default: the scenario's `citizens`).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub citizens: Option<u64>,
+    /// The seed of the first replicate (default: the scenario's `seed`); replicate r uses
+    /// seed + r.
+    #[arg(short, long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Independent replicates (seeds S, S+1, ...): every conversion figure gets a 95%
+    /// confidence interval.
+    #[arg(short = 'k', long, default_value_t = 1, value_name = "K",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub replicates: u32,
+    /// Worker threads (default: the machine's cores). Results do not depend on it.
+    #[arg(short = 'j', long, value_name = "T",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Override a scenario key, e.g. --set agencies.post.delivery.median=4d (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// The output folder (default: results/<scenario name>).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Runs the simulation the arguments describe.
+pub fn run(args: SimulateArgs) -> Result<ExitCode> {
+    let (scenario, file) = match &args.scenario {
+        Some(path) => (
+            Scenario::load(path, &args.set)?,
+            Some(path.display().to_string()),
+        ),
+        None => (
+            Scenario::parse(BASELINE, "the embedded baseline", &args.set)?,
+            None,
+        ),
+    };
+    let citizens = args.citizens.unwrap_or(scenario.citizens);
+    let first_seed = args.seed.unwrap_or(scenario.seed);
+    let seeds: Vec<u64> = (0..args.replicates as u64)
+        .map(|r| first_seed.wrapping_add(r))
+        .collect();
+    let threads = args
+        .threads
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+
+    let total = citizens * seeds.len() as u64;
+    let started = Instant::now();
+    let mut funnels = Vec::with_capacity(seeds.len());
+    let mut after_horizon = 0;
+    for (r, &seed) in seeds.iter().enumerate() {
+        let world = World::new(&scenario, seed)?;
+        let progress = Progress::new(threads);
+        let done_before = citizens * r as u64;
+        let label = if seeds.len() > 1 {
+            format!("replicate {}/{} (seed {seed})", r + 1, seeds.len())
+        } else {
+            format!("seed {seed}")
+        };
+        let result = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| sim::run(&world, citizens, threads, &progress));
+            if !args.quiet {
+                show_progress(&worker, &progress, done_before, total, &label);
+            }
+            worker.join().expect("the simulation thread panicked")
+        })?;
+        after_horizon += result.after_horizon;
+        funnels.push(result.funnel);
+    }
+    let elapsed = started.elapsed();
+
+    let info = RunInfo {
+        scenario_name: scenario.name.clone(),
+        scenario_file: file,
+        scenario: scenario.to_json(),
+        overrides: args.set.clone(),
+        seeds,
+        citizens,
+        horizon_days: scenario.horizon.div_ceil(esia_mocks::clock::MS_PER_DAY),
+        epoch: scenario.population.epoch,
+        baseline_checks: scenario.name == "baseline",
+    };
+    let written = report::write(&out, &info, &funnels)
+        .with_context(|| format!("writing the report into {}", out.display()))?;
+    print!("{}", report::summary(&info, &funnels));
+    if after_horizon > 0 {
+        println!(
+            "note: {after_horizon} citizens would arrive only after the horizon and were not \
+             simulated; raise `horizon` or `arrivals.per_day`"
+        );
+    }
+    println!(
+        "simulated {total} citizens in {:.2} s ({:.0} citizens/s, {threads} threads)",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    println!("report: {}", out.join(report::REPORT_HTML).display());
+    for path in written {
+        println!("  {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Shows progress until the worker finishes: a bar on a terminal, a line every two seconds
+/// otherwise.
+fn show_progress<T>(
+    worker: &std::thread::ScopedJoinHandle<'_, T>,
+    progress: &Progress,
+    done_before: u64,
+    total: u64,
+    label: &str,
+) {
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if terminal {
+        indicatif::ProgressBar::new(total).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} {bar:30} {pos}/{len} citizens, {per_sec}, {eta} left",
+            )
+            .expect("a valid template"),
+        )
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut last_line = Instant::now();
+    while !worker.is_finished() {
+        std::thread::sleep(Duration::from_millis(100));
+        let done = done_before + progress.finished.load(Ordering::Relaxed);
+        let day = progress.sim_day();
+        bar.set_position(done);
+        bar.set_message(format!("{label}, sim day {day}"));
+        if !terminal && last_line.elapsed() >= Duration::from_secs(2) {
+            eprintln!("simulate: {label}: {done}/{total} citizens, sim day {day}");
+            last_line = Instant::now();
+        }
+    }
+    bar.finish_and_clear();
+}
