@@ -76,8 +76,10 @@ pub enum ReportError {
     Plot { plot: String, message: String },
 }
 
-/// The files of a report, in the order [`write`] returns them.
+/// The file with every figure; [`write()`] writes it first, then the tables of
+/// [`csv::FILES`], then [`REPORT_HTML`].
 pub const FUNNEL_JSON: &str = "funnel.json";
+/// The page a person opens.
 pub const REPORT_HTML: &str = "report.html";
 
 /// Writes `funnel.json`, the CSV tables and `report.html` into `out_dir` (created if missing)
