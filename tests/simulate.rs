@@ -220,3 +220,87 @@ fn scenarios_change_what_they_say() {
         median(&base)
     );
 }
+
+fn esia_sim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_esia-sim"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("esia-sim-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn one_thread_and_two_write_byte_identical_reports() {
+    let (a, b) = (temp_dir("j1"), temp_dir("j2"));
+    for (dir, threads) in [(&a, "1"), (&b, "2")] {
+        let out = esia_sim(&[
+            "simulate",
+            "-n",
+            "5000",
+            "-j",
+            threads,
+            "-q",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("report.html"), "{stdout}");
+    }
+    for file in ["funnel.json", "steps.csv", "report.html"] {
+        let (x, y) = (
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+        );
+        assert!(x == y, "{file} differs between 1 and 2 threads");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("funnel.json")).unwrap()).unwrap();
+    assert_eq!(json.to_string().contains("\"seeds\":[1]"), true);
+    std::fs::remove_dir_all(&a).ok();
+    std::fs::remove_dir_all(&b).ok();
+}
+
+#[test]
+fn bad_scenarios_and_overrides_name_the_key() {
+    let dir = temp_dir("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("typo.toml");
+    std::fs::write(&file, "name = \"typo\"\n\n[paths]\nbnak = 0.5\n").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["simulate", file.to_str().unwrap()], "line 4"),
+        (vec!["simulate", file.to_str().unwrap()], "bnak"),
+        (
+            vec!["simulate", "--set", "agencies.pfr.error_rate=2"],
+            "error_rate",
+        ),
+        (vec!["simulate", "--set", "paths.post"], "key=value"),
+        (vec!["simulate", "--set", "horizon=soon"], "horizon"),
+        (
+            vec!["simulate", "/no/such/scenario.toml"],
+            "cannot read /no/such/scenario.toml",
+        ),
+        (vec!["simulate", "--replicates", "0"], "replicates"),
+        (vec!["simulate", "--citizens", "1000000000000"], "at most"),
+    ];
+    for (args, needle) in cases {
+        let out = esia_sim(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: no {needle:?} in {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
