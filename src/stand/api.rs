@@ -16,7 +16,8 @@ use crate::registry::{
     password, ConfirmationId, ConfirmationMethod, Oid, RegistrationId, RegistryError, RequestId,
     SessionToken, Tier,
 };
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -92,6 +93,53 @@ fn session(stand: &Stand, headers: &HeaderMap, oid: Oid) -> Api<()> {
     let token = SessionToken::parse(token).ok_or(RegistryError::Unauthorized)?;
     stand.read(|r, now| r.authorize(now, token, oid))?;
     Ok(())
+}
+
+/// The account of an `/accounts/{oid}/...` route whose session the request carries. An
+/// extractor, so the session is checked before the body is read.
+struct SessionOf(Oid);
+
+impl FromRequestParts<Arc<Stand>> for SessionOf {
+    type Rejection = StandError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &Arc<Stand>) -> Result<Self, StandError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, s).await?;
+        let oid = oid(&raw)?;
+        session(s, &parts.headers, oid)?;
+        Ok(SessionOf(oid))
+    }
+}
+
+/// A request carrying the operator token (checked before the body is read).
+struct Operator;
+
+impl FromRequestParts<Arc<Stand>> for Operator {
+    type Rejection = StandError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &Arc<Stand>) -> Result<Self, StandError> {
+        s.check_token(bearer(&parts.headers), false)?;
+        Ok(Operator)
+    }
+}
+
+/// A request of a partner bank named in the path, carrying the partner token.
+struct Partner(Bank);
+
+impl FromRequestParts<Arc<Stand>> for Partner {
+    type Rejection = StandError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &Arc<Stand>) -> Result<Self, StandError> {
+        let raw = parts
+            .uri
+            .path()
+            .split('/')
+            .nth(4)
+            .unwrap_or_default()
+            .to_owned();
+        let bank = bank(&raw)?;
+        s.check_token(bearer(&parts.headers), true)?;
+        Ok(Partner(bank))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,13 +307,7 @@ fn account_json(s: &Stand, oid: Oid) -> Api<Value> {
     Ok(v)
 }
 
-async fn read_account(
-    State(s): State<Arc<Stand>>,
-    Path(raw): Path<String>,
-    headers: HeaderMap,
-) -> Api<Json<Value>> {
-    let oid = oid(&raw)?;
-    session(&s, &headers, oid)?;
+async fn read_account(State(s): State<Arc<Stand>>, SessionOf(oid): SessionOf) -> Api<Json<Value>> {
     Ok(Json(account_json(&s, oid)?))
 }
 
@@ -274,12 +316,9 @@ async fn read_account(
 
 async fn personal_data(
     State(s): State<Arc<Stand>>,
-    Path(raw): Path<String>,
-    headers: HeaderMap,
+    SessionOf(oid): SessionOf,
     Json(form): Json<PersonalDataForm>,
 ) -> Api<(StatusCode, Json<Value>)> {
-    let oid = oid(&raw)?;
-    session(&s, &headers, oid)?;
     let d = s.command(2, |r, now, rng, fx| {
         r.submit_personal_data(now, rng, oid, &form, fx)
     })?;
@@ -316,12 +355,9 @@ struct ConfirmationBody {
 
 async fn confirm(
     State(s): State<Arc<Stand>>,
-    Path(raw): Path<String>,
-    headers: HeaderMap,
+    SessionOf(oid): SessionOf,
     Json(body): Json<ConfirmationBody>,
 ) -> Api<(StatusCode, Json<Value>)> {
-    let oid = oid(&raw)?;
-    session(&s, &headers, oid)?;
     match body.method.as_str() {
         "post" => {
             let ordered = s.command(1, |r, now, rng, fx| {
@@ -367,12 +403,9 @@ async fn confirm(
 
 async fn letter_code(
     State(s): State<Arc<Stand>>,
-    Path(raw): Path<String>,
-    headers: HeaderMap,
+    SessionOf(oid): SessionOf,
     Json(body): Json<CodeBody>,
 ) -> Api<Json<Value>> {
-    let oid = oid(&raw)?;
-    session(&s, &headers, oid)?;
     s.command(1, |r, now, _, fx| {
         r.enter_letter_code(now, oid, &body.code, fx)
     })?;
@@ -412,10 +445,9 @@ fn center_id(id: &str) -> Api<()> {
 
 async fn operator_confirm(
     State(s): State<Arc<Stand>>,
-    headers: HeaderMap,
+    _: Operator,
     Json(body): Json<OperatorConfirmBody>,
 ) -> Api<Json<Value>> {
-    s.check_token(bearer(&headers), false)?;
     center_id(&body.center_id)?;
     let done = s.command(1, |r, now, _, fx| {
         r.operator_confirm(
@@ -473,10 +505,9 @@ impl PersonWithPhone {
 
 async fn mfc_register(
     State(s): State<Arc<Stand>>,
-    headers: HeaderMap,
+    _: Operator,
     Json(body): Json<PersonWithPhone>,
 ) -> Api<(StatusCode, Json<Value>)> {
-    s.check_token(bearer(&headers), false)?;
     let (form, phone) = body.split();
     // Validate before paying for a hash.
     s.read(|r, now| form.validate(r.config().epoch.date_of(now)).map(|_| ()))?;
@@ -536,12 +567,9 @@ fn partner_json(
 
 async fn partner_confirm(
     State(s): State<Arc<Stand>>,
-    Path(raw): Path<String>,
-    headers: HeaderMap,
+    Partner(bank): Partner,
     Json(body): Json<PersonWithPhone>,
 ) -> Api<(StatusCode, Json<Value>)> {
-    let bank = bank(&raw)?;
-    s.check_token(bearer(&headers), true)?;
     let (form, phone) = body.split();
     let started = s.command(2, |r, now, rng, fx| {
         r.bank_confirm(now, rng, bank, &form, &phone, None, fx)
@@ -560,11 +588,9 @@ async fn partner_confirm(
 
 async fn partner_status(
     State(s): State<Arc<Stand>>,
-    Path((raw_bank, raw_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    Partner(bank): Partner,
+    Path((_, raw_id)): Path<(String, String)>,
 ) -> Api<(StatusCode, Json<Value>)> {
-    let bank = bank(&raw_bank)?;
-    s.check_token(bearer(&headers), true)?;
     let id = ConfirmationId::parse(&raw_id).ok_or(RegistryError::NotFound {
         what: "partner confirmation",
     })?;
