@@ -431,6 +431,9 @@ pub struct Funnel {
     /// Each verification's duration, from submission to PFR's and FMS's decision (passed or
     /// failed); a citizen who submits twice is counted twice.
     pub verification: Durations,
+    /// Each post letter's delivery, from the order to its arrival at the post office (lost
+    /// letters are not counted).
+    pub letter_delivery: Durations,
     pub daily: Daily,
     /// Cohorts by arrival week.
     pub cohorts: Vec<Cohort>,
@@ -449,6 +452,7 @@ impl Funnel {
             to_confirmed: std::array::from_fn(|_| durations()),
             standard_to_confirmed: std::array::from_fn(|_| durations()),
             verification: durations(),
+            letter_delivery: durations(),
             daily: Daily {
                 arrivals: vec![0; days],
                 simplified: vec![0; days],
@@ -541,6 +545,14 @@ impl Funnel {
         self.daily.verifications_pending.add(a, b);
     }
 
+    /// Records a letter ordered at `ordered` reaching the post office at `arrived`.
+    pub fn letter_delivered(&mut self, ordered: SimTime, arrived: SimTime) {
+        record(
+            &mut self.letter_delivery,
+            (arrived.ms_since(ordered) / 1000).max(1),
+        );
+    }
+
     /// Counts a letter in transit or at the office from `from` to `to` (or to the horizon).
     pub fn letter_in_transit(&mut self, from: SimTime, to: Option<SimTime>) {
         let (a, b) = (self.day(from), to.map_or(self.days, |t| self.day(t)));
@@ -568,6 +580,9 @@ impl Funnel {
         }
         self.verification
             .add(&other.verification)
+            .expect("same bounds");
+        self.letter_delivery
+            .add(&other.letter_delivery)
             .expect("same bounds");
         let d = &mut self.daily;
         let o = &other.daily;

@@ -130,6 +130,7 @@ fn funnel_a() -> Funnel {
         f.verification_pending(at(day, from), Some(at(day, to)));
     }
     f.letter_in_transit(at(1, 30), Some(at(15, 0)));
+    f.letter_delivered(at(1, 30), at(15, 30));
     f
 }
 
@@ -345,7 +346,7 @@ fn funnel_json_counts_and_conversions() {
     let checks = json["baseline_checks"].as_array().unwrap();
     let post_median = checks
         .iter()
-        .find(|c| c["figure"] == "post: standard to confirmed, median")
+        .find(|c| c["figure"] == "post: letter delivery, median")
         .unwrap();
     assert_eq!(post_median["verdict"], "consistent");
     assert_eq!(post_median["sources"], "001, 003, 004");

@@ -150,14 +150,16 @@ pub enum Measure {
     ToConfirmed,
     StandardToConfirmed,
     Verification,
+    LetterDelivery,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 4] = [
+    pub const ALL: [Measure; 5] = [
         Measure::ToStandard,
         Measure::ToConfirmed,
         Measure::StandardToConfirmed,
         Measure::Verification,
+        Measure::LetterDelivery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -166,6 +168,7 @@ impl Measure {
             Measure::ToConfirmed => "to_confirmed",
             Measure::StandardToConfirmed => "standard_to_confirmed",
             Measure::Verification => "verification",
+            Measure::LetterDelivery => "letter_delivery",
         }
     }
 
@@ -176,6 +179,7 @@ impl Measure {
             Measure::ToConfirmed => "arrival to confirmed",
             Measure::StandardToConfirmed => "standard to confirmed",
             Measure::Verification => "verification (submission to PFR and FMS decision)",
+            Measure::LetterDelivery => "post letter delivery (order to arrival at the office)",
         }
     }
 
@@ -189,7 +193,7 @@ impl Measure {
             Measure::StandardToConfirmed => (steps.contains(&Step::Standard)
                 && steps.contains(&Step::Confirmed))
             .then(|| &f.standard_to_confirmed[p]),
-            Measure::Verification => None,
+            Measure::Verification | Measure::LetterDelivery => None,
         }
     }
 }
@@ -681,8 +685,13 @@ fn empty_durations(f: &Funnel) -> Durations {
 fn time_rows(f: &Funnel, present: &[Path]) -> Vec<TimeRow> {
     let mut rows = Vec::new();
     for measure in Measure::ALL {
+        // Pooled only: a verification or a letter is the same whatever the path.
         if measure == Measure::Verification {
             rows.push(TimeRow::new(measure, ALL, &f.verification));
+            continue;
+        }
+        if measure == Measure::LetterDelivery {
+            rows.push(TimeRow::new(measure, ALL, &f.letter_delivery));
             continue;
         }
         let mut all = empty_durations(f);

@@ -354,6 +354,9 @@ impl Live {
             }
             Kind::StartConfirmation => self.start_confirmation(world, now, queue),
             Kind::LetterArrives => {
+                if let Some(ordered) = self.letter_ordered_at {
+                    funnel.letter_delivered(ordered, now);
+                }
                 let delay = world
                     .scenario
                     .behaviour
