@@ -1,0 +1,225 @@
+//! The mocks alone, over a real socket (`esia_mocks::service::start`): a PFR request is
+//! acknowledged, answered by callback when the world's clock is advanced past its delay, polled,
+//! repeated idempotently, journaled and reset; SMS messages appear in the inbox only once
+//! delivered.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use esia_mocks::agency::latency::Latency;
+use esia_mocks::agency::{PfrRecord, Profile};
+use esia_mocks::clock::MS_PER_MIN;
+use esia_mocks::ident::Gender;
+use esia_mocks::service::{start, MocksConfig, Truth};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn fixed(ms: u64) -> Profile {
+    Profile {
+        latency: Latency::fixed(ms),
+        ..Profile::default()
+    }
+}
+
+fn config() -> MocksConfig {
+    let mut c = MocksConfig::default();
+    c.agencies.pfr.service = fixed(10 * MS_PER_MIN);
+    c.agencies.sms.service = fixed(5_000);
+    c.agencies.sms.loss_rate = 0.0;
+    c
+}
+
+fn truth() -> Truth {
+    Truth {
+        pfr: vec![PfrRecord {
+            snils: "112-233-445 95".into(),
+            surname: "Семёнов".into(),
+            name: "Пётр".into(),
+            patronymic: "Ильич".into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1985, 4, 12).unwrap(),
+            gender: Gender::Male,
+        }],
+        fms: Vec::new(),
+    }
+}
+
+/// A server recording the callbacks it receives; its URL.
+async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let app = Router::new()
+        .route(
+            "/cb",
+            post(
+                |State(got): State<Arc<Mutex<Vec<Value>>>>, Json(v): Json<Value>| async move {
+                    got.lock().unwrap().push(v);
+                    "ok"
+                },
+            ),
+        )
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+async fn until<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..500 {
+        if let Some(v) = f() {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never happened");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pfr_request_is_answered_by_callback_when_the_clock_passes_its_delay() {
+    let mocks = start(config(), truth()).await.unwrap();
+    let base = mocks.base_url.clone();
+    let (callback_url, got) = receiver().await;
+    let http = reqwest::Client::new();
+    let request = json!({
+        "request_id": "req-1", "snils": "11223344595", "surname": "СЕМЕНОВ", "name": "пётр",
+        "patronymic": "Ильич", "birth_date": "1985-04-12", "gender": "male",
+        "callback_url": callback_url,
+    });
+    let r = http
+        .post(format!("{base}/mocks/pfr/requests"))
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "requestIsQueued");
+    // The same id again: the same request, nothing re-drawn.
+    let again: Value = http
+        .post(format!("{base}/mocks/pfr/requests"))
+        .json(&request)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["accepted_at"], v["accepted_at"]);
+
+    let advance = |s: u64| {
+        http.post(format!("{base}/mocks/admin/clock/advance"))
+            .json(&json!({ "seconds": s }))
+            .send()
+    };
+    advance(300).await.unwrap();
+    let poll: Value = http
+        .get(format!("{base}/mocks/pfr/requests/req-1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(poll["status"], "underProcessing");
+    assert!(got.lock().unwrap().is_empty());
+    advance(301).await.unwrap();
+    let cb = until(|| got.lock().unwrap().first().cloned()).await;
+    assert_eq!(cb["request_id"], "req-1");
+    assert_eq!(cb["status"], "responseIsDelivered");
+    assert_eq!(cb["result"], "match");
+    let poll: Value = http
+        .get(format!("{base}/mocks/pfr/requests/req-1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(poll["result"], "match");
+
+    // An unknown SNILS, completed at once with another result by the admin API.
+    let other = json!({
+        "request_id": "req-2", "snils": "017-996-174 00", "surname": "А", "name": "Б",
+        "birth_date": "1990-01-01", "gender": "female",
+    });
+    http.post(format!("{base}/mocks/pfr/requests"))
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    let done: Value = http
+        .post(format!("{base}/mocks/pfr/requests/req-2/complete"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["result"], "not_found");
+    let rejected: Value = http
+        .post(format!("{base}/mocks/pfr/requests/req-2/complete"))
+        .json(&json!({ "rejection": "ACCESS_DENIED" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rejected["status"], "requestIsRejectedBySmev");
+
+    let journal: Value = http
+        .get(format!("{base}/mocks/pfr/admin/journal"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = journal["entries"].as_array().unwrap();
+    assert!(entries.len() >= 5, "{journal}");
+    assert_eq!(entries[0]["body"]["request_id"], "req-1");
+    let r = http
+        .post(format!("{base}/mocks/pfr/admin/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = http
+        .get(format!("{base}/mocks/pfr/requests/req-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sms_shows_in_the_inbox_once_delivered() {
+    let mocks = start(config(), Truth::default()).await.unwrap();
+    let base = mocks.base_url;
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{base}/mocks/sms/messages"))
+        .json(&json!({ "to": "+7 916 123-45-67", "text": "Код: 123456" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let inbox = || async {
+        http.get(format!("{base}/mocks/sms/inbox/89161234567"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(inbox().await["messages"], json!([]));
+    http.post(format!("{base}/mocks/admin/clock/advance"))
+        .json(&json!({ "seconds": 5 }))
+        .send()
+        .await
+        .unwrap();
+    let v = inbox().await;
+    assert_eq!(v["phone"], "79161234567");
+    assert_eq!(v["messages"][0]["text"], "Код: 123456");
+}
