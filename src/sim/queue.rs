@@ -21,26 +21,25 @@ pub struct Event {
     pub kind: Kind,
 }
 
-impl Event {
-    /// The order of events: by time, then by the order they were scheduled.
-    #[inline]
-    fn key(&self) -> u128 {
-        ((self.time.as_millis() as u128) << 64) | self.seq as u128
-    }
-}
-
-/// A min-queue of events: a radix heap over (time, sequence) keys.
+/// A min-queue of events in (time, scheduling order): a radix heap over times.
 ///
 /// Events are popped in nondecreasing time and pushed at or after the last popped time (a
-/// simulation never schedules into the past), which is what a radix heap needs. An event is
-/// pushed into the bucket of the highest bit where its key differs from the last key popped,
-/// and moves to lower buckets only when its bucket is emptied, so each event moves a few
-/// times through contiguous vectors instead of sifting through a binary heap of every live
-/// citizen's events (which measured more than half of the simulator's time).
+/// simulation never schedules into the past), which is what a radix heap needs. An event goes
+/// into the bucket of the highest bit where its time differs from the last time popped, and
+/// moves to lower buckets only when its bucket is emptied, so each event moves a few times
+/// through contiguous vectors instead of sifting through a binary heap of every live citizen's
+/// events (which measured more than half of the simulator's time). Buckets keep scheduling
+/// order (pushes append; a bucket is redistributed, in order, only into empty lower buckets),
+/// and bucket 0 (events at the last time) is read first in, first out, so events at one time
+/// come out in the order they were scheduled.
 #[derive(Debug)]
 pub struct Queue {
     buckets: Vec<Vec<Event>>,
-    last: u128,
+    /// Bit b set: bucket b is not empty.
+    occupied: u128,
+    /// Events of bucket 0 already given out.
+    head: usize,
+    last: u64,
     len: usize,
     seq: u64,
 }
@@ -48,7 +47,9 @@ pub struct Queue {
 impl Default for Queue {
     fn default() -> Self {
         Self {
-            buckets: (0..=128).map(|_| Vec::new()).collect(),
+            buckets: (0..=64).map(|_| Vec::new()).collect(),
+            occupied: 0,
+            head: 0,
             last: 0,
             len: 0,
             seq: 0,
@@ -58,61 +59,65 @@ impl Default for Queue {
 
 impl Queue {
     #[inline]
-    fn bucket(&self, key: u128) -> usize {
-        (128 - (key ^ self.last).leading_zeros()) as usize
+    fn bucket(&self, time_ms: u64) -> usize {
+        (64 - (time_ms ^ self.last).leading_zeros()) as usize
+    }
+
+    #[inline]
+    fn put(&mut self, event: Event) {
+        let b = self.bucket(event.time.as_millis());
+        self.buckets[b].push(event);
+        self.occupied |= 1 << b;
     }
 
     /// Schedules `kind` for the citizen in `slot` at `time` (not before the last popped time).
     pub fn push(&mut self, time: SimTime, slot: u32, generation: u32, kind: Kind) {
+        debug_assert!(
+            time.as_millis() >= self.last,
+            "an event scheduled in the past"
+        );
         self.seq += 1;
-        let event = Event {
+        self.put(Event {
             time,
             seq: self.seq,
             slot,
             generation,
             kind,
-        };
-        let key = event.key();
-        debug_assert!(key >= self.last, "an event scheduled in the past");
-        let b = self.bucket(key);
-        self.buckets[b].push(event);
+        });
         self.len += 1;
-    }
-
-    /// Makes bucket 0 hold the smallest event, if any.
-    fn settle(&mut self) -> bool {
-        if !self.buckets[0].is_empty() {
-            return true;
-        }
-        let Some(i) = self.buckets.iter().position(|b| !b.is_empty()) else {
-            return false;
-        };
-        let items = std::mem::take(&mut self.buckets[i]);
-        self.last = items
-            .iter()
-            .map(Event::key)
-            .min()
-            .expect("non-empty bucket");
-        for event in &items {
-            let b = self.bucket(event.key());
-            self.buckets[b].push(*event);
-        }
-        // Give the emptied bucket its allocation back for reuse.
-        let mut items = items;
-        items.clear();
-        if self.buckets[i].is_empty() {
-            self.buckets[i] = items;
-        }
-        true
     }
 
     /// The next event.
     pub fn pop(&mut self) -> Option<Event> {
-        if !self.settle() {
-            return None;
+        if self.head == self.buckets[0].len() {
+            self.buckets[0].clear();
+            self.head = 0;
+            self.occupied &= !1;
+            if self.occupied == 0 {
+                return None;
+            }
+            // The lowest non-empty bucket holds the next time: make it the last time and
+            // spread the bucket below it.
+            let i = self.occupied.trailing_zeros() as usize;
+            let mut items = std::mem::take(&mut self.buckets[i]);
+            self.occupied &= !(1 << i);
+            self.last = items
+                .iter()
+                .map(|e| e.time.as_millis())
+                .min()
+                .expect("an occupied bucket");
+            for event in items.drain(..) {
+                self.put(event);
+            }
+            // Give the emptied bucket its allocation back.
+            if self.buckets[i].is_empty() {
+                self.buckets[i] = items;
+            }
         }
+        let event = self.buckets[0][self.head];
+        self.head += 1;
         self.len -= 1;
-        self.buckets[0].pop()
+        Some(event)
     }
 
     /// Events waiting.
