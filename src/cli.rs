@@ -14,8 +14,6 @@ use std::process::ExitCode;
 
 mod simulate;
 
-mod simulate;
-
 /// Simulation and load-test harness for the Gosuslugi/ESIA registration funnel.
 #[derive(Debug, Parser)]
 #[command(name = "esia-sim", version, about, propagate_version = true)]
@@ -29,9 +27,6 @@ pub enum Command {
     /// Print a reproducible population of synthetic citizens (test data that passes real
     /// validators; the same seed gives the same bytes).
     Citizens(CitizensArgs),
-    /// Simulate the tier funnel in virtual time (millions of citizens in seconds) and write
-    /// funnel.json, CSV tables and report.html.
-    Simulate(simulate::SimulateArgs),
     /// Serve the registry engine's HTTP API v1 and the mocks of its agencies (SMS, mail, PFR,
     /// FMS) on one address; prints `listening on http://ADDR` first, then any generated token.
     Serve(Box<ServeArgs>),
@@ -66,7 +61,6 @@ pub struct CitizensArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Citizens(args) => citizens(args),
-        Command::Simulate(args) => simulate::run(args),
         Command::Serve(args) => serve(*args),
         Command::Simulate(args) => simulate::run(args),
     }
