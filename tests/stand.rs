@@ -773,3 +773,100 @@ async fn sigterm_stops_the_stand_cleanly() {
     }
     panic!("the stand did not stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mfc_service_center_and_bank_confirm_without_part_2() {
+    let stand = Stand::start_with(true, "load");
+    let cs = citizens();
+    let op = Some("op-secret");
+
+    // An MFC registers a confirmed account; its one-time password logs in.
+    let a = ordinary(&cs, 9);
+    let (s, b) = stand
+        .call(
+            "POST",
+            "/api/v1/operator/registrations",
+            Some(a.clone()),
+            op,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["tier"], "confirmed");
+    let otp = b["one_time_password"].as_str().unwrap().to_owned();
+    let oid = b["oid"].as_u64().unwrap();
+    let (s, session) = stand
+        .post(
+            "/api/v1/sessions",
+            json!({ "login": a["phone"], "password": otp }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{session}");
+    let acc = stand.account(oid, session["token"].as_str().unwrap()).await;
+    assert_eq!(acc["trusted"], true);
+    assert_eq!(acc["confirmation"]["method"], "mfc_registration");
+    // The same documents again: 409.
+    let (s, b) = stand
+        .call("POST", "/api/v1/operator/registrations", Some(a), op)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+
+    // A service center confirms a standard account.
+    let c = ordinary(&cs, 10);
+    let (oid, token) = stand.account_by_phone(&c).await;
+    stand.submit(oid, &token, &c).await;
+    stand.advance(601).await;
+    assert_eq!(stand.decided(oid, &token).await["tier"], "standard");
+    let shown = json!({ "center_id": "mfc-1", "snils": c["snils"],
+        "passport": { "series": c["passport"]["series"], "number": "000001" } });
+    let (s, b) = stand
+        .call("POST", "/api/v1/operator/confirmations", Some(shown), op)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["code"], "documents_mismatch");
+    let shown = json!({ "center_id": "mfc-1", "snils": c["snils"],
+        "passport": { "series": c["passport"]["series"], "number": c["passport"]["number"] } });
+    let (s, b) = stand
+        .call("POST", "/api/v1/operator/confirmations", Some(shown), op)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let acc = stand.account(oid, &token).await;
+    assert_eq!(acc["tier"], "confirmed");
+    assert_eq!(acc["confirmation"]["method"], "service_center");
+
+    // A bank's client gets a new confirmed account once PFR and FMS agree.
+    let d = ordinary(&cs, 11);
+    let bank_call = {
+        let base = stand.base.clone();
+        let http = stand.http.clone();
+        let d = d.clone();
+        tokio::spawn(async move {
+            let r = http
+                .post(format!("{base}/api/v1/partners/tinkoff/confirmations"))
+                .bearer_auth("bank-secret")
+                .json(&d)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        })
+    };
+    // The agencies answer 10 minutes after they are asked: move the world until they have.
+    while !bank_call.is_finished() {
+        stand.advance(601).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (s, b) = bank_call.await.unwrap();
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["status"], "confirmed");
+    assert_eq!(b["created"], true);
+    let id = b["confirmation_id"].as_str().unwrap();
+    let (s, again) = stand
+        .call(
+            "GET",
+            &format!("/api/v1/partners/tinkoff/confirmations/{id}"),
+            None,
+            Some("bank-secret"),
+        )
+        .await;
+    assert_eq!((s, &again["oid"]), (StatusCode::OK, &b["oid"]));
+}
