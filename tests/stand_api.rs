@@ -280,7 +280,7 @@ async fn every_bad_input_gets_a_json_4xx_naming_its_field() {
         case(
             "POST",
             "/api/v1/callbacks/pfr",
-            Some(r#"{"request_id": "00000000000000ab"}"#),
+            Some(r#"{"request_id": "zz"}"#),
             404,
             "not_found",
             None,

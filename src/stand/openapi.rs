@@ -64,7 +64,7 @@ pub const ROUTES: &[Route] = &[
     route("post", "/api/v1/operator/registrations", "operator", "An MFC registers a confirmed account with a one-time password", Some("PersonWithPhone"), Auth::Operator, (201, "Object")),
     route("post", "/api/v1/partners/{bank}/confirmations", "partner", "A bank confirms (or creates) its client's account once PFR and FMS agree (200), or 202 while they have not answered", Some("PersonWithPhone"), Auth::Partner, (200, "PartnerConfirmation")),
     route("get", "/api/v1/partners/{bank}/confirmations/{id}", "partner", "Where a bank's confirmation stands", None, Auth::Partner, (200, "PartnerConfirmation")),
-    route("post", "/api/v1/callbacks/{agency}", "agency", "An agency (pfr, fms) says a request's answer is ready; the engine fetches it", Some("Callback"), Auth::None, (202, "Object")),
+    route("post", "/api/v1/callbacks/{agency}", "agency", "An agency (pfr, fms) says a request's answer is ready (202); the engine fetches the answer from the agency itself", Some("Callback"), Auth::None, (202, "Object")),
     route("get", "/healthz", "stand", "Health", None, Auth::None, (200, "Object")),
     route("get", "/metrics", "stand", "Metrics in the Prometheus (OpenMetrics) text format", None, Auth::None, (200, "Text")),
     route("get", "/openapi.json", "stand", "This document", None, Auth::None, (200, "Object")),

@@ -135,7 +135,13 @@ struct Waiting {
 struct Waits {
     by_id: HashMap<RequestId, Waiting>,
     order: BTreeSet<(Instant, RequestId)>,
+    /// Callbacks that came before the acknowledgement was read (the agency answered at once):
+    /// the request is polled as soon as it waits. A bounded ring.
+    early: VecDeque<RequestId>,
 }
+
+/// Early callbacks remembered.
+const EARLY_CALLBACKS_MAX: usize = 1_024;
 
 /// The performer's state inside the [`Stand`].
 #[derive(Debug)]
@@ -210,11 +216,17 @@ impl Performer {
             .collect()
     }
 
-    /// An agency called back about `request_id`: poll it now. False if no such request waits.
+    /// An agency called back about `request_id`: poll it now. A callback for a request not
+    /// waiting (yet) is remembered a while, in case its acknowledgement is still on its way.
+    /// False if the callback names another agency than the request's.
     pub fn callback(&self, agency: Agency, request_id: RequestId) -> bool {
         let mut w = self.waits.lock().unwrap_or_else(|e| e.into_inner());
         let Some(waiting) = w.by_id.get_mut(&request_id) else {
-            return false;
+            if w.early.len() >= EARLY_CALLBACKS_MAX {
+                w.early.pop_front();
+            }
+            w.early.push_back(request_id);
+            return true;
         };
         if waiting.agency != agency {
             return false;
@@ -237,6 +249,10 @@ impl Performer {
         waiting.due = Instant::now() + Duration::from_millis(interval);
         waiting.interval_ms = interval.saturating_mul(2).min(cap);
         let mut w = self.waits.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = w.early.iter().position(|e| *e == id) {
+            w.early.remove(i);
+            waiting.due = Instant::now();
+        }
         if let Some(old) = w.by_id.get(&id) {
             let key = (old.due, id);
             w.order.remove(&key);
