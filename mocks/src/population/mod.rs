@@ -470,14 +470,38 @@ fn standard_normal<R: RngExt + ?Sized>(rng: &mut R) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-/// The age in full years at `epoch` of someone born on `birth`.
+/// The age in full years at `epoch` of someone born on `birth`. Someone born on 29 February
+/// has a birthday on 28 February in other years (the last day of the month, as Russian law
+/// counts a term ending on a date the month lacks), the same rule the population uses to date
+/// a passport issued on a birthday.
 pub fn age_at(birth: NaiveDate, epoch: NaiveDate) -> u32 {
-    let mut age = epoch.year() - birth.year();
-    if (epoch.month(), epoch.day()) < (birth.month(), birth.day()) {
+    let mut age = (epoch.year() - birth.year()).max(0) as u32;
+    while age > 0
+        && birth
+            .checked_add_months(chrono::Months::new(12 * age))
+            .is_none_or(|birthday| birthday > epoch)
+    {
         age -= 1;
     }
-    age.max(0) as u32
+    age
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod age_tests {
+    use super::age_at;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn ages_count_full_years_and_leap_day_birthdays_fall_on_28_february() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(age_at(d(2000, 6, 15), d(2026, 6, 14)), 25);
+        assert_eq!(age_at(d(2000, 6, 15), d(2026, 6, 15)), 26);
+        assert_eq!(age_at(d(1960, 2, 29), d(2005, 2, 27)), 44);
+        assert_eq!(age_at(d(1960, 2, 29), d(2005, 2, 28)), 45);
+        assert_eq!(age_at(d(1960, 2, 29), d(2004, 2, 29)), 44);
+        assert_eq!(age_at(d(2026, 1, 1), d(2025, 1, 1)), 0);
+    }
+}
