@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -133,6 +133,23 @@ pub async fn record(State(journal): State<Arc<Journal>>, req: Request, next: Nex
         status: response.status().as_u16(),
     });
     response
+}
+
+/// Query of the journal routes: `?limit=N` (default 100).
+#[derive(Debug, Deserialize)]
+pub struct JournalQuery {
+    #[serde(default = "default_limit")]
+    pub limit: usize,
+}
+
+fn default_limit() -> usize {
+    100
+}
+
+/// The journal as the admin API shows it.
+#[derive(Debug, Serialize)]
+pub struct JournalView {
+    pub entries: Vec<Entry>,
 }
 
 #[cfg(test)]

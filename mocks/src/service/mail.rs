@@ -6,8 +6,8 @@
 use super::error::MockError;
 use super::http::{Json, Path, Query};
 use super::inbox::{Folder, InboxCaps, Inboxes};
-use super::journal::{self, Journal};
-use super::sms::{JournalQuery, JournalView, Sent};
+use super::journal::{self, Journal, JournalQuery, JournalView};
+use super::sms::Sent;
 use super::Context;
 use crate::agency::mail::{self as model, MailProfile, MailVerdict};
 use crate::ident::parse_email;

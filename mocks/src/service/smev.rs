@@ -20,8 +20,7 @@
 
 use super::error::MockError;
 use super::http::{parse_json, Json, Path, Query};
-use super::journal::{self, Journal};
-use super::sms::{JournalQuery, JournalView};
+use super::journal::{self, Journal, JournalQuery, JournalView};
 use super::{CallbackPolicy, Context, MocksConfig};
 use crate::agency::profile::Fate;
 use crate::clock::SimTime;

@@ -6,7 +6,7 @@
 use super::error::MockError;
 use super::http::{Json, Path, Query};
 use super::inbox::{Folder, InboxCaps, Inboxes};
-use super::journal::{self, Entry, Journal};
+use super::journal::{self, Journal, JournalQuery, JournalView};
 use super::Context;
 use crate::agency::sms::{self as model, SmsProfile, SmsVerdict};
 use crate::ident::Phone;
@@ -58,23 +58,6 @@ pub struct SmsInbox {
     pub phone: String,
     /// Delivered messages, oldest first.
     pub messages: Vec<SmsView>,
-}
-
-/// Query of the journal routes: `?limit=N` (default 100).
-#[derive(Debug, Deserialize)]
-pub struct JournalQuery {
-    #[serde(default = "default_limit")]
-    pub limit: usize,
-}
-
-fn default_limit() -> usize {
-    100
-}
-
-/// The journal as the admin API shows it.
-#[derive(Debug, Serialize)]
-pub struct JournalView {
-    pub entries: Vec<Entry>,
 }
 
 impl Sms {
