@@ -9,7 +9,7 @@
 use super::queue::{Event as Scheduled, Queue};
 use super::World;
 use crate::funnel::{Ending, Exit, Funnel, Path, Step, Trace};
-use crate::registry::verification::ReplyApplied;
+use crate::registry::verification::{Agency, ReplyApplied};
 use crate::registry::{AccountState, CodeCheck, CodePolicy, FailureReason, OneTimeCode, RequestId};
 use crate::registry::{ConfirmationId, RegistryError, VerificationStatus};
 use esia_mocks::agency::banks::{self, Bank, BankVerdict};
@@ -64,6 +64,18 @@ pub enum Kind {
     /// The CA's answer, and asking again after an error.
     CaAnswer(CaVerdict),
     CaRetry,
+}
+
+/// When and what comes of a request to an agency: its answer after the delay, or, after an
+/// error, a timeout or in an outage, asking again after a backoff (the stand retries until the
+/// agency answers).
+fn fate<V>(reply: Reply<V>, answer: impl FnOnce(V) -> Kind, retry: Kind) -> (u64, Kind) {
+    match reply {
+        Reply::Answer { verdict, delay_ms } => (delay_ms, answer(verdict)),
+        Reply::ServerError => (RETRY_AFTER_ERROR_MS, retry),
+        Reply::Timeout => (RETRY_AFTER_TIMEOUT_MS, retry),
+        Reply::Outage => (RETRY_IN_OUTAGE_MS, retry),
+    }
 }
 
 /// Whether the citizen goes on.
@@ -226,18 +238,15 @@ impl Live {
                 let mut rng = self.rng(world);
                 let fill = world.scenario.behaviour.set_password.sample_ms(&mut rng);
                 let bank = self.persona.bank.unwrap_or(Bank::Sber);
-                let relay = match banks::respond(
+                let reply = banks::respond(
                     bank,
                     BankVerdict::Client,
                     &world.scenario.agencies.banks,
                     now,
                     &mut rng,
-                ) {
-                    Reply::Answer { delay_ms, .. } => delay_ms,
-                    Reply::ServerError => RETRY_AFTER_ERROR_MS,
-                    Reply::Timeout => RETRY_AFTER_TIMEOUT_MS,
-                    Reply::Outage => RETRY_IN_OUTAGE_MS,
-                };
+                );
+                // A failed relay is sent again after the backoff: either way the data arrive.
+                let (relay, _) = fate(reply, |_| Kind::SubmitData, Kind::SubmitData);
                 self.after(queue, now, fill + relay, Kind::SubmitData);
             }
             _ => self.at(queue, now, Kind::Register),
@@ -317,11 +326,11 @@ impl Live {
             }
             Kind::SubmitData => self.submit(world, now, queue),
             Kind::PfrRetry => {
-                self.ask_pfr(world, now, queue);
+                self.ask(world, now, queue, Agency::Pfr);
                 Outcome::Continue
             }
             Kind::FmsRetry => {
-                self.ask_fms(world, now, queue);
+                self.ask(world, now, queue, Agency::Fms);
                 Outcome::Continue
             }
             Kind::PfrAnswer(verdict) => {
@@ -551,45 +560,40 @@ impl Live {
             return Outcome::Continue; // a verification is already running
         }
         self.trace.reach(Step::PersonalData, now);
-        self.ask_pfr(world, now, queue);
-        self.ask_fms(world, now, queue);
+        self.ask(world, now, queue, Agency::Pfr);
+        self.ask(world, now, queue, Agency::Fms);
         Outcome::Continue
     }
 
-    fn ask_pfr(&mut self, world: &World, now: SimTime, queue: &mut Queue) {
-        let reply = pfr::respond(
-            self.pfr_truth,
-            &world.scenario.agencies.pfr,
-            now,
-            &mut self.rng(world),
-        );
-        let deadline = self.verification_deadline(world);
-        self.schedule_reply(
-            queue,
-            now,
-            reply,
-            Kind::PfrAnswer,
-            Kind::PfrRetry,
-            Some(deadline),
-        );
-    }
-
-    fn ask_fms(&mut self, world: &World, now: SimTime, queue: &mut Queue) {
-        let reply = fms::respond(
-            self.fms_truth,
-            &world.scenario.agencies.fms,
-            now,
-            &mut self.rng(world),
-        );
-        let deadline = self.verification_deadline(world);
-        self.schedule_reply(
-            queue,
-            now,
-            reply,
-            Kind::FmsAnswer,
-            Kind::FmsRetry,
-            Some(deadline),
-        );
+    /// Asks PFR or FMS about the submission in force; past the engine's verification timeout
+    /// the answer no longer matters, so the timeout is scheduled instead (no citizen keeps a
+    /// far-off timeout in the queue just in case).
+    fn ask(&mut self, world: &World, now: SimTime, queue: &mut Queue, agency: Agency) {
+        let agencies = &world.scenario.agencies;
+        let mut rng = self.rng(world);
+        let (delay_ms, kind) = match agency {
+            Agency::Pfr => fate(
+                pfr::respond(self.pfr_truth, &agencies.pfr, now, &mut rng),
+                Kind::PfrAnswer,
+                Kind::PfrRetry,
+            ),
+            Agency::Fms => fate(
+                fms::respond(self.fms_truth, &agencies.fms, now, &mut rng),
+                Kind::FmsAnswer,
+                Kind::FmsRetry,
+            ),
+        };
+        let at = now.saturating_add(delay_ms);
+        let deadline = self
+            .account
+            .verification()
+            .submitted_at()
+            .saturating_add(world.registry.verification_timeout_ms + 1);
+        if at > deadline {
+            self.at(queue, deadline, Kind::VerificationTimeout);
+        } else {
+            self.at(queue, at, kind);
+        }
     }
 
     fn ask_ca(&mut self, world: &World, now: SimTime, queue: &mut Queue) {
@@ -605,41 +609,8 @@ impl Live {
             now,
             &mut self.rng(world),
         );
-        self.schedule_reply(queue, now, reply, Kind::CaAnswer, Kind::CaRetry, None);
-    }
-
-    /// The moment the engine gives up on the verification in force.
-    fn verification_deadline(&self, world: &World) -> SimTime {
-        self.account
-            .verification()
-            .submitted_at()
-            .saturating_add(world.registry.verification_timeout_ms + 1)
-    }
-
-    /// The stand retries an agency until it answers: errors and timeouts after a backoff,
-    /// outages until they end. Past `deadline` (the engine's verification timeout) the answer
-    /// no longer matters: the timeout is scheduled instead, so no citizen keeps a far-off
-    /// timeout in the queue just in case.
-    fn schedule_reply<V>(
-        &self,
-        queue: &mut Queue,
-        now: SimTime,
-        reply: Reply<V>,
-        answer: impl FnOnce(V) -> Kind,
-        retry: Kind,
-        deadline: Option<SimTime>,
-    ) {
-        let (delay_ms, kind) = match reply {
-            Reply::Answer { verdict, delay_ms } => (delay_ms, answer(verdict)),
-            Reply::ServerError => (RETRY_AFTER_ERROR_MS, retry),
-            Reply::Timeout => (RETRY_AFTER_TIMEOUT_MS, retry),
-            Reply::Outage => (RETRY_IN_OUTAGE_MS, retry),
-        };
-        let at = now.saturating_add(delay_ms);
-        match deadline {
-            Some(deadline) if at > deadline => self.at(queue, deadline, Kind::VerificationTimeout),
-            _ => self.at(queue, at, kind),
-        }
+        let (delay_ms, kind) = fate(reply, Kind::CaAnswer, Kind::CaRetry);
+        self.after(queue, now, delay_ms, kind);
     }
 
     fn after_reply(
