@@ -102,6 +102,8 @@ struct Persona {
 const RETRY_AFTER_ERROR_MS: u64 = 30 * MS_PER_SEC;
 const RETRY_AFTER_TIMEOUT_MS: u64 = 60 * MS_PER_SEC;
 const RETRY_IN_OUTAGE_MS: u64 = 5 * MS_PER_MIN;
+/// Submissions of personal data a citizen makes before giving up on corrections.
+const MAX_SUBMISSIONS: u8 = 3;
 /// A citizen retypes a wrong code after this long.
 const RETYPE_MS: u64 = 15 * MS_PER_SEC;
 
@@ -673,7 +675,12 @@ impl Live {
                     _ => true,
                 };
                 let share = world.scenario.behaviour.resubmit_share;
-                if fixable && self.trace.path != Path::Bank && self.rng(world).random_bool(share) {
+                let tries_left = self.account.verification().submissions() < MAX_SUBMISSIONS;
+                if fixable
+                    && tries_left
+                    && self.trace.path != Path::Bank
+                    && self.rng(world).random_bool(share)
+                {
                     let delay = world
                         .scenario
                         .behaviour
