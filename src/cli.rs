@@ -148,6 +148,12 @@ pub struct ServeArgs {
     /// FMS's base URL (default: .../mocks/fms).
     #[arg(long, value_name = "URL")]
     pub fms_url: Option<String>,
+    /// The post's base URL (default: .../mocks/post).
+    #[arg(long, value_name = "URL")]
+    pub post_url: Option<String>,
+    /// The certification authority's base URL (default: .../mocks/ca).
+    #[arg(long, value_name = "URL")]
+    pub ca_url: Option<String>,
     /// Password hashing cost: realistic (argon2id, 19 MiB), load (256 KiB), none (tests only).
     #[arg(long, default_value = "realistic", value_name = "PROFILE")]
     pub hash_profile: esia_sim::registry::HashProfile,
@@ -211,6 +217,8 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
             mail: args.mail_url,
             pfr: args.pfr_url,
             fms: args.fms_url,
+            post: args.post_url,
+            ca: args.ca_url,
         },
         hash_profile: args.hash_profile,
         ..StandConfig::default()

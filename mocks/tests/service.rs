@@ -40,7 +40,7 @@ fn truth() -> Truth {
             birth_date: chrono::NaiveDate::from_ymd_opt(1985, 4, 12).unwrap(),
             gender: Gender::Male,
         }],
-        fms: Vec::new(),
+        ..Truth::default()
     }
 }
 

@@ -322,6 +322,16 @@ impl AccountState {
         Ok(())
     }
 
+    /// The check under `request` could not be made: it is dropped (false if another check has
+    /// replaced it).
+    pub fn abandon_signature(&mut self, request: RequestId) -> bool {
+        if self.confirmation.signature_request != Some(request) {
+            return false;
+        }
+        self.confirmation.signature_request = None;
+        true
+    }
+
     /// Whether a signature would be accepted for checking now.
     pub fn can_sign(&self) -> Result<(), RegistryError> {
         self.may_confirm(ConfirmationMethod::ESignature)
@@ -560,6 +570,21 @@ mod tests {
             assert_eq!(a.tier(), Tier::Standard);
             assert_eq!(a.confirmation().last_refusal(), Some(verdict));
         }
+    }
+
+    #[test]
+    fn a_check_the_ca_never_answered_is_dropped() {
+        let mut a = standard();
+        a.start_signature(RequestId(9)).unwrap();
+        a.start_signature(RequestId(10)).unwrap();
+        assert!(!a.abandon_signature(RequestId(9)), "replaced by 10");
+        assert!(a.abandon_signature(RequestId(10)));
+        assert_eq!(a.confirmation().signature_request(), None);
+        assert_eq!(
+            a.apply_certificate(t(5), RequestId(10), CaVerdict::Valid),
+            SignatureApplied::Stale
+        );
+        a.check_invariants().unwrap();
     }
 
     #[test]

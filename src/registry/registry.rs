@@ -1347,6 +1347,30 @@ impl Registry {
         }
     }
 
+    /// The CA could not be reached about `request_id` (the stand gave up retrying): the check
+    /// is dropped, so the account no longer shows `signature_pending` and may sign again.
+    pub fn apply_certificate_unavailable(
+        &mut self,
+        now: SimTime,
+        request_id: RequestId,
+    ) -> ReplyOutcome {
+        let oid = match self.take_request(now, request_id, AgencyKind::Ca) {
+            Ok(Owner::Account(oid)) => oid,
+            Ok(Owner::Partner(_)) => return ReplyOutcome::Ignored(IgnoredReply::WrongAgency),
+            Err(why) => return ReplyOutcome::Ignored(why),
+        };
+        match self.account_mut(oid) {
+            Ok(a) => {
+                if a.state.abandon_signature(request_id) {
+                    ReplyOutcome::Recorded
+                } else {
+                    ReplyOutcome::Ignored(IgnoredReply::Stale)
+                }
+            }
+            Err(_) => ReplyOutcome::Ignored(IgnoredReply::Unknown),
+        }
+    }
+
     /// An operator at a service center confirms identity (`POST /operator/confirmations`): the
     /// SNILS must name a standard account and the passport shown must be that account's.
     pub fn operator_confirm(

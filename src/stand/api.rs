@@ -8,7 +8,7 @@
 //! times in bodies are RFC 3339 UTC in sim time.
 
 use super::error::StandError;
-use super::performer::Agency;
+use super::performer::{Agency, LetterSent, SignatureChecked};
 use super::Stand;
 use crate::registry::personal::{Address, PassportForm, PersonalDataForm};
 use crate::registry::registry::{Channel, PartnerStatus, RegistrationForm};
@@ -293,9 +293,11 @@ fn time_field(s: &Stand, v: &mut Value) {
     }
 }
 
-/// The account as `GET /accounts/{oid}` shows it.
+/// The account as `GET /accounts/{oid}` shows it, with the letter's tracking number once the
+/// post has given one.
 fn account_json(s: &Stand, oid: Oid) -> Api<Value> {
     let view = s.read(|r, _| r.account_view(oid))?;
+    let letter = view.confirmation.letter_confirmation_id;
     let mut v = serde_json::to_value(&view).map_err(|e| StandError::Internal(e.to_string()))?;
     if let Some(c) = v.get_mut("confirmation") {
         for key in ["confirmed_at", "letter_expires_at"] {
@@ -303,8 +305,28 @@ fn account_json(s: &Stand, oid: Oid) -> Api<Value> {
                 time_field(s, t);
             }
         }
+        if let Some(id) = letter {
+            c["tracking_number"] = match s.performer.letter(id) {
+                Some(LetterSent::Accepted { tracking_number }) => json!(tracking_number),
+                _ => Value::Null,
+            };
+        }
     }
     Ok(v)
+}
+
+/// Waits (at most the stand's wait, polling every 10 ms) for `f` to give a value.
+async fn wait_for<T>(s: &Stand, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(s.partner_wait_ms);
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn read_account(State(s): State<Arc<Stand>>, SessionOf(oid): SessionOf) -> Api<Json<Value>> {
@@ -363,12 +385,32 @@ async fn confirm(
             let ordered = s.command(1, |r, now, rng, fx| {
                 r.order_letter(now, rng, oid, body.address.as_ref(), fx)
             })?;
-            // The tracking number comes from the post service (part 2 of the stand).
+            let id = ordered.confirmation_id;
+            // The post answers in milliseconds; a post that is down is retried for a while.
+            let sent = if s.performer.sends_letters() {
+                wait_for(&s, || s.performer.letter(id)).await
+            } else {
+                None
+            };
+            let tracking_number = match sent {
+                Some(LetterSent::Accepted { tracking_number }) => Some(tracking_number),
+                Some(LetterSent::Refused { reason }) => {
+                    return Err(StandError::AgencyUnavailable {
+                        agency: "post",
+                        message: format!(
+                            "the letter was not accepted ({reason}); the order stands: order \
+                             again once re-ordering is allowed"
+                        ),
+                    })
+                }
+                // Still being sent (or no post URL): the account view shows it later.
+                None => None,
+            };
             Ok((
                 StatusCode::ACCEPTED,
                 Json(json!({
-                    "confirmation_id": ordered.confirmation_id.to_string(),
-                    "tracking_number": null,
+                    "confirmation_id": id.to_string(),
+                    "tracking_number": tracking_number,
                     "expires_at": s.world.rfc3339(ordered.expires_at),
                     "reorder": ordered.reorder,
                 })),
@@ -384,14 +426,32 @@ async fn confirm(
             let request = s.command(1, |r, now, rng, fx| {
                 r.sign(now, rng, oid, &cert.serial, &cert.issuer, fx)
             })?;
-            // The CA's verdict comes with part 2 of the stand; until then the check waits.
-            Ok((
-                StatusCode::ACCEPTED,
-                Json(json!({
-                    "request_id": request.to_string(),
-                    "status": "signature_pending",
-                })),
-            ))
+            let checked = if s.performer.checks_certificates() {
+                wait_for(&s, || s.performer.signature(request)).await
+            } else {
+                None
+            };
+            match checked {
+                Some(SignatureChecked::Confirmed) => {
+                    Ok((StatusCode::OK, Json(account_json(&s, oid)?)))
+                }
+                Some(SignatureChecked::Refused(verdict)) => {
+                    Err(StandError::CertificateRefused(verdict))
+                }
+                Some(SignatureChecked::Unavailable) => Err(StandError::AgencyUnavailable {
+                    agency: "ca",
+                    message: "the certificate could not be checked; sign again later".into(),
+                }),
+                Some(SignatureChecked::Stale) => Ok((StatusCode::OK, Json(account_json(&s, oid)?))),
+                // The CA is slow (or there is no CA URL): the account shows the outcome later.
+                None => Ok((
+                    StatusCode::ACCEPTED,
+                    Json(json!({
+                        "request_id": request.to_string(),
+                        "status": "signature_pending",
+                    })),
+                )),
+            }
         }
         _ => Err(RegistryError::invalid(
             "method",

@@ -6,6 +6,7 @@ use crate::registry::registry::PartnerRefusal;
 use crate::registry::RegistryError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use esia_mocks::agency::ca::CaVerdict;
 use esia_mocks::service::RequestError;
 use serde_json::json;
 
@@ -30,6 +31,15 @@ pub enum StandError {
     /// A partner's confirmation was refused once PFR and FMS answered.
     #[error("the confirmation is refused: {0:?}")]
     PartnerRefused(PartnerRefusal),
+    /// The CA's record refuses the certificate (422, field `certificate`, with `verdict`).
+    #[error("the certificate is refused: {0:?}")]
+    CertificateRefused(CaVerdict),
+    /// An agency the request needs could not be reached after every retry (503).
+    #[error("the {agency} service is unavailable: {message}")]
+    AgencyUnavailable {
+        agency: &'static str,
+        message: String,
+    },
     /// Work the stand failed to do (a hashing task died): never the client's fault (500).
     #[error("internal error: {0}")]
     Internal(String),
@@ -50,6 +60,8 @@ impl StandError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             StandError::PartnerRefused(_) => StatusCode::CONFLICT,
+            StandError::CertificateRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            StandError::AgencyUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             StandError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,6 +77,8 @@ impl StandError {
             StandError::PartnerRefused(PartnerRefusal::Verification(_)) => "verification_failed",
             StandError::PartnerRefused(PartnerRefusal::DocumentsBound) => "documents_bound",
             StandError::PartnerRefused(PartnerRefusal::ContactBound) => "contact_bound",
+            StandError::CertificateRefused(_) => "certificate_refused",
+            StandError::AgencyUnavailable { .. } => "agency_unavailable",
             StandError::Internal(_) => "internal",
         }
     }
@@ -76,6 +90,7 @@ impl StandError {
             StandError::Request(e) => e.field(),
             StandError::PartnerRefused(PartnerRefusal::DocumentsBound) => Some("passport"),
             StandError::PartnerRefused(PartnerRefusal::ContactBound) => Some("phone"),
+            StandError::CertificateRefused(_) => Some("certificate"),
             _ => None,
         }
     }
@@ -89,6 +104,7 @@ impl StandError {
             StandError::Registry(RegistryError::StoreFull { .. }) | StandError::Busy { .. } => {
                 Some(1_000)
             }
+            StandError::AgencyUnavailable { .. } => Some(5_000),
             _ => None,
         }
     }
@@ -109,6 +125,12 @@ impl IntoResponse for StandError {
         }
         if let StandError::PartnerRefused(PartnerRefusal::Verification(reason)) = &self {
             detail["reason"] = json!(reason.as_str());
+        }
+        if let StandError::CertificateRefused(verdict) = &self {
+            detail["verdict"] = json!(verdict);
+        }
+        if let StandError::AgencyUnavailable { agency, .. } = &self {
+            detail["agency"] = json!(agency);
         }
         let retry = self.retry_after_ms();
         if let Some(ms) = retry {
@@ -171,6 +193,19 @@ mod tests {
                 StandError::PartnerRefused(PartnerRefusal::DocumentsBound),
                 409,
                 "documents_bound",
+            ),
+            (
+                StandError::CertificateRefused(CaVerdict::Revoked),
+                422,
+                "certificate_refused",
+            ),
+            (
+                StandError::AgencyUnavailable {
+                    agency: "post",
+                    message: String::new(),
+                },
+                503,
+                "agency_unavailable",
             ),
         ];
         for (e, status, code) in cases {

@@ -38,7 +38,7 @@ use axum::Router;
 use esia_mocks::agency::Agencies;
 use esia_mocks::clock::{ClockError, SimTime};
 use esia_mocks::population::{Population, PopulationConfig, PopulationError};
-use esia_mocks::service::{Mocks, MocksConfig, Truth, World};
+use esia_mocks::service::{EngineLink, Mocks, MocksConfig, Truth, World};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::future::Future;
@@ -55,6 +55,8 @@ pub struct UrlOverrides {
     pub mail: Option<String>,
     pub pfr: Option<String>,
     pub fms: Option<String>,
+    pub post: Option<String>,
+    pub ca: Option<String>,
 }
 
 /// Everything `serve` needs, resolved. Defaults (written once, in `impl Default`): population
@@ -425,9 +427,15 @@ pub fn assemble(
     let population = Population::new(config.seed, PopulationConfig::default())?;
     population.check_count(config.population)?;
     let truth = Truth::of_population(&population, config.population);
+    // The stand's bank and center mocks reach its own engine with its tokens.
     let mocks_config = MocksConfig {
         agencies: config.agencies.clone(),
         seed: config.seed,
+        engine: Some(EngineLink {
+            url: base_url.clone(),
+            partner_token: config.partner_token.clone(),
+            operator_token: config.operator_token.clone(),
+        }),
         ..config.mocks.clone()
     };
     let mocks = Mocks::new(world.clone(), mocks_config, truth);
@@ -441,6 +449,11 @@ pub fn assemble(
     ] {
         if let Some(u) = over {
             *url = u.trim_end_matches('/').to_owned();
+        }
+    }
+    for (url, over) in [(&mut urls.post, &o.post), (&mut urls.ca, &o.ca)] {
+        if let Some(u) = over {
+            *url = Some(u.trim_end_matches('/').to_owned());
         }
     }
     let stand = Stand::new(config, world, urls, &base_url);

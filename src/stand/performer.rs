@@ -12,12 +12,21 @@
 //!   poll at once, and polls at growing intervals (2 s doubling to 60 s of wall time) are the
 //!   fallback. A request the agency forgot (404) is sent again. So a verification is never lost:
 //!   it is answered, or it fails with a reason, or the registry times it out.
-//! - Letters and certificate checks wait for the post and CA services of part 2 of the stand:
-//!   until then they are kept in a bounded list of held effects and logged.
+//! - A letter goes to the post (`POST {post}/letters`, the confirmation id as its idempotent
+//!   `reference`, the code in its text, the recipient's passport for the clerk); its tracking
+//!   number, or the post's refusal, is kept in a bounded map that the order route and the
+//!   account view read.
+//! - A certificate check fetches the certificate from the CA (`GET {ca}/certificates/{serial}`)
+//!   and judges it for the signer with the CA model's rules at the world's `now`; a CA that
+//!   cannot be reached drops the check (the citizen may sign again). The outcome is kept in a
+//!   bounded map that the signing route reads.
+//! - Without a post or CA URL ([`AgencyUrls`]'s `None`), letters and checks are kept in a
+//!   bounded list of held effects and logged.
 
 use super::agencies::CallFailed;
 use super::Stand;
-use crate::registry::{Effect, ReplyOutcome, RequestId};
+use crate::registry::{ConfirmationId, Effect, ReplyOutcome, RequestId};
+use esia_mocks::agency::ca::{self, CaQuery, CaVerdict, Certificate};
 use esia_mocks::agency::{FmsVerdict, PfrVerdict};
 use esia_mocks::clock::SimTime;
 use esia_mocks::service::fms::FmsRequest;
@@ -33,7 +42,7 @@ use tokio_util::sync::CancellationToken;
 
 /// The figures of the performer. Defaults: 64 agency calls in flight, 65,536 effects queued,
 /// polls from 2 s doubling to 60 s, a forgotten request sent again at most 5 times, 1,000 held
-/// effects kept.
+/// effects kept, the outcomes of the last 100,000 letters and certificate checks kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PerformerConfig {
     pub in_flight: usize,
@@ -42,6 +51,7 @@ pub struct PerformerConfig {
     pub poll_max_ms: u64,
     pub resends_max: u32,
     pub held_max: usize,
+    pub outcomes_max: usize,
 }
 
 impl Default for PerformerConfig {
@@ -53,12 +63,13 @@ impl Default for PerformerConfig {
             poll_max_ms: 60_000,
             resends_max: 5,
             held_max: 1_000,
+            outcomes_max: 100_000,
         }
     }
 }
 
-/// The base URL of each agency the engine calls (`http://host:port/mocks/sms`...). `post` and
-/// `ca` are the services of part 2; without them their effects are held.
+/// The base URL of each agency the engine calls (`http://host:port/mocks/sms`...). Without a
+/// `post` or `ca` URL, letters or certificate checks are held (logged, counted, not performed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgencyUrls {
     pub sms: String,
@@ -78,10 +89,47 @@ impl AgencyUrls {
             mail: format!("{base}/mocks/mail"),
             pfr: format!("{base}/mocks/pfr"),
             fms: format!("{base}/mocks/fms"),
-            post: None,
-            ca: None,
+            post: Some(format!("{base}/mocks/post")),
+            ca: Some(format!("{base}/mocks/ca")),
         }
     }
+}
+
+/// What became of a letter the engine ordered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LetterSent {
+    /// The post accepted it.
+    Accepted { tracking_number: String },
+    /// The post could not be reached, or refused it, after every retry.
+    Refused { reason: String },
+}
+
+/// What became of a certificate check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureChecked {
+    /// Valid and the signer's: the account is confirmed.
+    Confirmed,
+    /// The CA's record says no (expired, revoked, someone else's, unknown).
+    Refused(CaVerdict),
+    /// The CA could not be reached after every retry: the check is dropped.
+    Unavailable,
+    /// The answer came for a check already replaced (signed again, or confirmed otherwise).
+    Stale,
+}
+
+/// The outcomes of letters and certificate checks, the oldest forgotten past the cap.
+#[derive(Debug, Default)]
+struct Outcomes {
+    letters: HashMap<ConfirmationId, LetterSent>,
+    letters_order: VecDeque<ConfirmationId>,
+    signatures: HashMap<RequestId, SignatureChecked>,
+    signatures_order: VecDeque<RequestId>,
+}
+
+/// The answer of `POST {post}/letters`.
+#[derive(Debug, serde::Deserialize)]
+struct PostAccepted {
+    tracking_number: String,
 }
 
 /// The two verifying agencies.
@@ -111,8 +159,8 @@ impl Agency {
     }
 }
 
-/// An effect the stand cannot perform yet (no post or CA service), as `GET /metrics` counts
-/// and the log shows them.
+/// An effect the stand does not perform (no post or CA URL), as `GET /healthz` counts and the
+/// log shows them.
 #[derive(Clone, Debug, Serialize)]
 pub struct Held {
     pub kind: &'static str,
@@ -158,6 +206,7 @@ pub struct Performer {
     public_base: String,
     config: PerformerConfig,
     held: Mutex<VecDeque<Held>>,
+    outcomes: Mutex<Outcomes>,
 }
 
 impl Performer {
@@ -176,6 +225,57 @@ impl Performer {
             public_base,
             config,
             held: Mutex::new(VecDeque::new()),
+            outcomes: Mutex::new(Outcomes::default()),
+        }
+    }
+
+    fn outcomes(&self) -> std::sync::MutexGuard<'_, Outcomes> {
+        self.outcomes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether letters are sent (a post URL is known).
+    pub fn sends_letters(&self) -> bool {
+        self.urls.post.is_some()
+    }
+
+    /// Whether certificates are checked (a CA URL is known).
+    pub fn checks_certificates(&self) -> bool {
+        self.urls.ca.is_some()
+    }
+
+    /// What became of the letter of confirmation `id`, if known yet.
+    pub fn letter(&self, id: ConfirmationId) -> Option<LetterSent> {
+        self.outcomes().letters.get(&id).cloned()
+    }
+
+    /// What became of certificate check `id`, if known yet.
+    pub fn signature(&self, id: RequestId) -> Option<SignatureChecked> {
+        self.outcomes().signatures.get(&id).copied()
+    }
+
+    fn letter_sent(&self, id: ConfirmationId, sent: LetterSent) {
+        let cap = self.config.outcomes_max.max(1);
+        let mut o = self.outcomes();
+        if o.letters.insert(id, sent).is_none() {
+            o.letters_order.push_back(id);
+            while o.letters_order.len() > cap {
+                if let Some(old) = o.letters_order.pop_front() {
+                    o.letters.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn signature_checked(&self, id: RequestId, checked: SignatureChecked) {
+        let cap = self.config.outcomes_max.max(1);
+        let mut o = self.outcomes();
+        if o.signatures.insert(id, checked).is_none() {
+            o.signatures_order.push_back(id);
+            while o.signatures_order.len() > cap {
+                if let Some(old) = o.signatures_order.pop_front() {
+                    o.signatures.remove(&old);
+                }
+            }
         }
     }
 
@@ -206,7 +306,7 @@ impl Performer {
         self.tx.max_capacity() - self.tx.capacity()
     }
 
-    /// The effects held for the services of part 2, oldest first.
+    /// The effects held (no post or CA URL), oldest first.
     pub fn held(&self) -> Vec<Held> {
         self.held
             .lock()
@@ -267,7 +367,7 @@ impl Performer {
         tracing::info!(
             kind,
             detail,
-            "effect held: its agency comes with part 2 of the stand"
+            "effect held: the stand has no URL of its agency"
         );
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         if held.len() >= self.config.held_max.max(1) {
@@ -381,33 +481,119 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
             request_id,
             serial,
             issuer,
-            ..
+            snils,
         } => {
-            stand.metrics.effect("certificate", false);
-            p.hold(
-                stand.world.rfc3339(stand.world.now()),
-                "check_certificate",
-                format!("request {request_id}: certificate {serial} of {issuer}"),
-            );
+            let Some(base) = &p.urls.ca else {
+                stand.metrics.effect("certificate", false);
+                p.hold(
+                    stand.world.rfc3339(stand.world.now()),
+                    "check_certificate",
+                    format!("request {request_id}: certificate {serial} of {issuer}"),
+                );
+                return;
+            };
+            // The registry checked the serial: letters and digits only.
+            let url = format!("{base}/certificates/{serial}");
+            let r = client.get::<Certificate>(&url).await;
+            stand.metrics.effect("certificate", r.is_ok());
+            let checked = match r {
+                Ok(certificate) => {
+                    let snils = snils.canonical();
+                    let query = CaQuery {
+                        serial: &serial,
+                        issuer: Some(&issuer),
+                        snils: &snils,
+                    };
+                    let epoch = stand.world.epoch();
+                    let outcome = stand.apply(|r, now, fx| {
+                        let verdict = ca::compare(&query, certificate.as_ref(), epoch, now);
+                        r.apply_certificate(now, request_id, verdict, fx)
+                    });
+                    tracing::info!(request_id = %request_id, outcome = ?outcome, "certificate checked");
+                    match outcome {
+                        ReplyOutcome::Confirmed { .. } => SignatureChecked::Confirmed,
+                        ReplyOutcome::SignatureRefused { verdict, .. } => {
+                            SignatureChecked::Refused(verdict)
+                        }
+                        _ => SignatureChecked::Stale,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(request_id = %request_id, error = %e, "the CA is unreachable; the check is dropped");
+                    stand.apply(|r, now, _| r.apply_certificate_unavailable(now, request_id));
+                    SignatureChecked::Unavailable
+                }
+            };
+            p.signature_checked(request_id, checked);
         }
         Effect::OrderLetter {
             confirmation_id,
             oid,
             recipient,
             address,
-            ..
+            code,
         } => {
-            stand.metrics.effect("letter", false);
-            p.hold(
-                stand.world.rfc3339(stand.world.now()),
-                "order_letter",
-                format!(
-                    "confirmation {confirmation_id} of account {oid}: a letter to {recipient}, {}",
-                    address.one_line()
-                ),
-            );
+            let Some(base) = &p.urls.post else {
+                stand.metrics.effect("letter", false);
+                p.hold(
+                    stand.world.rfc3339(stand.world.now()),
+                    "order_letter",
+                    format!(
+                        "confirmation {confirmation_id} of account {oid}: a letter to {recipient}, {}",
+                        address.one_line()
+                    ),
+                );
+                return;
+            };
+            // The clerk hands the letter over to the holder of the account's passport.
+            let passport = stand.read(|r, _| {
+                r.account(oid).ok().and_then(|a| {
+                    a.personal().map(|d| {
+                        (
+                            d.passport.series.to_string(),
+                            format!("{:06}", d.passport.number),
+                        )
+                    })
+                })
+            });
+            let mut body = serde_json::json!({
+                "recipient": recipient,
+                "address": address.one_line(),
+                "text": letter_text(&code),
+                "reference": confirmation_id.to_string(),
+            });
+            if let Some((series, number)) = passport {
+                body["passport_series"] = series.into();
+                body["passport_number"] = number.into();
+            }
+            let url = format!("{base}/letters");
+            let r = client.post::<_, PostAccepted>(&url, &body).await;
+            stand.metrics.effect("letter", r.is_ok());
+            let sent = match r {
+                Ok(a) => {
+                    tracing::info!(confirmation_id = %confirmation_id, tracking_number = a.tracking_number, "letter accepted by the post");
+                    LetterSent::Accepted {
+                        tracking_number: a.tracking_number,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(confirmation_id = %confirmation_id, error = %e, "the post did not accept a letter");
+                    LetterSent::Refused {
+                        reason: e.to_string(),
+                    }
+                }
+            };
+            p.letter_sent(confirmation_id, sent);
         }
     }
+}
+
+/// The text of a confirmation letter: the code the citizen types into the cabinet.
+pub fn letter_text(code: &str) -> String {
+    format!(
+        "Госуслуги. Код подтверждения личности: {code}. Введите его в личном кабинете на \
+         gosuslugi.ru. Никому не сообщайте этот код."
+    )
 }
 
 /// Sends a verification request (again, after `resends` earlier sends) until acknowledged;

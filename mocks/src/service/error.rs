@@ -34,6 +34,33 @@ pub enum MockError {
     /// up (504). A client's own timeout normally fires first.
     #[error("the {agency} service did not answer")]
     Timeout { agency: &'static str },
+    /// A bank or service-center mock started without the engine's URL (503).
+    #[error("this mock was started without the engine's URL (--engine-url)")]
+    NoEngine,
+    /// The engine could not be reached or did not answer in time (502).
+    #[error("the engine did not answer: {message}")]
+    EngineUnreachable { message: String },
+    /// The SNILS is not a client of this bank (404).
+    #[error("the SNILS is not a client of {bank}")]
+    NotAClient { bank: &'static str },
+    /// The letter is still on its way (409).
+    #[error("the letter has not arrived at the post office yet")]
+    NotArrived,
+    /// The letter was lost on the way; order a new one (404).
+    #[error("the letter was lost; order a new one")]
+    LetterLost,
+    /// The passport shown is not the letter's recipient's (403).
+    #[error("the passport is not the recipient's")]
+    WrongPassport,
+    /// The service center is closed at this hour (409); `opens_at` is when it opens next.
+    #[error("the service center is closed{}", opens_at.as_deref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
+    Closed { opens_at: Option<String> },
+    /// The service center has no slot today (429): come back later.
+    #[error("no slot today: the queue is too long; come back later")]
+    Queue,
+    /// This kind of service center cannot register accounts (422, field `register`).
+    #[error("only an MFC registers accounts; this center is a {kind}")]
+    CannotRegister { kind: &'static str },
 }
 
 impl MockError {
@@ -47,6 +74,13 @@ impl MockError {
             | MockError::AgencyError { .. }
             | MockError::Outage { .. } => StatusCode::SERVICE_UNAVAILABLE,
             MockError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            MockError::NoEngine => StatusCode::SERVICE_UNAVAILABLE,
+            MockError::EngineUnreachable { .. } => StatusCode::BAD_GATEWAY,
+            MockError::NotAClient { .. } | MockError::LetterLost => StatusCode::NOT_FOUND,
+            MockError::NotArrived | MockError::Closed { .. } => StatusCode::CONFLICT,
+            MockError::WrongPassport => StatusCode::FORBIDDEN,
+            MockError::Queue => StatusCode::TOO_MANY_REQUESTS,
+            MockError::CannotRegister { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -60,6 +94,15 @@ impl MockError {
             MockError::AgencyError { .. } => "agency_error",
             MockError::Outage { .. } => "outage",
             MockError::Timeout { .. } => "timeout",
+            MockError::NoEngine => "no_engine",
+            MockError::EngineUnreachable { .. } => "engine_unreachable",
+            MockError::NotAClient { .. } => "not_a_client",
+            MockError::NotArrived => "not_arrived",
+            MockError::LetterLost => "letter_lost",
+            MockError::WrongPassport => "wrong_passport",
+            MockError::Closed { .. } => "closed",
+            MockError::Queue => "queue",
+            MockError::CannotRegister { .. } => "cannot_register",
         }
     }
 
@@ -68,6 +111,8 @@ impl MockError {
         match self {
             MockError::Request(e) => e.field(),
             MockError::Invalid { field, .. } => Some(field),
+            MockError::WrongPassport => Some("passport_number"),
+            MockError::CannotRegister { .. } => Some("register"),
             _ => None,
         }
     }
@@ -83,6 +128,26 @@ impl MockError {
 
 impl IntoResponse for MockError {
     fn into_response(self) -> Response {
-        error_response(self.status(), self.code(), &self.to_string(), self.field())
+        let mut response =
+            error_response(self.status(), self.code(), &self.to_string(), self.field());
+        if let MockError::Closed {
+            opens_at: Some(at), ..
+        } = &self
+        {
+            // A client moves the clock to the opening: say when it is, as data.
+            let body = serde_json::json!({ "error": {
+                "code": self.code(), "message": self.to_string(), "opens_at": at } });
+            *response.body_mut() = axum::body::Body::from(body.to_string());
+            response
+                .headers_mut()
+                .remove(axum::http::header::CONTENT_LENGTH);
+        }
+        if matches!(self, MockError::Queue) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("3600"),
+            );
+        }
+        response
     }
 }

@@ -4,9 +4,11 @@
 //! callback_url?}`; the `result` is `valid`, `invalid`, `mismatch` or `not_found`.
 
 use super::error::MockError;
+use super::faults::Fault;
 use super::smev::Check;
+use super::MockKind;
 use crate::agency::fms::{compare, FmsProfile, FmsQuery, FmsRecord, FmsVerdict};
-use crate::agency::profile::Fate;
+use crate::agency::profile::{Fate, Profile};
 use crate::clock::SimTime;
 use chrono::NaiveDate;
 use rand_chacha::ChaCha20Rng;
@@ -51,6 +53,8 @@ pub fn passport_key(series: &str, number: &str) -> Result<u64, &'static str> {
 
 impl Check for Fms {
     const AGENCY: &'static str = "fms";
+    const KIND: MockKind = MockKind::Fms;
+    const MISMATCH: FmsVerdict = FmsVerdict::Mismatch;
     type Request = FmsRequest;
     type Record = FmsRecord;
     type Verdict = FmsVerdict;
@@ -103,6 +107,24 @@ impl Check for Fms {
 
     fn decide(profile: &FmsProfile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate {
         profile.service.decide(now, rng)
+    }
+
+    fn service_mut(profile: &mut FmsProfile) -> &mut Profile {
+        &mut profile.service
+    }
+
+    fn mismatch_key(fault: &Fault) -> Result<u64, MockError> {
+        match fault {
+            Fault::Mismatch {
+                snils: None,
+                passport: Some(p),
+            } => passport_key(&p.series, &p.number)
+                .map_err(|field| MockError::invalid(field, "is not a passport's")),
+            _ => Err(MockError::invalid(
+                "passport",
+                "an FMS mismatch names a passport {series, number} (and no snils)",
+            )),
+        }
     }
 }
 

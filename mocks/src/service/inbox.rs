@@ -1,24 +1,22 @@
 //! The inboxes of the SMS and mail mocks: messages by recipient, each inbox a ring buffer, with
 //! caps on recipients and on messages in all. A message shows in its inbox once its delivery
-//! time has come (never, if it was lost); old inboxes are swept when a cap is reached, and a
-//! store still full answers 503.
+//! time has come (never, if it was lost). When a cap is reached the least recently used inboxes
+//! are dropped to make room: a test or a load run reads its code within seconds, so the store
+//! stays bounded under any load (each message to a new number, for hours) without refusing.
 
-use crate::clock::{SimTime, MS_PER_DAY};
+use crate::clock::SimTime;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
-/// The caps of an inbox store. Defaults: 100,000 recipients, 20 messages each, 200,000 in all,
-/// inboxes idle for 7 days swept.
+/// The caps of an inbox store. Defaults: 100,000 recipients, 20 messages each, 200,000 in all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxCaps {
-    /// Recipients with an inbox.
+    /// Recipients with an inbox; past it the least recently used inbox is dropped.
     pub recipients: usize,
     /// Messages kept per recipient: the oldest falls off.
     pub per_recipient: usize,
-    /// Messages kept in all.
+    /// Messages kept in all; past it the least recently used inboxes are dropped.
     pub messages: usize,
-    /// An inbox whose newest message is older than this is dropped when the store is full.
-    pub retention_ms: u64,
 }
 
 impl Default for InboxCaps {
@@ -27,7 +25,6 @@ impl Default for InboxCaps {
             recipients: 100_000,
             per_recipient: 20,
             messages: 200_000,
-            retention_ms: 7 * MS_PER_DAY,
         }
     }
 }
@@ -53,17 +50,25 @@ pub struct Message {
     pub folder: Folder,
 }
 
-/// The store is at a cap even after sweeping.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Full;
+#[derive(Debug, Default)]
+struct Inbox {
+    messages: VecDeque<Message>,
+    /// The use counter at its last message.
+    touched: u64,
+}
 
 /// Messages by recipient.
 #[derive(Debug, Default)]
 pub struct Inboxes {
-    by_recipient: HashMap<Box<str>, VecDeque<Message>>,
+    by_recipient: HashMap<Box<str>, Inbox>,
+    /// Recipients in order of use, with the use counter at the time; an entry whose counter is
+    /// not its inbox's any more is stale and skipped. Compacted when it grows past twice the
+    /// inboxes.
+    order: VecDeque<(Box<str>, u64)>,
+    uses: u64,
     total: usize,
     next_id: u64,
-    last_sweep: Option<SimTime>,
+    dropped: u64,
     caps: InboxCaps,
 }
 
@@ -72,8 +77,9 @@ impl Inboxes {
     pub fn new(caps: InboxCaps) -> Self {
         Self {
             caps: InboxCaps {
+                recipients: caps.recipients.max(1),
                 per_recipient: caps.per_recipient.max(1),
-                ..caps
+                messages: caps.messages.max(1),
             },
             ..Self::default()
         }
@@ -84,8 +90,12 @@ impl Inboxes {
         (self.by_recipient.len(), self.total)
     }
 
+    /// Inboxes dropped to make room, since the start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
     /// Keeps a message for `to`; returns its id.
-    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
         now: SimTime,
@@ -94,19 +104,17 @@ impl Inboxes {
         text: &str,
         deliver_at: SimTime,
         folder: Folder,
-    ) -> Result<u64, Full> {
+    ) -> u64 {
         let new_recipient = !self.by_recipient.contains_key(to);
-        if (new_recipient && self.by_recipient.len() >= self.caps.recipients)
+        while (new_recipient && self.by_recipient.len() >= self.caps.recipients)
             || self.total >= self.caps.messages
         {
-            self.sweep(now);
-            let still_full = (new_recipient && self.by_recipient.len() >= self.caps.recipients)
-                || self.total >= self.caps.messages;
-            if still_full {
-                return Err(Full);
+            if !self.drop_least_recent(to) {
+                break;
             }
         }
         self.next_id += 1;
+        self.uses += 1;
         let message = Message {
             message_id: self.next_id,
             subject: subject.map(Into::into),
@@ -115,14 +123,51 @@ impl Inboxes {
             deliver_at,
             folder,
         };
-        let inbox = self.by_recipient.entry(to.into()).or_default();
-        if inbox.len() >= self.caps.per_recipient {
-            inbox.pop_front();
+        let uses = self.uses;
+        let key: Box<str> = to.into();
+        let inbox = self.by_recipient.entry(key.clone()).or_default();
+        if inbox.messages.len() >= self.caps.per_recipient {
+            inbox.messages.pop_front();
             self.total -= 1;
         }
-        inbox.push_back(message);
+        inbox.messages.push_back(message);
+        inbox.touched = uses;
         self.total += 1;
-        Ok(self.next_id)
+        self.order.push_back((key, uses));
+        if self.order.len() > 2 * self.by_recipient.len() + 1_024 {
+            self.compact();
+        }
+        self.next_id
+    }
+
+    /// Drops the least recently used inbox other than `keep`'s; false if there is none.
+    fn drop_least_recent(&mut self, keep: &str) -> bool {
+        while let Some((recipient, uses)) = self.order.pop_front() {
+            let current = self
+                .by_recipient
+                .get(&recipient)
+                .is_some_and(|i| i.touched == uses);
+            if !current || &*recipient == keep {
+                continue;
+            }
+            if let Some(inbox) = self.by_recipient.remove(&recipient) {
+                self.total -= inbox.messages.len();
+                self.dropped += 1;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Rebuilds the order without stale entries.
+    fn compact(&mut self) {
+        let mut live: Vec<(Box<str>, u64)> = self
+            .by_recipient
+            .iter()
+            .map(|(k, i)| (k.clone(), i.touched))
+            .collect();
+        live.sort_unstable_by_key(|(_, uses)| *uses);
+        self.order = live.into();
     }
 
     /// The messages of `to` delivered by `now`, oldest first.
@@ -131,35 +176,13 @@ impl Inboxes {
             .get(to)
             .map(|inbox| {
                 inbox
+                    .messages
                     .iter()
                     .filter(|m| m.folder != Folder::Lost && m.deliver_at <= now)
                     .cloned()
                     .collect()
             })
             .unwrap_or_default()
-    }
-
-    /// Drops inboxes idle for longer than the retention (at most once a sim second).
-    fn sweep(&mut self, now: SimTime) {
-        if self
-            .last_sweep
-            .is_some_and(|t| now.ms_since(t) < crate::clock::MS_PER_SEC)
-        {
-            return;
-        }
-        self.last_sweep = Some(now);
-        let retention = self.caps.retention_ms;
-        let mut dropped = 0;
-        self.by_recipient.retain(|_, inbox| {
-            let keep = inbox
-                .back()
-                .is_some_and(|m| now.ms_since(m.sent_at) <= retention);
-            if !keep {
-                dropped += inbox.len();
-            }
-            keep
-        });
-        self.total -= dropped;
     }
 
     /// Forgets everything.
@@ -182,9 +205,9 @@ mod tests {
             per_recipient: 2,
             ..InboxCaps::default()
         });
-        s.push(t(0), "a", None, "1", t(0), Folder::Inbox).unwrap();
-        s.push(t(0), "a", None, "2", t(10), Folder::Inbox).unwrap();
-        s.push(t(0), "a", None, "lost", t(0), Folder::Lost).unwrap();
+        s.push(t(0), "a", None, "1", t(0), Folder::Inbox);
+        s.push(t(0), "a", None, "2", t(10), Folder::Inbox);
+        s.push(t(0), "a", None, "lost", t(0), Folder::Lost);
         assert_eq!(s.sizes(), (1, 2));
         assert!(s.delivered("a", t(5)).is_empty());
         let shown = s.delivered("a", t(10));
@@ -194,24 +217,47 @@ mod tests {
     }
 
     #[test]
-    fn a_full_store_sweeps_idle_inboxes_then_refuses() {
+    fn a_full_store_drops_the_least_recently_used_inboxes() {
         let mut s = Inboxes::new(InboxCaps {
             recipients: 2,
             per_recipient: 5,
             messages: 100,
-            retention_ms: 1_600,
         });
-        s.push(t(0), "a", None, "x", t(0), Folder::Inbox).unwrap();
-        s.push(t(0), "b", None, "x", t(0), Folder::Inbox).unwrap();
-        assert_eq!(
-            s.push(t(500), "c", None, "x", t(0), Folder::Inbox),
-            Err(Full)
-        );
-        // An existing recipient still gets messages.
-        s.push(t(500), "b", None, "y", t(0), Folder::Inbox).unwrap();
-        // Later, "a" has been idle past the retention: swept, room for "c".
-        s.push(t(2_000), "c", None, "x", t(0), Folder::Inbox)
-            .unwrap();
+        s.push(t(0), "a", None, "x", t(0), Folder::Inbox);
+        s.push(t(0), "b", None, "x", t(0), Folder::Inbox);
+        // "a" is used again: "b" is now the least recent.
+        s.push(t(1), "a", None, "y", t(0), Folder::Inbox);
+        s.push(t(2), "c", None, "x", t(0), Folder::Inbox);
         assert_eq!(s.sizes(), (2, 3));
+        assert!(s.delivered("b", t(5)).is_empty());
+        assert_eq!(s.delivered("a", t(5)).len(), 2);
+        assert_eq!(s.dropped(), 1);
+        // The message cap drops whole inboxes too.
+        let mut m = Inboxes::new(InboxCaps {
+            recipients: 100,
+            per_recipient: 5,
+            messages: 3,
+        });
+        for to in ["a", "a", "b", "c"] {
+            m.push(t(0), to, None, "x", t(0), Folder::Inbox);
+        }
+        assert_eq!(m.sizes(), (2, 2));
+        assert!(m.delivered("a", t(0)).is_empty());
+    }
+
+    #[test]
+    fn a_million_new_recipients_stay_within_the_caps() {
+        let caps = InboxCaps {
+            recipients: 1_000,
+            per_recipient: 2,
+            messages: 1_500,
+        };
+        let mut s = Inboxes::new(caps);
+        for i in 0..1_000_000u64 {
+            s.push(t(i), &i.to_string(), None, "x", t(i), Folder::Inbox);
+            assert!(s.order.len() <= 2 * 1_000 + 1_025);
+        }
+        assert_eq!(s.sizes(), (1_000, 1_000));
+        assert_eq!(s.delivered("999999", t(1_000_000)).len(), 1);
     }
 }

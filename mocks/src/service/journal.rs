@@ -1,8 +1,12 @@
-//! A mock's journal: the last requests it received (method, path, body, answer), a bounded ring
-//! buffer, so an integrator can see what their code sent (`GET /mocks/<agency>/admin/journal`).
+//! A mock's journal: the last requests it received (method, path, body, answer, injected
+//! fault), a bounded ring buffer, so an integrator can see what their code sent
+//! (`GET /mocks/<agency>/admin/journal?path=P&since=T&until=T&limit=N`).
 
+use super::error::MockError;
+use super::faults::Injected;
 use super::http::{error_response, BODY_LIMIT_BYTES};
 use super::world::World;
+use crate::clock::SimTime;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -24,6 +28,8 @@ pub struct Entry {
     pub seq: u64,
     /// Sim time of arrival, RFC 3339.
     pub at: String,
+    /// Sim time of arrival, milliseconds since the epoch.
+    pub at_ms: u64,
     pub method: String,
     pub path: String,
     /// The body as JSON when it was JSON, else as text; absent when empty.
@@ -31,6 +37,10 @@ pub struct Entry {
     pub body: Option<serde_json::Value>,
     /// The HTTP status answered.
     pub status: u16,
+    /// The fault injected into this answer (`error`, `outage`, `timeout`, `reset`,
+    /// `malformed`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<&'static str>,
 }
 
 /// A bounded journal of requests.
@@ -64,9 +74,44 @@ impl Journal {
 
     /// The last `limit` entries, oldest first.
     pub fn last(&self, limit: usize) -> Vec<Entry> {
+        self.select(&Filter {
+            limit,
+            ..Filter::default()
+        })
+    }
+
+    /// The last `filter.limit` entries that pass `filter`, oldest first.
+    pub fn select(&self, filter: &Filter) -> Vec<Entry> {
         let guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let skip = guard.1.len().saturating_sub(limit);
-        guard.1.iter().skip(skip).cloned().collect()
+        let mut picked: Vec<Entry> = guard
+            .1
+            .iter()
+            .rev()
+            .filter(|e| filter.passes(e))
+            .take(filter.limit)
+            .cloned()
+            .collect();
+        picked.reverse();
+        picked
+    }
+
+    /// The world whose clock stamps the entries.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .len()
+    }
+
+    /// True when no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Forgets every entry.
@@ -98,7 +143,9 @@ pub async fn record(State(journal): State<Arc<Journal>>, req: Request, next: Nex
         return next.run(req).await;
     }
     let method = req.method().to_string();
-    let at = journal.world.rfc3339(journal.world.now());
+    let now = journal.world.now();
+    let at = journal.world.rfc3339(now);
+    let at_ms = now.as_millis();
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, BODY_LIMIT_BYTES).await {
         Ok(b) => b,
@@ -112,10 +159,12 @@ pub async fn record(State(journal): State<Arc<Journal>>, req: Request, next: Nex
             journal.push(Entry {
                 seq: 0,
                 at,
+                at_ms,
                 method,
                 path,
                 body: None,
                 status: 413,
+                fault: None,
             });
             return response;
         }
@@ -127,23 +176,82 @@ pub async fn record(State(journal): State<Arc<Journal>>, req: Request, next: Nex
     journal.push(Entry {
         seq: 0,
         at,
+        at_ms,
         method,
         path,
         body,
         status: response.status().as_u16(),
+        fault: response.extensions().get::<Injected>().map(|i| i.0),
     });
     response
 }
 
-/// Query of the journal routes: `?limit=N` (default 100).
-#[derive(Debug, Deserialize)]
+/// Query of the journal routes: `?path=P&since=T&until=T&limit=N`. `path` keeps entries whose
+/// path starts with P; `since` and `until` (RFC 3339 or milliseconds since the epoch, sim time)
+/// keep entries that arrived in `[since, until]`; `limit` (default 100) keeps the newest N.
+#[derive(Debug, Default, Deserialize)]
 pub struct JournalQuery {
-    #[serde(default = "default_limit")]
-    pub limit: usize,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
 }
 
-fn default_limit() -> usize {
-    100
+/// Entries shown by default.
+pub const JOURNAL_LIMIT_DEFAULT: usize = 100;
+
+/// A resolved journal query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filter {
+    pub limit: usize,
+    pub path: Option<String>,
+    pub since: Option<SimTime>,
+    pub until: Option<SimTime>,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Self {
+            limit: JOURNAL_LIMIT_DEFAULT,
+            path: None,
+            since: None,
+            until: None,
+        }
+    }
+}
+
+impl Filter {
+    fn passes(&self, e: &Entry) -> bool {
+        self.path.as_deref().is_none_or(|p| e.path.starts_with(p))
+            && self.since.is_none_or(|t| e.at_ms >= t.as_millis())
+            && self.until.is_none_or(|t| e.at_ms <= t.as_millis())
+    }
+}
+
+impl JournalQuery {
+    /// The filter this query asks for; times read on `world`'s calendar.
+    pub fn resolve(&self, world: &World) -> Result<Filter, MockError> {
+        let time =
+            |field: &'static str, text: &Option<String>| -> Result<Option<SimTime>, MockError> {
+                let Some(text) = text else { return Ok(None) };
+                if let Ok(ms) = text.parse::<u64>() {
+                    return Ok(Some(SimTime::from_millis(ms)));
+                }
+                world.epoch().parse_rfc3339(text).map(Some).map_err(|_| {
+                    MockError::invalid(field, "must be RFC 3339 or milliseconds since the epoch")
+                })
+            };
+        Ok(Filter {
+            limit: self.limit.unwrap_or(JOURNAL_LIMIT_DEFAULT),
+            path: self.path.clone(),
+            since: time("since", &self.since)?,
+            until: time("until", &self.until)?,
+        })
+    }
 }
 
 /// The journal as the admin API shows it.
@@ -160,15 +268,17 @@ mod tests {
     #[test]
     fn a_journal_keeps_only_the_last_entries() {
         let world = World::new(Epoch::default(), SimTime::ZERO, 1.0).unwrap();
-        let j = Journal::new(world, 3);
+        let j = Journal::new(world.clone(), 3);
         for i in 0..5 {
             j.push(Entry {
                 seq: 0,
                 at: String::new(),
+                at_ms: i * 10,
                 method: "POST".into(),
                 path: format!("/p/{i}"),
                 body: None,
                 status: 202,
+                fault: None,
             });
         }
         let last = j.last(10);
@@ -176,6 +286,30 @@ mod tests {
         assert_eq!(last[0].path, "/p/2");
         assert_eq!(last[2].seq, 5);
         assert_eq!(j.last(1)[0].path, "/p/4");
+        let f = Filter {
+            since: Some(SimTime::from_millis(25)),
+            until: Some(SimTime::from_millis(30)),
+            ..Filter::default()
+        };
+        assert_eq!(j.select(&f).len(), 1);
+        let f = Filter {
+            path: Some("/p/4".into()),
+            ..Filter::default()
+        };
+        assert_eq!(j.select(&f)[0].seq, 5);
+        let q = JournalQuery {
+            since: Some("2026-01-01T00:00:01Z".into()),
+            ..JournalQuery::default()
+        };
+        assert_eq!(
+            q.resolve(&world).unwrap().since,
+            Some(SimTime::from_millis(1_000))
+        );
+        let q = JournalQuery {
+            until: Some("yesterday".into()),
+            ..JournalQuery::default()
+        };
+        assert!(q.resolve(&world).is_err());
         j.clear();
         assert!(j.last(10).is_empty());
     }

@@ -1,22 +1,27 @@
 //! The e-mail mock: `POST /mocks/mail/messages` `{to, subject, text}` -> 202 `{message_id}`; the
 //! letter shows in `GET /mocks/mail/inbox/{address}` (percent-encoded) once its delay has passed,
-//! in the `inbox` or `spam` folder, or never if it was lost. Admin: `GET
-//! /mocks/mail/admin/journal`, `POST /mocks/mail/admin/reset`.
+//! in the `inbox` or `spam` folder, or never if it was lost. Admin: the shared routes of
+//! [`super::admin`] (profile, faults, journal, reset).
 
+use super::admin::{push_outage, Admin, ProfileCell};
 use super::error::MockError;
-use super::http::{Json, Path, Query};
+use super::faults::Faults;
+use super::http::{Json, Path};
 use super::inbox::{Folder, InboxCaps, Inboxes};
-use super::journal::{self, Journal, JournalQuery, JournalView};
+use super::journal::Journal;
 use super::sms::Sent;
-use super::Context;
+use super::{Context, MockKind};
 use crate::agency::mail::{self as model, MailProfile, MailVerdict};
+use crate::agency::profile::Outage;
+use crate::clock::SimTime;
 use crate::ident::parse_email;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex, RwLock};
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex};
 
 /// The longest subject accepted, in characters.
 pub const SUBJECT_MAX_CHARS: usize = 200;
@@ -27,9 +32,10 @@ pub const TEXT_MAX_CHARS: usize = 10_000;
 #[derive(Debug)]
 pub struct Mail {
     context: Arc<Context>,
-    profile: RwLock<MailProfile>,
+    profile: ProfileCell<MailProfile>,
     inboxes: Mutex<Inboxes>,
     journal: Arc<Journal>,
+    faults: Arc<Faults>,
 }
 
 /// `POST /mocks/mail/messages`.
@@ -66,8 +72,9 @@ impl Mail {
     pub fn new(context: Arc<Context>, profile: MailProfile, caps: InboxCaps) -> Arc<Self> {
         Arc::new(Self {
             journal: context.journal(),
+            faults: Faults::new(context.clone(), "mail"),
             context,
-            profile: RwLock::new(profile),
+            profile: ProfileCell::new(profile),
             inboxes: Mutex::new(Inboxes::new(caps)),
         })
     }
@@ -81,19 +88,43 @@ impl Mail {
     }
 }
 
-/// The service's routes.
+impl Admin for Mail {
+    fn kind(&self) -> MockKind {
+        MockKind::Mail
+    }
+    fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+    fn faults(&self) -> &Arc<Faults> {
+        &self.faults
+    }
+    fn profile_json(&self) -> Value {
+        self.profile.json()
+    }
+    fn patch_profile(&self, patch: Map<String, Value>) -> Result<(), MockError> {
+        self.profile.patch(patch)
+    }
+    fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
+        self.profile.update(|p| push_outage(&mut p.service, outage))
+    }
+    fn reset_state(&self) {
+        self.inboxes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.profile.restore();
+    }
+    fn now(&self) -> SimTime {
+        self.context.world.now()
+    }
+}
+
+/// The service's routes (the admin routes and layers are added by [`super::Mocks`]).
 pub fn router(mail: Arc<Mail>) -> Router {
-    let journal = mail.journal.clone();
     Router::new()
         .route("/mocks/mail/messages", post(send))
         .route("/mocks/mail/inbox/{address}", get(inbox))
-        .route("/mocks/mail/admin/journal", get(journal_view))
-        .route("/mocks/mail/admin/reset", post(reset))
         .with_state(mail)
-        .layer(axum::middleware::from_fn_with_state(
-            journal,
-            journal::record,
-        ))
 }
 
 fn message_id(n: u64) -> String {
@@ -120,7 +151,7 @@ async fn send(
     text("text", &body.text, TEXT_MAX_CHARS)?;
     let now = mail.context.world.now();
     let reply = {
-        let profile = mail.profile.read().unwrap_or_else(|e| e.into_inner());
+        let profile = mail.profile.get();
         mail.context.with_rng(|rng| model::send(&profile, now, rng))
     };
     let (verdict, delay_ms) = mail.context.answer("mail", reply).await?;
@@ -129,19 +160,14 @@ async fn send(
         MailVerdict::Spam => Folder::Spam,
         MailVerdict::Lost => Folder::Lost,
     };
-    let id = mail
-        .inboxes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(
-            now,
-            &to,
-            Some(&body.subject),
-            &body.text,
-            now.saturating_add(delay_ms),
-            folder,
-        )
-        .map_err(|_| MockError::StoreFull { store: "mailboxes" })?;
+    let id = mail.inboxes.lock().unwrap_or_else(|e| e.into_inner()).push(
+        now,
+        &to,
+        Some(&body.subject),
+        &body.text,
+        now.saturating_add(delay_ms),
+        folder,
+    );
     Ok((
         StatusCode::ACCEPTED,
         Json(Sent {
@@ -175,22 +201,4 @@ async fn inbox(
             })
             .collect(),
     }))
-}
-
-async fn journal_view(
-    State(mail): State<Arc<Mail>>,
-    Query(q): Query<JournalQuery>,
-) -> Json<JournalView> {
-    Json(JournalView {
-        entries: mail.journal.last(q.limit),
-    })
-}
-
-async fn reset(State(mail): State<Arc<Mail>>) -> StatusCode {
-    mail.inboxes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clear();
-    mail.journal.clear();
-    StatusCode::NO_CONTENT
 }

@@ -1,6 +1,7 @@
 //! The agencies as HTTP services: each mock is the pure model of [`crate::agency`] inside a
-//! server, with a store of ground-truth records, a bounded journal of requests and an admin API
-//! (DESIGN.md core idea 3). Every mock lives under `/mocks/<agency>` and can serve alone.
+//! server, with a store of ground-truth records, a bounded journal of requests, faults and an
+//! admin API (DESIGN.md core idea 3). Every mock lives under `/mocks/<agency>` and can serve
+//! alone.
 //!
 //! Modules:
 //! - [`http`]: the contract's JSON error body, a JSON extractor naming the field at fault, the
@@ -8,39 +9,66 @@
 //! - [`error`]: [`MockError`], the mocks' errors with their HTTP mapping.
 //! - [`world`]: [`World`], the scaled, advanceable wall clock every mock and the engine read,
 //!   and timers on absolute sim deadlines that re-arm when it is advanced.
-//! - [`journal`]: the bounded journal of what each mock received.
+//! - [`journal`]: the bounded journal of what each mock received, filterable by path and time.
+//! - [`faults`]: faults as data: the wire's (response delay, resets, malformed bodies) and
+//!   targeted ones (fail the next N requests, mismatch about a person, lose a letter, outage).
+//! - [`admin`]: the admin API every mock shares (profile, faults, journal, reset), as routes and
+//!   as methods ([`AdminHandle`]).
 //! - [`inbox`]: the bounded inboxes of the SMS and mail mocks.
 //! - [`sms`], [`mail`]: `POST .../messages`, `GET .../inbox/{recipient}`.
 //! - [`smev`]: the asynchronous request, acknowledgement, callback and poll of SMEV 3, shared
 //!   by [`pfr`] (SNILS checks) and [`fms`] (passport checks).
+//! - [`ca`]: certificates of the population (valid, expired, revoked).
+//! - [`post`]: registered letters, tracking, pickup with a passport, loss.
+//! - [`people`]: the people banks and service centers know, by SNILS.
+//! - [`engine`]: how the bank and service-center mocks reach the engine (URL and tokens).
+//! - [`banks`]: Sber, Tinkoff and Pochta Bank send their clients to the engine's partner API.
+//! - [`centers`]: the directory of service centers; a visit confirms or registers through the
+//!   engine's operator API.
+//! - [`server`]: [`MockServer`], one call that starts mocks on a free port for a test.
 //!
-//! A request's path through a mock: the journal layer records it; the handler validates it,
-//! draws its fate from the agency's profile (answer after a delay, error, outage, no answer)
-//! with the mock's seeded RNG, and stores it; the answer becomes visible when sim time reaches
-//! its delivery time (inboxes, polling) and a PFR or FMS answer is also pushed to the caller's
-//! `callback_url` by a timer on that absolute deadline.
+//! A request's path through a mock: the journal layer records it; the fault layer may delay it,
+//! fail it, cut its connection or garble its answer; the handler validates it, draws its fate
+//! from the agency's profile (answer after a delay, error, outage, no answer) with the mock's
+//! seeded RNG, and stores it; the answer becomes visible when sim time reaches its delivery
+//! time (inboxes, polling, a letter's arrival) and a PFR or FMS answer is also pushed to the
+//! caller's `callback_url` by a timer on that absolute deadline.
 //!
-//! [`Mocks::router`] gives every mock of this module with the clock's admin routes;
-//! [`start`] serves them on a free loopback port and returns the base URL.
+//! [`Mocks::router`] gives every mock with the clock's admin routes; [`start`] and
+//! [`MockServer`] serve them on a free loopback port and return the base URL.
 
+pub mod admin;
+pub mod banks;
+pub mod ca;
+pub mod centers;
+pub mod engine;
 pub mod error;
+pub mod faults;
 pub mod fms;
 pub mod http;
 pub mod inbox;
 pub mod journal;
 pub mod mail;
+pub mod people;
 pub mod pfr;
+pub mod post;
+pub mod server;
 pub mod smev;
 pub mod sms;
 pub mod world;
 
+pub use admin::AdminHandle;
+pub use engine::EngineLink;
 pub use error::MockError;
+pub use faults::{Failure, Fault, Wire};
 pub use http::{Json, RequestError, BODY_LIMIT_BYTES};
 pub use inbox::InboxCaps;
+pub use journal::Filter;
+pub use server::MockServer;
 pub use world::{ClockView, World};
 
 use crate::agency::profile::Fate;
-use crate::agency::{Agencies, FmsRecord, PfrRecord};
+use crate::agency::{Agencies, Certificate, FmsRecord, PfrRecord};
 use crate::clock::{Epoch, SimTime, MS_PER_DAY};
 use crate::population::Population;
 use axum::extract::{DefaultBodyLimit, State};
@@ -54,8 +82,10 @@ use std::time::Duration;
 
 /// The figures of the mocks. Defaults (written once, in `impl Default`): every agency's
 /// calibrated profile, seed 1, inboxes per [`InboxCaps::default`], journals of 1,000 entries,
-/// 1,000,000 PFR or FMS requests kept each, 100,000 records added by the admin API each, a
-/// request the profile drew as "no answer" held 30 s, callbacks per [`CallbackPolicy`].
+/// 1,000,000 PFR or FMS requests kept each, 100,000 records added by the admin API each,
+/// 100,000 letters, a request the profile drew as "no answer" held 30 s, callbacks per
+/// [`CallbackPolicy`], no engine (the bank and center mocks answer 503 `no_engine`), a call to
+/// the engine given 30 s, visits to service centers at any hour.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MocksConfig {
     /// Every agency's profile (a scenario's `[agencies]` table).
@@ -77,6 +107,14 @@ pub struct MocksConfig {
     pub hang_ms: u64,
     /// How PFR and FMS deliver callbacks.
     pub callback: CallbackPolicy,
+    /// Letters the post holds (handed-over and 60-day-old ones are dropped when full).
+    pub letters_max: usize,
+    /// Where the bank and service-center mocks reach the engine.
+    pub engine: Option<EngineLink>,
+    /// How long a call to the engine may take, in wall milliseconds.
+    pub engine_timeout_ms: u64,
+    /// Whether service centers refuse visits outside their opening hours.
+    pub opening_hours: bool,
 }
 
 impl Default for MocksConfig {
@@ -91,7 +129,100 @@ impl Default for MocksConfig {
             records_max: 100_000,
             hang_ms: 30_000,
             callback: CallbackPolicy::default(),
+            letters_max: 100_000,
+            engine: None,
+            engine_timeout_ms: 30_000,
+            opening_hours: false,
         }
+    }
+}
+
+impl MocksConfig {
+    /// Mocks for a test: every agency answers at once and never fails or loses anything
+    /// ([`quiet_agencies`]); the rest as [`MocksConfig::default`].
+    pub fn quiet() -> Self {
+        Self {
+            agencies: quiet_agencies(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Every agency immediate and faultless: zero latency, no errors, timeouts, losses, spam or
+/// refusals. Faults are then added on purpose, by profile or targeted.
+pub fn quiet_agencies() -> Agencies {
+    let mut a = Agencies::default();
+    for service in a.services_mut() {
+        *service = crate::agency::Profile::default();
+    }
+    a.sms.loss_rate = 0.0;
+    a.mail.loss_rate = 0.0;
+    a.mail.spam_rate = 0.0;
+    a.post.loss_rate = 0.0;
+    a.centers.refusal_rate = 0.0;
+    a
+}
+
+/// The mocks, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MockKind {
+    Sms,
+    Mail,
+    Pfr,
+    Fms,
+    Ca,
+    Post,
+    Banks,
+    Centers,
+}
+
+impl MockKind {
+    /// Every mock.
+    pub const ALL: [MockKind; 8] = [
+        MockKind::Sms,
+        MockKind::Mail,
+        MockKind::Pfr,
+        MockKind::Fms,
+        MockKind::Ca,
+        MockKind::Post,
+        MockKind::Banks,
+        MockKind::Centers,
+    ];
+
+    /// The path segment: `/mocks/<name>`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MockKind::Sms => "sms",
+            MockKind::Mail => "mail",
+            MockKind::Pfr => "pfr",
+            MockKind::Fms => "fms",
+            MockKind::Ca => "ca",
+            MockKind::Post => "post",
+            MockKind::Banks => "banks",
+            MockKind::Centers => "centers",
+        }
+    }
+}
+
+impl std::fmt::Display for MockKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a mock's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown mock `{0}` (expected sms, mail, pfr, fms, ca, post, banks or centers)")]
+pub struct UnknownMock(pub String);
+
+impl std::str::FromStr for MockKind {
+    type Err = UnknownMock;
+    fn from_str(s: &str) -> Result<Self, UnknownMock> {
+        MockKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownMock(s.to_owned()))
     }
 }
 
@@ -118,23 +249,34 @@ impl Default for CallbackPolicy {
     }
 }
 
-/// The ground truth of the agencies: what PFR and FMS hold.
+/// The ground truth of the agencies: what PFR, FMS and the CA hold, and the people banks and
+/// service centers know.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Truth {
     pub pfr: Vec<PfrRecord>,
     pub fms: Vec<FmsRecord>,
+    pub certificates: Vec<Certificate>,
+    pub people: people::Directory,
 }
 
 impl Truth {
     /// The records of citizens `0..count` of `population` (the ones `esia-sim citizens` prints).
     pub fn of_population(population: &Population, count: u64) -> Self {
         let mut truth = Truth::default();
+        let mut snils = Vec::with_capacity(count.min(1 << 20) as usize);
         for citizen in population.citizens(0..count) {
             if let Some(r) = citizen.pfr_record() {
                 truth.pfr.push(r);
             }
             truth.fms.push(citizen.fms_record());
+            if let Some(c) = citizen.certificate() {
+                truth.certificates.push(c);
+            }
+            if let Ok(key) = people::snils_key(&citizen.snils) {
+                snils.push((key, citizen.id));
+            }
         }
+        truth.people = people::Directory::new(population.clone(), snils);
         truth
     }
 }
@@ -203,9 +345,18 @@ impl Context {
     pub fn journal(&self) -> Arc<journal::Journal> {
         journal::Journal::new(self.world.clone(), self.journal_entries)
     }
+
+    /// Waits `delay_ms` of sim time on the world's clock (an advance of the clock cuts it
+    /// short).
+    pub async fn wait(&self, delay_ms: u64) {
+        if delay_ms > 0 {
+            let deadline = self.world.now().saturating_add(delay_ms);
+            self.world.sleep_until(deadline).await;
+        }
+    }
 }
 
-/// The mocks of part 1 of the stand (SMS, mail, PFR, FMS) and the clock's admin API.
+/// Every mock of the stand and the clock's admin API, sharing one world.
 #[derive(Clone)]
 pub struct Mocks {
     pub context: Arc<Context>,
@@ -213,6 +364,10 @@ pub struct Mocks {
     pub mail: Arc<mail::Mail>,
     pub pfr: Arc<smev::Smev<pfr::Pfr>>,
     pub fms: Arc<smev::Smev<fms::Fms>>,
+    pub ca: Arc<ca::Ca>,
+    pub post: Arc<post::Post>,
+    pub banks: Arc<banks::Banks>,
+    pub centers: Arc<centers::Centers>,
 }
 
 impl Mocks {
@@ -224,6 +379,11 @@ impl Mocks {
             .timeout(Duration::from_millis(config.callback.timeout_ms))
             .build()
             .unwrap_or_default();
+        let engine = Arc::new(engine::Engine::new(
+            config.engine.clone(),
+            config.engine_timeout_ms,
+        ));
+        let people = || people::People::new(truth.people.clone(), config.records_max);
         Self {
             sms: sms::Sms::new(context.clone(), config.agencies.sms.clone(), config.inbox),
             mail: mail::Mail::new(context.clone(), config.agencies.mail.clone(), config.inbox),
@@ -241,19 +401,87 @@ impl Mocks {
                 &config,
                 client,
             ),
+            ca: ca::Ca::new(
+                context.clone(),
+                config.agencies.ca.clone(),
+                truth.certificates,
+                config.records_max,
+            ),
+            post: post::Post::new(
+                context.clone(),
+                config.agencies.post.clone(),
+                config.letters_max,
+            ),
+            banks: banks::Banks::new(
+                context.clone(),
+                config.agencies.banks.clone(),
+                people(),
+                engine.clone(),
+            ),
+            centers: centers::Centers::new(
+                context.clone(),
+                config.agencies.centers.clone(),
+                config.opening_hours,
+                people(),
+                engine,
+            ),
             context,
         }
     }
 
-    /// Every mock's routes under `/mocks`, with the clock's admin routes. No fallback and no
-    /// outer layers: [`app`] adds them, and the engine's stand merges this router into its own.
+    /// The admin operations of one mock.
+    pub fn admin(&self, kind: MockKind) -> AdminHandle {
+        let a: Arc<dyn admin::Admin> = match kind {
+            MockKind::Sms => self.sms.clone(),
+            MockKind::Mail => self.mail.clone(),
+            MockKind::Pfr => self.pfr.clone(),
+            MockKind::Fms => self.fms.clone(),
+            MockKind::Ca => self.ca.clone(),
+            MockKind::Post => self.post.clone(),
+            MockKind::Banks => self.banks.clone(),
+            MockKind::Centers => self.centers.clone(),
+        };
+        AdminHandle(a)
+    }
+
+    /// One mock's routes with its admin routes, under its journal and fault layers. No
+    /// fallback and no outer layers.
+    pub fn router_of(&self, kind: MockKind) -> Router {
+        let routes = match kind {
+            MockKind::Sms => sms::router(self.sms.clone()),
+            MockKind::Mail => mail::router(self.mail.clone()),
+            MockKind::Pfr => smev::router(self.pfr.clone()),
+            MockKind::Fms => smev::router(self.fms.clone()),
+            MockKind::Ca => ca::router(self.ca.clone()),
+            MockKind::Post => post::router(self.post.clone()),
+            MockKind::Banks => banks::router(self.banks.clone()),
+            MockKind::Centers => centers::router(self.centers.clone()),
+        };
+        let handle = self.admin(kind);
+        let journal = handle.0.journal().clone();
+        let faults = handle.0.faults().clone();
+        routes
+            .merge(admin::router(handle.0))
+            .layer(axum::middleware::from_fn_with_state(faults, faults::inject))
+            .layer(axum::middleware::from_fn_with_state(
+                journal,
+                journal::record,
+            ))
+    }
+
+    /// The routes of `kinds` with the clock's admin routes. No fallback and no outer layers:
+    /// [`app`] adds them, and the engine's stand merges this router into its own.
+    pub fn router_for(&self, kinds: &[MockKind]) -> Router {
+        kinds
+            .iter()
+            .fold(clock_router(self.context.world.clone()), |r, k| {
+                r.merge(self.router_of(*k))
+            })
+    }
+
+    /// Every mock's routes under `/mocks`, with the clock's admin routes.
     pub fn router(&self) -> Router {
-        Router::new()
-            .merge(sms::router(self.sms.clone()))
-            .merge(mail::router(self.mail.clone()))
-            .merge(smev::router(self.pfr.clone()))
-            .merge(smev::router(self.fms.clone()))
-            .merge(clock_router(self.context.world.clone()))
+        self.router_for(&MockKind::ALL)
     }
 }
 
@@ -299,6 +527,11 @@ async fn advance(
 /// limit, panic catching and JSON errors for every rejection.
 pub fn app(mocks: &Mocks) -> Router {
     finish(mocks.router())
+}
+
+/// A server of the mocks `kinds` only (and the clock's admin routes), as [`app`].
+pub fn app_for(mocks: &Mocks, kinds: &[MockKind]) -> Router {
+    finish(mocks.router_for(kinds))
 }
 
 /// Adds the JSON fallback and the outer layers to `router`.

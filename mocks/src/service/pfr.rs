@@ -4,9 +4,11 @@
 //! `result` is `match`, `mismatch` or `not_found`.
 
 use super::error::MockError;
+use super::faults::Fault;
 use super::smev::Check;
+use super::MockKind;
 use crate::agency::pfr::{compare, PfrProfile, PfrQuery, PfrRecord, PfrVerdict};
-use crate::agency::profile::Fate;
+use crate::agency::profile::{Fate, Profile};
 use crate::clock::SimTime;
 use crate::ident::{Gender, Snils};
 use chrono::NaiveDate;
@@ -35,6 +37,8 @@ pub struct Pfr;
 
 impl Check for Pfr {
     const AGENCY: &'static str = "pfr";
+    const KIND: MockKind = MockKind::Pfr;
+    const MISMATCH: PfrVerdict = PfrVerdict::Mismatch;
     type Request = PfrRequest;
     type Record = PfrRecord;
     type Verdict = PfrVerdict;
@@ -81,5 +85,22 @@ impl Check for Pfr {
 
     fn decide(profile: &PfrProfile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate {
         profile.service.decide(now, rng)
+    }
+
+    fn service_mut(profile: &mut PfrProfile) -> &mut Profile {
+        &mut profile.service
+    }
+
+    fn mismatch_key(fault: &Fault) -> Result<u64, MockError> {
+        match fault {
+            Fault::Mismatch {
+                snils: Some(s),
+                passport: None,
+            } => super::people::snils_key(s),
+            _ => Err(MockError::invalid(
+                "snils",
+                "a PFR mismatch names a snils (and no passport)",
+            )),
+        }
     }
 }

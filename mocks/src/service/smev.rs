@@ -11,18 +11,22 @@
 //! - `GET /mocks/A/requests/{request_id}`: poll.
 //! - `POST /mocks/A/requests/{request_id}/complete` (admin; optional body `{result?,
 //!   rejection?}`): answer now, with the judged result or the one given.
-//! - `POST /mocks/A/admin/records` `{records: [...]}`, `GET /mocks/A/admin/journal`,
-//!   `POST /mocks/A/admin/reset`.
+//! - `POST /mocks/A/admin/records` `{records: [...]}`, and the shared admin routes of
+//!   [`super::admin`] (profile, faults, journal, reset). Targeted fault `{"kind": "mismatch",
+//!   "snils": S}` (PFR) or `{"kind": "mismatch", "passport": {series, number}}` (FMS): every
+//!   answer about it is `mismatch`.
 //!
 //! Answer timers are one task per agency keeping a queue ordered by absolute sim deadline; it
 //! sleeps until the first with [`World`](super::World)'s clock and re-arms whenever the queue
 //! changes or the clock is advanced.
 
+use super::admin::{push_outage, Admin, ProfileCell};
 use super::error::MockError;
-use super::http::{parse_json, Json, Path, Query};
-use super::journal::{self, Journal, JournalQuery, JournalView};
-use super::{CallbackPolicy, Context, MocksConfig};
-use crate::agency::profile::Fate;
+use super::faults::{Fault, Faults};
+use super::http::{parse_json, Json, Path};
+use super::journal::Journal;
+use super::{CallbackPolicy, Context, MockKind, MocksConfig};
+use crate::agency::profile::{Fate, Outage, Profile};
 use crate::clock::SimTime;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -32,9 +36,10 @@ use axum::Router;
 use rand_chacha::ChaCha20Rng;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 
@@ -45,6 +50,10 @@ pub const REQUEST_ID_MAX_CHARS: usize = 64;
 pub trait Check: Send + Sync + Sized + 'static {
     /// The agency's path segment: `pfr`, `fms`.
     const AGENCY: &'static str;
+    /// The mock it is.
+    const KIND: MockKind;
+    /// The verdict of a request a `mismatch` fault names.
+    const MISMATCH: Self::Verdict;
     /// The request body.
     type Request: DeserializeOwned + Send + 'static;
     /// A ground-truth record.
@@ -52,7 +61,7 @@ pub trait Check: Send + Sync + Sized + 'static {
     /// The answer.
     type Verdict: Serialize + DeserializeOwned + Copy + Send + Sync + fmt::Debug + 'static;
     /// The agency's profile.
-    type Profile: Send + Sync + 'static;
+    type Profile: Clone + Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static;
 
     /// The request's idempotency key.
     fn request_id(r: &Self::Request) -> &str;
@@ -66,6 +75,10 @@ pub trait Check: Send + Sync + Sized + 'static {
     fn judge(r: &Self::Request, truth: Option<&Self::Record>) -> Self::Verdict;
     /// The fate of a request arriving at `now`.
     fn decide(profile: &Self::Profile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate;
+    /// The common service profile inside the agency's.
+    fn service_mut(profile: &mut Self::Profile) -> &mut Profile;
+    /// The key of the record a `mismatch` fault names (422 if it names it the wrong way).
+    fn mismatch_key(fault: &Fault) -> Result<u64, MockError>;
 }
 
 /// SMEV 3's statuses of a request.
@@ -149,7 +162,8 @@ struct Store<C: Check> {
 /// One asynchronous agency: its truth, requests and timers.
 pub struct Smev<C: Check> {
     context: Arc<Context>,
-    profile: RwLock<C::Profile>,
+    profile: ProfileCell<C::Profile>,
+    faults: Arc<Faults>,
     population: HashMap<u64, C::Record>,
     store: Mutex<Store<C>>,
     wake: Notify,
@@ -189,8 +203,9 @@ impl<C: Check> Smev<C> {
         }
         let smev = Arc::new(Self {
             journal: context.journal(),
+            faults: Faults::new(context.clone(), C::AGENCY),
             context,
-            profile: RwLock::new(profile),
+            profile: ProfileCell::new(profile),
             population,
             store: Mutex::new(Store {
                 records: HashMap::new(),
@@ -339,10 +354,50 @@ async fn run_timers<C: Check>(weak: Weak<Smev<C>>) {
     }
 }
 
-/// The agency's routes.
+impl<C: Check> Admin for Smev<C> {
+    fn kind(&self) -> MockKind {
+        C::KIND
+    }
+    fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+    fn faults(&self) -> &Arc<Faults> {
+        &self.faults
+    }
+    fn profile_json(&self) -> Value {
+        self.profile.json()
+    }
+    fn patch_profile(&self, patch: Map<String, Value>) -> Result<(), MockError> {
+        self.profile.patch(patch)
+    }
+    fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
+        self.profile
+            .update(|p| push_outage(C::service_mut(p), outage))
+    }
+    fn targeted(&self, fault: &Fault) -> Result<(), MockError> {
+        match fault {
+            Fault::Mismatch { .. } => self.faults.add_mismatch(C::mismatch_key(fault)?),
+            other => Err(super::admin::unsupported(C::KIND, other)),
+        }
+    }
+    fn reset_state(&self) {
+        {
+            let mut store = self.store();
+            store.records.clear();
+            store.requests.clear();
+            store.due.clear();
+        }
+        self.profile.restore();
+        self.wake.notify_one();
+    }
+    fn now(&self) -> SimTime {
+        self.context.world.now()
+    }
+}
+
+/// The agency's routes (the admin routes and layers are added by [`super::Mocks`]).
 pub fn router<C: Check>(smev: Arc<Smev<C>>) -> Router {
     let a = C::AGENCY;
-    let journal = smev.journal.clone();
     Router::new()
         .route(&format!("/mocks/{a}/requests"), post(request::<C>))
         .route(&format!("/mocks/{a}/requests/{{id}}"), get(poll::<C>))
@@ -351,13 +406,7 @@ pub fn router<C: Check>(smev: Arc<Smev<C>>) -> Router {
             post(complete::<C>),
         )
         .route(&format!("/mocks/{a}/admin/records"), post(add_records::<C>))
-        .route(&format!("/mocks/{a}/admin/journal"), get(journal_view::<C>))
-        .route(&format!("/mocks/{a}/admin/reset"), post(reset::<C>))
         .with_state(smev)
-        .layer(axum::middleware::from_fn_with_state(
-            journal,
-            journal::record,
-        ))
 }
 
 /// Checks a request id: 1 to 64 letters, digits, `-`, `_` or `.`.
@@ -407,7 +456,7 @@ async fn request<C: Check>(
         }
     }
     let fate = {
-        let profile = smev.profile.read().unwrap_or_else(|e| e.into_inner());
+        let profile = smev.profile.get();
         smev.context.with_rng(|rng| C::decide(&profile, now, rng))
     };
     let delay_ms = smev.context.delay_of(C::AGENCY, fate).await?;
@@ -425,7 +474,11 @@ async fn request<C: Check>(
         }
     }
     let truth = smev.lookup(&store, key);
-    let verdict = C::judge(&body, truth.as_ref());
+    let verdict = if smev.faults.mismatch(key) {
+        C::MISMATCH
+    } else {
+        C::judge(&body, truth.as_ref())
+    };
     let stored = Stored {
         accepted_at: now,
         answer_at: now.saturating_add(delay_ms),
@@ -530,25 +583,4 @@ async fn add_records<C: Check>(
             held: store.records.len(),
         }),
     ))
-}
-
-async fn journal_view<C: Check>(
-    State(smev): State<Arc<Smev<C>>>,
-    Query(q): Query<JournalQuery>,
-) -> Json<JournalView> {
-    Json(JournalView {
-        entries: smev.journal.last(q.limit),
-    })
-}
-
-async fn reset<C: Check>(State(smev): State<Arc<Smev<C>>>) -> StatusCode {
-    {
-        let mut store = smev.store();
-        store.records.clear();
-        store.requests.clear();
-        store.due.clear();
-    }
-    smev.journal.clear();
-    smev.wake.notify_one();
-    StatusCode::NO_CONTENT
 }

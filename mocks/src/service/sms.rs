@@ -1,21 +1,26 @@
 //! The SMS gateway mock: `POST /mocks/sms/messages` `{to, text}` -> 202 `{message_id}`; the
 //! message shows in `GET /mocks/sms/inbox/{phone}` once its delivery delay (drawn from the
-//! profile) has passed, or never if it was lost. Admin: `GET /mocks/sms/admin/journal`,
-//! `POST /mocks/sms/admin/reset`.
+//! profile) has passed, or never if it was lost. Admin: the shared routes of
+//! [`super::admin`] (profile, faults, journal, reset).
 
+use super::admin::{push_outage, Admin, ProfileCell};
 use super::error::MockError;
-use super::http::{Json, Path, Query};
+use super::faults::Faults;
+use super::http::{Json, Path};
 use super::inbox::{Folder, InboxCaps, Inboxes};
-use super::journal::{self, Journal, JournalQuery, JournalView};
-use super::Context;
+use super::journal::Journal;
+use super::{Context, MockKind};
+use crate::agency::profile::Outage;
 use crate::agency::sms::{self as model, SmsProfile, SmsVerdict};
+use crate::clock::SimTime;
 use crate::ident::Phone;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex, RwLock};
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex};
 
 /// The longest SMS text accepted, in characters (a long message of several parts).
 pub const TEXT_MAX_CHARS: usize = 1_000;
@@ -24,9 +29,10 @@ pub const TEXT_MAX_CHARS: usize = 1_000;
 #[derive(Debug)]
 pub struct Sms {
     context: Arc<Context>,
-    profile: RwLock<SmsProfile>,
+    profile: ProfileCell<SmsProfile>,
     inboxes: Mutex<Inboxes>,
     journal: Arc<Journal>,
+    faults: Arc<Faults>,
 }
 
 /// `POST /mocks/sms/messages`.
@@ -65,8 +71,9 @@ impl Sms {
     pub fn new(context: Arc<Context>, profile: SmsProfile, caps: InboxCaps) -> Arc<Self> {
         Arc::new(Self {
             journal: context.journal(),
+            faults: Faults::new(context.clone(), "sms"),
             context,
-            profile: RwLock::new(profile),
+            profile: ProfileCell::new(profile),
             inboxes: Mutex::new(Inboxes::new(caps)),
         })
     }
@@ -80,19 +87,43 @@ impl Sms {
     }
 }
 
-/// The gateway's routes.
+impl Admin for Sms {
+    fn kind(&self) -> MockKind {
+        MockKind::Sms
+    }
+    fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+    fn faults(&self) -> &Arc<Faults> {
+        &self.faults
+    }
+    fn profile_json(&self) -> Value {
+        self.profile.json()
+    }
+    fn patch_profile(&self, patch: Map<String, Value>) -> Result<(), MockError> {
+        self.profile.patch(patch)
+    }
+    fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
+        self.profile.update(|p| push_outage(&mut p.service, outage))
+    }
+    fn reset_state(&self) {
+        self.inboxes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.profile.restore();
+    }
+    fn now(&self) -> SimTime {
+        self.context.world.now()
+    }
+}
+
+/// The gateway's routes (the admin routes and layers are added by [`super::Mocks`]).
 pub fn router(sms: Arc<Sms>) -> Router {
-    let journal = sms.journal.clone();
     Router::new()
         .route("/mocks/sms/messages", post(send))
         .route("/mocks/sms/inbox/{phone}", get(inbox))
-        .route("/mocks/sms/admin/journal", get(journal_view))
-        .route("/mocks/sms/admin/reset", post(reset))
         .with_state(sms)
-        .layer(axum::middleware::from_fn_with_state(
-            journal,
-            journal::record,
-        ))
 }
 
 fn phone(field: &'static str, s: &str) -> Result<Phone, MockError> {
@@ -117,7 +148,7 @@ async fn send(
     }
     let now = sms.context.world.now();
     let reply = {
-        let profile = sms.profile.read().unwrap_or_else(|e| e.into_inner());
+        let profile = sms.profile.get();
         sms.context.with_rng(|rng| model::send(&profile, now, rng))
     };
     let (verdict, delay_ms) = sms.context.answer("sms", reply).await?;
@@ -125,21 +156,14 @@ async fn send(
         SmsVerdict::Delivered => Folder::Inbox,
         SmsVerdict::Lost => Folder::Lost,
     };
-    let id = sms
-        .inboxes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(
-            now,
-            &to.canonical(),
-            None,
-            &body.text,
-            now.saturating_add(delay_ms),
-            folder,
-        )
-        .map_err(|_| MockError::StoreFull {
-            store: "sms inboxes",
-        })?;
+    let id = sms.inboxes.lock().unwrap_or_else(|e| e.into_inner()).push(
+        now,
+        &to.canonical(),
+        None,
+        &body.text,
+        now.saturating_add(delay_ms),
+        folder,
+    );
     Ok((
         StatusCode::ACCEPTED,
         Json(Sent {
@@ -172,22 +196,4 @@ async fn inbox(
             })
             .collect(),
     }))
-}
-
-async fn journal_view(
-    State(sms): State<Arc<Sms>>,
-    Query(q): Query<JournalQuery>,
-) -> Json<JournalView> {
-    Json(JournalView {
-        entries: sms.journal.last(q.limit),
-    })
-}
-
-async fn reset(State(sms): State<Arc<Sms>>) -> StatusCode {
-    sms.inboxes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clear();
-    sms.journal.clear();
-    StatusCode::NO_CONTENT
 }

@@ -1,0 +1,348 @@
+//! The admin API every mock shares, under `/mocks/<agency>/admin/`:
+//!
+//! - `GET .../profile`: the agency's profile (the scenario's `[agencies.<agency>]` keys) and
+//!   the wire's ([`Wire`]: `response_delay`, `reset_rate`, `malformed_rate`), as one object.
+//! - `PUT .../profile` `{key: value, ...}`: the keys given replace the current values; the
+//!   others keep theirs. Bad values are 422 naming the key; nothing changes then.
+//! - `GET .../faults`, `POST .../faults` (one [`Fault`] or a list), `DELETE .../faults`.
+//! - `GET .../journal?path=P&since=T&until=T&limit=N`.
+//! - `POST .../reset`: the mock's stores, journal and faults forgotten, its starting profile
+//!   restored.
+//!
+//! [`Admin`] is what a mock implements; [`AdminHandle`] gives the same operations as methods
+//! (the library's way, for an integrator's Rust tests), and [`router`] serves them.
+
+use super::error::MockError;
+use super::faults::{parse_faults, Fault, Faults, FaultsView, Wire};
+use super::http::{Json, Query};
+use super::journal::{Entry, Filter, Journal, JournalQuery, JournalView};
+use super::MockKind;
+use crate::agency::profile::{Outage, Profile};
+use crate::clock::SimTime;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+/// Outage windows a profile holds at most (each fault of kind `outage` adds one).
+pub const OUTAGES_MAX: usize = 1_000;
+
+/// What a mock gives the admin API.
+pub trait Admin: Send + Sync + 'static {
+    /// Which mock this is.
+    fn kind(&self) -> MockKind;
+    /// Its journal.
+    fn journal(&self) -> &Arc<Journal>;
+    /// Its faults.
+    fn faults(&self) -> &Arc<Faults>;
+    /// The agency model's profile as a JSON object.
+    fn profile_json(&self) -> Value;
+    /// Puts `patch` (model keys only) over the current profile.
+    fn patch_profile(&self, patch: Map<String, Value>) -> Result<(), MockError>;
+    /// Adds an outage window to the profile (every bank's, for the banks).
+    fn add_outage(&self, outage: Outage) -> Result<(), MockError>;
+    /// Applies a targeted fault of the mock's own (`mismatch`, `lose_letter`).
+    fn targeted(&self, fault: &Fault) -> Result<(), MockError> {
+        Err(unsupported(self.kind(), fault))
+    }
+    /// Forgets the mock's stores and restores its starting profile (the journal and the faults
+    /// are cleared by the caller).
+    fn reset_state(&self);
+    /// The sim time now.
+    fn now(&self) -> SimTime;
+}
+
+/// The error for a targeted fault a mock does not take.
+pub fn unsupported(kind: MockKind, fault: &Fault) -> MockError {
+    let name = match fault {
+        Fault::FailNext { .. } => "fail_next",
+        Fault::Mismatch { .. } => "mismatch",
+        Fault::LoseLetter { .. } => "lose_letter",
+        Fault::Outage { .. } => "outage",
+    };
+    MockError::invalid(
+        "kind",
+        format!("the {} mock does not take `{name}` faults", kind.as_str()),
+    )
+}
+
+/// An agency model's profile with the one the mock started with.
+#[derive(Debug)]
+pub struct ProfileCell<P> {
+    current: RwLock<P>,
+    initial: P,
+}
+
+impl<P: Clone + Serialize + DeserializeOwned> ProfileCell<P> {
+    /// A cell starting with `profile`.
+    pub fn new(profile: P) -> Self {
+        Self {
+            current: RwLock::new(profile.clone()),
+            initial: profile,
+        }
+    }
+
+    /// The current profile (briefly read-locked).
+    pub fn get(&self) -> RwLockReadGuard<'_, P> {
+        self.current.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current profile as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::to_value(&*self.get()).unwrap_or(Value::Null)
+    }
+
+    /// Puts `patch` over the current profile: each key given replaces the current value.
+    pub fn patch(&self, patch: Map<String, Value>) -> Result<(), MockError> {
+        let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
+        let next = overlay(&*guard, patch)?;
+        *guard = next;
+        Ok(())
+    }
+
+    /// Changes the current profile in place.
+    pub fn update<T>(&self, f: impl FnOnce(&mut P) -> T) -> T {
+        let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+
+    /// Restores the starting profile.
+    pub fn restore(&self) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = self.initial.clone();
+    }
+}
+
+/// `current` with the keys of `patch` replaced, read back (so every check of the profile
+/// type runs); a bad value is 422 naming its key.
+pub fn overlay<P: Serialize + DeserializeOwned>(
+    current: &P,
+    patch: Map<String, Value>,
+) -> Result<P, MockError> {
+    let mut object = match serde_json::to_value(current) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let first_key = patch.keys().next().cloned();
+    for (k, v) in patch {
+        object.insert(k, v);
+    }
+    let result = serde_path_to_error::deserialize::<_, P>(serde_json::Value::Object(object));
+    result.map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let field = if path == "." || path.is_empty() {
+            first_key.unwrap_or_else(|| "profile".into())
+        } else {
+            path
+        };
+        MockError::Request(super::http::RequestError::WrongShape {
+            field: Some(field),
+            message,
+        })
+    })
+}
+
+/// Adds `outage` to `profile`, refusing more than [`OUTAGES_MAX`] windows.
+pub fn push_outage(profile: &mut Profile, outage: Outage) -> Result<(), MockError> {
+    if profile.outages.len() >= OUTAGES_MAX {
+        return Err(MockError::StoreFull { store: "outages" });
+    }
+    profile.outages.push(outage);
+    Ok(())
+}
+
+/// The answer of `POST .../admin/faults`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FaultsAdded {
+    pub applied: usize,
+    pub faults: FaultsView,
+}
+
+/// A mock's admin operations as methods.
+#[derive(Clone)]
+pub struct AdminHandle(pub Arc<dyn Admin>);
+
+impl std::fmt::Debug for AdminHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AdminHandle")
+            .field(&self.0.kind().as_str())
+            .finish()
+    }
+}
+
+impl AdminHandle {
+    /// Which mock this is.
+    pub fn kind(&self) -> MockKind {
+        self.0.kind()
+    }
+
+    /// The agency's profile with the wire's keys.
+    pub fn profile(&self) -> Value {
+        let mut object = match self.0.profile_json() {
+            Value::Object(m) => m,
+            other => {
+                let mut m = Map::new();
+                m.insert("profile".into(), other);
+                m
+            }
+        };
+        if let Ok(Value::Object(wire)) = serde_json::to_value(self.0.faults().wire()) {
+            object.extend(wire);
+        }
+        Value::Object(object)
+    }
+
+    /// Sets the keys of `patch` (a JSON object of the agency's keys and the wire's); the
+    /// others keep their values. Returns the whole profile.
+    pub fn set_profile(&self, patch: Value) -> Result<Value, MockError> {
+        let Value::Object(patch) = patch else {
+            return Err(MockError::invalid(
+                "profile",
+                "must be a JSON object of profile keys",
+            ));
+        };
+        let (wire_keys, model_keys): (Map<String, Value>, Map<String, Value>) = patch
+            .into_iter()
+            .partition(|(k, _)| Wire::KEYS.contains(&k.as_str()));
+        let wire = if wire_keys.is_empty() {
+            None
+        } else {
+            let w: Wire = overlay(&self.0.faults().wire(), wire_keys)?;
+            w.check()?;
+            Some(w)
+        };
+        if !model_keys.is_empty() {
+            self.0.patch_profile(model_keys)?;
+        }
+        if let Some(w) = wire {
+            self.0.faults().set_wire(w)?;
+        }
+        tracing::info!(mock = self.0.kind().as_str(), "profile changed");
+        Ok(self.profile())
+    }
+
+    /// Applies targeted faults in order (the first that fails stops the rest).
+    pub fn add_faults(&self, faults: Vec<Fault>) -> Result<FaultsAdded, MockError> {
+        let mut applied = 0;
+        for fault in &faults {
+            match fault {
+                Fault::FailNext {
+                    count,
+                    failure,
+                    path,
+                } => self.0.faults().fail_next(*count, *failure, path.clone())?,
+                Fault::Outage { duration } => {
+                    let from = self.0.now();
+                    let outage = Outage::new(from, from.saturating_add(duration.0))
+                        .map_err(|e| MockError::invalid("duration", e))?;
+                    self.0.add_outage(outage)?;
+                }
+                other => self.0.targeted(other)?,
+            }
+            applied += 1;
+        }
+        tracing::info!(
+            mock = self.0.kind().as_str(),
+            applied,
+            "targeted faults added"
+        );
+        Ok(FaultsAdded {
+            applied,
+            faults: self.0.faults().view(),
+        })
+    }
+
+    /// Applies one targeted fault.
+    pub fn add_fault(&self, fault: Fault) -> Result<FaultsAdded, MockError> {
+        self.add_faults(vec![fault])
+    }
+
+    /// The targeted faults held.
+    pub fn faults(&self) -> FaultsView {
+        self.0.faults().view()
+    }
+
+    /// Forgets the targeted faults (the profile and the wire stay).
+    pub fn clear_faults(&self) {
+        self.0.faults().clear_targeted();
+    }
+
+    /// The journal's entries that pass `filter`, oldest first.
+    pub fn journal(&self, filter: &Filter) -> Vec<Entry> {
+        self.0.journal().select(filter)
+    }
+
+    /// Forgets the mock's stores, journal and faults and restores its starting profile.
+    pub fn reset(&self) {
+        self.0.reset_state();
+        self.0.journal().clear();
+        self.0.faults().clear();
+        tracing::info!(mock = self.0.kind().as_str(), "reset");
+    }
+}
+
+/// The admin routes of one mock.
+pub fn router(admin: Arc<dyn Admin>) -> Router {
+    let a = admin.kind().as_str();
+    Router::new()
+        .route(
+            &format!("/mocks/{a}/admin/profile"),
+            get(profile).put(set_profile),
+        )
+        .route(
+            &format!("/mocks/{a}/admin/faults"),
+            get(faults).post(add_faults).delete(clear_faults),
+        )
+        .route(&format!("/mocks/{a}/admin/journal"), get(journal))
+        .route(&format!("/mocks/{a}/admin/reset"), post(reset))
+        .with_state(AdminHandle(admin))
+}
+
+async fn profile(State(a): State<AdminHandle>) -> Json<Value> {
+    Json(a.profile())
+}
+
+async fn set_profile(
+    State(a): State<AdminHandle>,
+    Json(patch): Json<Value>,
+) -> Result<Json<Value>, MockError> {
+    a.set_profile(patch).map(Json)
+}
+
+async fn faults(State(a): State<AdminHandle>) -> Json<FaultsView> {
+    Json(a.faults())
+}
+
+async fn add_faults(
+    State(a): State<AdminHandle>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<FaultsAdded>), MockError> {
+    let faults = parse_faults(&body)?;
+    a.add_faults(faults)
+        .map(|added| (StatusCode::CREATED, Json(added)))
+}
+
+async fn clear_faults(State(a): State<AdminHandle>) -> StatusCode {
+    a.clear_faults();
+    StatusCode::NO_CONTENT
+}
+
+async fn journal(
+    State(a): State<AdminHandle>,
+    Query(q): Query<JournalQuery>,
+) -> Result<Json<JournalView>, MockError> {
+    let filter = q.resolve(a.0.journal().world())?;
+    Ok(Json(JournalView {
+        entries: a.journal(&filter),
+    }))
+}
+
+async fn reset(State(a): State<AdminHandle>) -> StatusCode {
+    a.reset();
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,325 @@
+//! The service centers' mock (MFC "My Documents", Rostelecom, Post, MVD): a directory and
+//! visits at the counter.
+//!
+//! - `GET /mocks/centers` -> `{centers: [{id, kind, region, utc_offset_min, hours}]}` (`mfc-1`
+//!   always exists); `GET /mocks/centers/{id}`.
+//! - `POST /mocks/centers/{id}/visits` `{snils, passport_series, passport_number, register?,
+//!   phone?}`: the citizen is served after the time at the counter (the centers' profile, on
+//!   the world's clock), or turned away (429 `queue`, 503 when the operator's system is down);
+//!   then the operator confirms the identity through the engine's operator API
+//!   (`POST /api/v1/operator/confirmations`), or with `register` (an MFC only) reads the
+//!   passport and registers a confirmed account (`POST /api/v1/operator/registrations`); the
+//!   answer is the engine's, with the one-time password of a new account.
+//! - `POST /mocks/centers/admin/records` `{records: [person]}`: people an MFC can register
+//!   besides the population.
+//!
+//! Opening hours are shown in the directory; visits outside them are refused (409 `closed` with
+//! `opens_at`) only when the profile's `opening_hours` is true (default false, so a test or a
+//! load run at any hour of the world's clock is served). Targeted fault `{"kind": "mismatch",
+//! "snils": S}`: the operator mistypes the passport number of S, so the engine refuses.
+
+use super::admin::{overlay, push_outage, Admin, ProfileCell};
+use super::banks::engine_body;
+use super::engine::{Api, Engine};
+use super::error::MockError;
+use super::faults::{Fault, Faults};
+use super::http::{Json, Path};
+use super::journal::Journal;
+use super::people::{snils_key, People, Person};
+use super::{Context, MockKind};
+use crate::agency::centers::{self as model, Center, CentersProfile, Hours, Refusal, VisitOutcome};
+use crate::agency::matching::same_digits;
+use crate::agency::profile::Outage;
+use crate::clock::SimTime;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The profile key, beside the model's, that makes visits respect opening hours.
+pub const OPENING_HOURS_KEY: &str = "opening_hours";
+
+/// The service centers.
+#[derive(Debug)]
+pub struct Centers {
+    context: Arc<Context>,
+    profile: ProfileCell<CentersProfile>,
+    opening_hours: AtomicBool,
+    opening_hours_initial: bool,
+    directory: Vec<Center>,
+    people: People,
+    engine: Arc<Engine>,
+    journal: Arc<Journal>,
+    faults: Arc<Faults>,
+}
+
+/// `POST /mocks/centers/{id}/visits`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visit {
+    pub snils: String,
+    pub passport_series: String,
+    pub passport_number: String,
+    /// Register a confirmed account (an MFC only) instead of confirming an existing one.
+    #[serde(default)]
+    pub register: bool,
+    /// The phone of the new account (default: the one on the person's record).
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// `GET /mocks/centers`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Listing {
+    pub centers: Vec<Center>,
+}
+
+/// `POST /mocks/centers/admin/records`.
+#[derive(Debug, Deserialize)]
+pub struct Records {
+    pub records: Vec<Person>,
+}
+
+impl Centers {
+    /// The centers of `directory` with `profile`; visits respect opening hours if
+    /// `opening_hours`.
+    pub fn new(
+        context: Arc<Context>,
+        profile: CentersProfile,
+        opening_hours: bool,
+        people: People,
+        engine: Arc<Engine>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            journal: context.journal(),
+            faults: Faults::new(context.clone(), "centers"),
+            context,
+            profile: ProfileCell::new(profile),
+            opening_hours: AtomicBool::new(opening_hours),
+            opening_hours_initial: opening_hours,
+            directory: model::directory(),
+            people,
+            engine,
+        })
+    }
+
+    fn center(&self, id: &str) -> Result<&Center, MockError> {
+        self.directory
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or(MockError::NotFound { what: "center" })
+    }
+}
+
+impl Admin for Centers {
+    fn kind(&self) -> MockKind {
+        MockKind::Centers
+    }
+    fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+    fn faults(&self) -> &Arc<Faults> {
+        &self.faults
+    }
+    fn profile_json(&self) -> Value {
+        let mut v = self.profile.json();
+        if let Value::Object(m) = &mut v {
+            m.insert(
+                OPENING_HOURS_KEY.into(),
+                Value::Bool(self.opening_hours.load(Ordering::Relaxed)),
+            );
+        }
+        v
+    }
+    fn patch_profile(&self, mut patch: Map<String, Value>) -> Result<(), MockError> {
+        let hours = match patch.remove(OPENING_HOURS_KEY) {
+            None => None,
+            Some(Value::Bool(b)) => Some(b),
+            Some(_) => return Err(MockError::invalid("opening_hours", "must be true or false")),
+        };
+        if !patch.is_empty() {
+            // Checked in full before anything changes.
+            let next = overlay(&*self.profile.get(), patch)?;
+            self.profile.update(|p| *p = next);
+        }
+        if let Some(b) = hours {
+            self.opening_hours.store(b, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+    fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
+        self.profile.update(|p| push_outage(&mut p.service, outage))
+    }
+    fn targeted(&self, fault: &Fault) -> Result<(), MockError> {
+        match fault {
+            Fault::Mismatch {
+                snils: Some(s),
+                passport: None,
+            } => self.faults.add_mismatch(snils_key(s)?),
+            Fault::Mismatch { .. } => Err(MockError::invalid(
+                "snils",
+                "a service-center mismatch names the visitor's snils",
+            )),
+            other => Err(super::admin::unsupported(self.kind(), other)),
+        }
+    }
+    fn reset_state(&self) {
+        self.people.clear();
+        self.profile.restore();
+        self.opening_hours
+            .store(self.opening_hours_initial, Ordering::Relaxed);
+    }
+    fn now(&self) -> SimTime {
+        self.context.world.now()
+    }
+}
+
+/// The centers' routes (the admin routes and layers are added by [`super::Mocks`]).
+pub fn router(c: Arc<Centers>) -> Router {
+    Router::new()
+        .route("/mocks/centers", get(list))
+        .route("/mocks/centers/{id}", get(one))
+        .route("/mocks/centers/{id}/visits", post(visit))
+        .route("/mocks/centers/admin/records", post(add_records))
+        .with_state(c)
+}
+
+async fn list(State(c): State<Arc<Centers>>) -> Json<Listing> {
+    Json(Listing {
+        centers: c.directory.clone(),
+    })
+}
+
+async fn one(
+    State(c): State<Arc<Centers>>,
+    Path(id): Path<String>,
+) -> Result<Json<Center>, MockError> {
+    c.center(&id).cloned().map(Json)
+}
+
+/// A passport number with its last digit changed: the operator's typo.
+fn mistyped(number: &str) -> String {
+    let mut digits: Vec<u8> = number.bytes().filter(u8::is_ascii_digit).collect();
+    if let Some(last) = digits.last_mut() {
+        *last = if *last == b'9' { b'0' } else { *last + 1 };
+    }
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+async fn visit(
+    State(c): State<Arc<Centers>>,
+    Path(id): Path<String>,
+    Json(body): Json<Visit>,
+) -> Result<Response, MockError> {
+    let center = c.center(&id)?.clone();
+    let key = snils_key(&body.snils)?;
+    if body.register && !center.kind.can_register() {
+        let kind = match center.kind {
+            model::CenterKind::Mfc => "mfc",
+            model::CenterKind::Rostelecom => "rostelecom",
+            model::CenterKind::Post => "post",
+            model::CenterKind::Mvd => "mvd",
+        };
+        return Err(MockError::CannotRegister { kind });
+    }
+    let world = c.context.world.clone();
+    let now = world.now();
+    let judged_at = if c.opening_hours.load(Ordering::Relaxed) {
+        center.clone()
+    } else {
+        Center {
+            hours: "Mo-Su 00:00-24:00"
+                .parse::<Hours>()
+                .expect("constant hours parse"),
+            ..center.clone()
+        }
+    };
+    let outcome = {
+        let profile = c.profile.get();
+        c.context
+            .with_rng(|rng| model::visit(&judged_at, world.epoch(), now, &profile, rng))
+    };
+    match outcome {
+        VisitOutcome::Closed => {
+            return Err(MockError::Closed {
+                opens_at: center
+                    .next_open(world.epoch(), now)
+                    .map(|t| world.rfc3339(t)),
+            })
+        }
+        VisitOutcome::Refused(Refusal::Queue) => return Err(MockError::Queue),
+        VisitOutcome::Refused(Refusal::SystemDown) => {
+            return Err(MockError::AgencyError { agency: "centers" })
+        }
+        VisitOutcome::Served { delay_ms } => c.context.wait(delay_ms).await,
+    }
+    let typed_number = if c.faults.mismatch(key) {
+        mistyped(&body.passport_number)
+    } else {
+        body.passport_number.clone()
+    };
+    if body.register {
+        let person = c
+            .people
+            .get(key)
+            .ok_or(MockError::NotFound { what: "person" })?;
+        if !(same_digits(&person.passport.series, &body.passport_series)
+            && same_digits(&person.passport.number, &body.passport_number))
+        {
+            return Err(MockError::invalid(
+                "passport_number",
+                "the passport shown is not this person's",
+            ));
+        }
+        let phone = body
+            .phone
+            .clone()
+            .or_else(|| person.phone.clone())
+            .ok_or_else(|| MockError::invalid("phone", "is needed to register an account"))?;
+        let mut person = person;
+        person.passport.number = typed_number;
+        return c
+            .engine
+            .post(
+                Api::Operator,
+                "/api/v1/operator/registrations",
+                &engine_body(&person, &phone),
+            )
+            .await;
+    }
+    let request = serde_json::json!({
+        "center_id": center.id,
+        "snils": body.snils,
+        "passport": { "series": body.passport_series, "number": typed_number },
+    });
+    c.engine
+        .post(Api::Operator, "/api/v1/operator/confirmations", &request)
+        .await
+}
+
+async fn add_records(
+    State(c): State<Arc<Centers>>,
+    Json(body): Json<Records>,
+) -> Result<(StatusCode, Json<super::banks::RecordsAdded>), MockError> {
+    let (added, held) = c.people.add(body.records)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(super::banks::RecordsAdded { added, held }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_changes_the_last_digit() {
+        assert_eq!(mistyped("345678"), "345679");
+        assert_eq!(mistyped("345679"), "345670");
+    }
+}
