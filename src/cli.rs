@@ -12,6 +12,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod load;
 mod simulate;
 
 /// Simulation and load-test harness for the Gosuslugi/ESIA registration funnel.
@@ -33,6 +34,12 @@ pub enum Command {
     /// Simulate the tier funnel in virtual time (millions of citizens in seconds) and write
     /// funnel.json, CSV tables and report.html.
     Simulate(simulate::SimulateArgs),
+    /// Load-test the funnel with goose: synthetic citizens walk every tier path over HTTP
+    /// against the in-process stand or --host; writes goose's reports, funnel.json/html and a
+    /// /metrics snapshot; exits 1 when a threshold fails. Goose's options go after `--`.
+    Load(Box<load::LoadArgs>),
+    /// Fold the funnel.json of several load runs (shards) into one, exactly.
+    Merge(load::MergeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -63,6 +70,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Citizens(args) => citizens(args),
         Command::Serve(args) => serve(*args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Load(args) => load::run(*args),
+        Command::Merge(args) => load::merge(args),
     }
 }
 

@@ -5,6 +5,9 @@
 //!   behind `esia-sim citizens`.
 //! - [`funnel`]: the tier funnel as a mergeable, integer-only aggregate (counts by path, step
 //!   and exit; time-to-tier histograms; daily series; cohorts; censored conversion curves).
+//! - [`load`]: `esia-sim load`: goose users as synthetic citizens walking every tier path over
+//!   HTTP against the in-process stand or a system under test; per-step HDR latencies in a
+//!   funnel that merges across shards; thresholds; reports.
 //! - [`registry`]: the registry engine without I/O: registrations, passwords, sessions,
 //!   verification by PFR and FMS, every confirmation method; commands take `now` and return
 //!   outcomes plus effects (send an SMS, ask PFR...) for the stand or the simulator to perform.
@@ -26,6 +29,7 @@ pub use esia_mocks as mocks;
 
 pub mod export;
 pub mod funnel;
+pub mod load;
 pub mod registry;
 pub mod report;
 pub mod scenario;

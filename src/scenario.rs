@@ -35,6 +35,9 @@ pub struct Scenario {
     pub paths: PathWeights,
     pub behaviour: Behaviour,
     pub agencies: Agencies,
+    /// The shape of an `esia-sim load` run (see [`crate::load::LoadConfig`]); the simulator
+    /// ignores it.
+    pub load: crate::load::LoadConfig,
 }
 
 impl Default for Scenario {
@@ -50,6 +53,7 @@ impl Default for Scenario {
             paths: PathWeights::default(),
             behaviour: Behaviour::default(),
             agencies: Agencies::default(),
+            load: crate::load::LoadConfig::default(),
         }
     }
 }
@@ -348,6 +352,10 @@ impl Scenario {
         if b.letter_lost_after == 0 {
             return invalid("behaviour.letter_lost_after", "must be above 0".into());
         }
+        self.load.validate().map_err(|e| ScenarioError::Invalid {
+            key: format!("load.{}", e.key),
+            message: e.message,
+        })?;
         Ok(())
     }
 

@@ -1,0 +1,618 @@
+//! The load run's funnel: journeys by path (started, completed, failed, in progress at the end),
+//! the tier each reached, failures by step and reason, and HDR latency histograms per step (each
+//! request, and the whole step), per journey and per tier reached. Every part merges exactly, so
+//! `esia-sim merge` folds the `funnel.json` of several shards into the figures one machine would
+//! have measured: histograms are written bucket by bucket, not as percentiles.
+
+use super::config::Thresholds;
+use super::path::{LoadPath, Tier};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The `format` of a `funnel.json` this code writes and reads.
+pub const FORMAT: &str = "esia-sim load funnel 1";
+
+/// The largest latency a histogram holds: one hour, in microseconds (larger values count as
+/// one hour).
+const LATENCY_MAX_US: u64 = 3_600_000_000;
+
+/// A latency histogram in microseconds (1 µs to 1 h, 3 significant digits).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Latency(Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Self(Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("constant, valid bounds"))
+    }
+}
+
+impl Latency {
+    /// Records one latency.
+    pub fn record(&mut self, d: Duration) {
+        self.record_us(u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    /// Records one latency in microseconds (0 counts as 1 µs).
+    pub fn record_us(&mut self, us: u64) {
+        self.0.saturating_record(us.clamp(1, LATENCY_MAX_US));
+    }
+
+    /// Adds `other`'s counts: exact, as both share the same buckets.
+    pub fn merge(&mut self, other: &Latency) {
+        if self.0.add(&other.0).is_err() {
+            for v in other.0.iter_recorded() {
+                self.0
+                    .saturating_record_n(v.value_iterated_to(), v.count_at_value());
+            }
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// The latency at quantile `q` (0 to 1) in milliseconds, 0 when empty.
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        self.0.value_at_quantile(q) as f64 / 1_000.0
+    }
+
+    pub fn max_ms(&self) -> f64 {
+        self.0.max() as f64 / 1_000.0
+    }
+
+    pub fn min_ms(&self) -> f64 {
+        if self.0.is_empty() {
+            0.0
+        } else {
+            self.0.min() as f64 / 1_000.0
+        }
+    }
+
+    pub fn mean_ms(&self) -> f64 {
+        self.0.mean() / 1_000.0
+    }
+
+    /// The recorded buckets: (highest value of the bucket in µs, count).
+    fn buckets(&self) -> Vec<[u64; 2]> {
+        self.0
+            .iter_recorded()
+            .map(|v| [v.value_iterated_to(), v.count_at_value()])
+            .collect()
+    }
+}
+
+/// How a histogram is written: a summary for people and the buckets for merging.
+#[derive(Serialize, Deserialize)]
+struct LatencyWire {
+    #[serde(default)]
+    count: u64,
+    #[serde(default)]
+    min_ms: f64,
+    #[serde(default)]
+    mean_ms: f64,
+    #[serde(default)]
+    p50_ms: f64,
+    #[serde(default)]
+    p90_ms: f64,
+    #[serde(default)]
+    p95_ms: f64,
+    #[serde(default)]
+    p99_ms: f64,
+    #[serde(default)]
+    max_ms: f64,
+    /// `[value_us, count]` per recorded bucket.
+    hdr: Vec<[u64; 2]>,
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1_000.0).round() / 1_000.0
+}
+
+impl Serialize for Latency {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        LatencyWire {
+            count: self.count(),
+            min_ms: round3(self.min_ms()),
+            mean_ms: round3(self.mean_ms()),
+            p50_ms: round3(self.quantile_ms(0.5)),
+            p90_ms: round3(self.quantile_ms(0.9)),
+            p95_ms: round3(self.quantile_ms(0.95)),
+            p99_ms: round3(self.quantile_ms(0.99)),
+            max_ms: round3(self.max_ms()),
+            hdr: self.buckets(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Latency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // The summary is recomputed from the buckets.
+        let wire = LatencyWire::deserialize(d)?;
+        let mut h = Latency::default();
+        for [value, count] in wire.hdr {
+            h.0.saturating_record_n(value.clamp(1, LATENCY_MAX_US), count);
+        }
+        Ok(h)
+    }
+}
+
+/// One step of one path.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepTally {
+    /// The goose transaction's name.
+    pub name: String,
+    /// Times the step ran to an answer (steps cut short by the end of the run are not counted).
+    pub attempts: u64,
+    /// Of those, the ones that failed: an answer the script did not expect, a message that
+    /// never came, a transport error.
+    pub failed: u64,
+    /// Failures by reason (`422 code_wrong`, `code_not_received`, ...).
+    pub reasons: BTreeMap<String, u64>,
+    /// Each request the step made to the system under test (whole response, body read).
+    pub requests: Latency,
+    /// The whole step, waiting for messages and agencies included.
+    pub step: Latency,
+}
+
+/// Every journey of one path.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PathTally {
+    pub started: u64,
+    /// Walked to the last step as scripted.
+    pub completed: u64,
+    pub failed: u64,
+    /// Still in progress when the run ended: neither completed nor failed.
+    pub in_progress: u64,
+    /// Journeys by the highest tier they held when they ended.
+    pub tier_reached: BTreeMap<Tier, u64>,
+    pub steps: Vec<StepTally>,
+    /// Start to last step, completed journeys (from the scheduled start in the open model).
+    pub journey: Latency,
+    /// Start to holding each tier.
+    pub time_to_tier: BTreeMap<Tier, Latency>,
+    /// Open model: how late journeys started after their scheduled instant.
+    pub start_lag: Latency,
+}
+
+/// How one journey ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Completed,
+    Failed,
+    /// Cut short by the end of the run.
+    InProgress,
+}
+
+/// What the run says about itself, echoed in reports (one per shard after a merge).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub scenario: String,
+    /// `in-process stand` or `remote`.
+    pub target_kind: String,
+    /// The base URL measured.
+    pub target: String,
+    /// Where the journeys read codes, links and letters.
+    pub mocks: String,
+    pub shard: String,
+    /// The citizens of the population this run could take: `[first, end)`.
+    pub citizens: [u64; 2],
+    /// Citizens taken (fitting a path or skipped).
+    pub citizens_taken: u64,
+    pub seed: u64,
+    /// `closed` or `open`.
+    pub model: String,
+    /// Journeys a second in the open model.
+    pub arrival_rate: f64,
+    /// Goose users by path.
+    pub users: BTreeMap<LoadPath, usize>,
+    pub speedup: f64,
+    pub hash_profile: String,
+    /// UTC, RFC 3339.
+    pub started_at: String,
+    /// Wall seconds from the first journey to the last answer.
+    pub duration_s: f64,
+    /// The goose arguments given after `--`.
+    pub goose_args: Vec<String>,
+    /// Paths left out and other remarks.
+    pub notes: Vec<String>,
+}
+
+/// The whole run (or several runs merged).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadFunnel {
+    pub format: String,
+    pub runs: Vec<RunInfo>,
+    pub thresholds: Thresholds,
+    pub paths: BTreeMap<LoadPath, PathTally>,
+}
+
+impl LoadFunnel {
+    /// An empty funnel for `paths`, with each path's steps named.
+    pub fn new(paths: &[LoadPath], thresholds: Thresholds) -> Self {
+        let paths = paths
+            .iter()
+            .map(|&p| {
+                let steps = p
+                    .plan()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|s| StepTally {
+                        name: s.name.to_owned(),
+                        ..StepTally::default()
+                    })
+                    .collect();
+                (
+                    p,
+                    PathTally {
+                        steps,
+                        ..PathTally::default()
+                    },
+                )
+            })
+            .collect();
+        Self {
+            format: FORMAT.to_owned(),
+            runs: Vec::new(),
+            thresholds,
+            paths,
+        }
+    }
+
+    fn path(&mut self, path: LoadPath) -> &mut PathTally {
+        self.paths.entry(path).or_default()
+    }
+
+    /// A journey of `path` started, `lag` after its scheduled instant (open model).
+    pub fn started(&mut self, path: LoadPath, lag: Option<Duration>) {
+        let p = self.path(path);
+        p.started += 1;
+        if let Some(lag) = lag {
+            p.start_lag.record(lag);
+        }
+    }
+
+    /// Step `index` of `path` ran: its requests' latencies, its own, and its failure if any.
+    pub fn step(
+        &mut self,
+        path: LoadPath,
+        index: usize,
+        requests_us: &[u64],
+        elapsed: Duration,
+        failure: Option<&str>,
+    ) {
+        let p = self.path(path);
+        if p.steps.len() <= index {
+            p.steps.resize_with(index + 1, StepTally::default);
+        }
+        let s = &mut p.steps[index];
+        s.attempts += 1;
+        for &us in requests_us {
+            s.requests.record_us(us);
+        }
+        s.step.record(elapsed);
+        if let Some(reason) = failure {
+            s.failed += 1;
+            *s.reasons.entry(reason.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// A journey ended: how, the highest tier it held, when it reached each tier and, when it
+    /// completed, its whole time.
+    pub fn ended(
+        &mut self,
+        path: LoadPath,
+        ending: Ending,
+        tier: Tier,
+        tiers: &[(Tier, Duration)],
+        total: Duration,
+    ) {
+        let p = self.path(path);
+        match ending {
+            Ending::Completed => {
+                p.completed += 1;
+                p.journey.record(total);
+            }
+            Ending::Failed => p.failed += 1,
+            Ending::InProgress => p.in_progress += 1,
+        }
+        *p.tier_reached.entry(tier).or_default() += 1;
+        for &(t, d) in tiers {
+            p.time_to_tier.entry(t).or_default().record(d);
+        }
+    }
+
+    /// Adds `other` (another shard or run): counts add, histograms merge, runs are listed.
+    pub fn merge(&mut self, other: &LoadFunnel) {
+        self.runs.extend(other.runs.iter().cloned());
+        for (path, o) in &other.paths {
+            let p = self.path(*path);
+            p.started += o.started;
+            p.completed += o.completed;
+            p.failed += o.failed;
+            p.in_progress += o.in_progress;
+            for (t, n) in &o.tier_reached {
+                *p.tier_reached.entry(*t).or_default() += n;
+            }
+            for os in &o.steps {
+                let s = match p.steps.iter_mut().position(|s| s.name == os.name) {
+                    Some(i) => &mut p.steps[i],
+                    None => {
+                        p.steps.push(StepTally {
+                            name: os.name.clone(),
+                            ..StepTally::default()
+                        });
+                        p.steps.last_mut().expect("just pushed")
+                    }
+                };
+                s.attempts += os.attempts;
+                s.failed += os.failed;
+                for (r, n) in &os.reasons {
+                    *s.reasons.entry(r.clone()).or_default() += n;
+                }
+                s.requests.merge(&os.requests);
+                s.step.merge(&os.step);
+            }
+            p.journey.merge(&o.journey);
+            for (t, h) in &o.time_to_tier {
+                p.time_to_tier.entry(*t).or_default().merge(h);
+            }
+            p.start_lag.merge(&o.start_lag);
+        }
+    }
+
+    /// The figures over every path.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for p in self.paths.values() {
+            t.started += p.started;
+            t.completed += p.completed;
+            t.failed += p.failed;
+            t.in_progress += p.in_progress;
+            for (tier, n) in &p.tier_reached {
+                *t.tier_reached.entry(*tier).or_default() += n;
+            }
+            for s in &p.steps {
+                t.steps += s.attempts;
+                t.steps_failed += s.failed;
+                t.requests.merge(&s.requests);
+            }
+        }
+        // Shards run side by side: the run lasts as long as its longest shard.
+        t.duration_s = self.runs.iter().map(|r| r.duration_s).fold(0.0, f64::max);
+        t.error_rate = if t.steps == 0 {
+            0.0
+        } else {
+            t.steps_failed as f64 / t.steps as f64
+        };
+        t.journeys_per_s = if t.duration_s > 0.0 {
+            t.completed as f64 / t.duration_s
+        } else {
+            0.0
+        };
+        t.requests_per_s = if t.duration_s > 0.0 {
+            t.requests.count() as f64 / t.duration_s
+        } else {
+            0.0
+        };
+        t
+    }
+
+    /// Judges the thresholds on these figures.
+    pub fn judge(&self) -> Vec<Verdict> {
+        let th = &self.thresholds;
+        let totals = self.totals();
+        let mut out = vec![Verdict {
+            rule: format!("error rate <= {}%", round3(th.error_rate * 100.0)),
+            observed: format!("{}%", round3(totals.error_rate * 100.0)),
+            pass: totals.error_rate <= th.error_rate,
+        }];
+        let limit_ms = th.request_p95 as f64;
+        for (path, p) in &self.paths {
+            for s in &p.steps {
+                if s.requests.count() == 0 {
+                    continue;
+                }
+                let p95 = s.requests.quantile_ms(0.95);
+                if p95 > limit_ms {
+                    out.push(Verdict {
+                        rule: format!("p95 of requests <= {limit_ms} ms for {path} / {}", s.name),
+                        observed: format!("{} ms", round3(p95)),
+                        pass: false,
+                    });
+                }
+            }
+        }
+        let worst = self
+            .paths
+            .iter()
+            .flat_map(|(path, p)| p.steps.iter().map(move |s| (path, s)))
+            .filter(|(_, s)| s.requests.count() > 0)
+            .map(|(path, s)| (s.requests.quantile_ms(0.95), path, &s.name))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((p95, path, name)) = worst {
+            if p95 <= limit_ms {
+                out.push(Verdict {
+                    rule: format!("p95 of requests <= {limit_ms} ms for every step"),
+                    observed: format!("worst {} ms ({path} / {name})", round3(p95)),
+                    pass: true,
+                });
+            }
+        }
+        if let Some(limit) = th.journey_p95 {
+            let limit_ms = limit.0 as f64;
+            for (path, p) in &self.paths {
+                if p.journey.count() == 0 {
+                    continue;
+                }
+                let p95 = p.journey.quantile_ms(0.95);
+                out.push(Verdict {
+                    rule: format!("p95 of whole journeys <= {limit_ms} ms for {path}"),
+                    observed: format!("{} ms", round3(p95)),
+                    pass: p95 <= limit_ms,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Figures over every path of a funnel.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Totals {
+    pub started: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub in_progress: u64,
+    pub tier_reached: BTreeMap<Tier, u64>,
+    pub steps: u64,
+    pub steps_failed: u64,
+    /// Failed steps over steps run.
+    pub error_rate: f64,
+    pub duration_s: f64,
+    pub journeys_per_s: f64,
+    pub requests_per_s: f64,
+    /// Every request to the system under test.
+    pub requests: Latency,
+}
+
+/// One threshold's judgement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub rule: String,
+    pub observed: String,
+    pub pass: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(seed: u64, n: u64) -> Vec<u64> {
+        // A spread of latencies from 50 µs to a few seconds, deterministic.
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                50 + (x >> 33) % 3_000_000 / (1 + (x >> 60))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn histograms_survive_json_and_merge_exactly() {
+        let (a, b) = (sample(1, 20_000), sample(2, 7_000));
+        let mut ha = Latency::default();
+        a.iter().for_each(|&v| ha.record_us(v));
+        let mut hb = Latency::default();
+        b.iter().for_each(|&v| hb.record_us(v));
+        let mut whole = Latency::default();
+        a.iter().chain(&b).for_each(|&v| whole.record_us(v));
+
+        // Through JSON, as `esia-sim merge` reads shards.
+        let ja: Latency = serde_json::from_str(&serde_json::to_string(&ha).unwrap()).unwrap();
+        let jb: Latency = serde_json::from_str(&serde_json::to_string(&hb).unwrap()).unwrap();
+        assert_eq!(ja, ha);
+        let mut merged = ja.clone();
+        merged.merge(&jb);
+        assert_eq!(merged, whole);
+        for q in [0.0, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0] {
+            assert_eq!(merged.quantile_ms(q), whole.quantile_ms(q), "q{q}");
+        }
+        assert_eq!(merged.max_ms(), whole.max_ms());
+        assert_eq!(merged.count(), 27_000);
+        assert_eq!(
+            serde_json::to_string(&merged).unwrap(),
+            serde_json::to_string(&whole).unwrap()
+        );
+    }
+
+    #[test]
+    fn funnels_of_shards_fold_into_the_whole() {
+        let paths = [LoadPath::SimplifiedPhone, LoadPath::Standard];
+        let mut shard = [
+            LoadFunnel::new(&paths, Thresholds::default()),
+            LoadFunnel::new(&paths, Thresholds::default()),
+        ];
+        let mut whole = LoadFunnel::new(&paths, Thresholds::default());
+        for (i, v) in sample(3, 400).into_iter().enumerate() {
+            let path = paths[i % 2];
+            let failure = (i % 37 == 0).then_some("422 code_wrong");
+            let [first, second] = &mut shard;
+            let part = if i < 200 { first } else { second };
+            for f in [part, &mut whole] {
+                f.started(path, None);
+                f.step(path, 1, &[v, v / 2], Duration::from_micros(v * 3), failure);
+                let ending = if failure.is_some() {
+                    Ending::Failed
+                } else {
+                    Ending::Completed
+                };
+                f.ended(
+                    path,
+                    ending,
+                    Tier::Simplified,
+                    &[(Tier::Simplified, Duration::from_micros(v))],
+                    Duration::from_micros(v * 4),
+                );
+            }
+        }
+        let json = |f: &LoadFunnel| serde_json::to_string(f).unwrap();
+        let a: LoadFunnel = serde_json::from_str(&json(&shard[0])).unwrap();
+        let b: LoadFunnel = serde_json::from_str(&json(&shard[1])).unwrap();
+        let mut merged = LoadFunnel::new(&[], Thresholds::default());
+        merged.merge(&a);
+        merged.merge(&b);
+        assert_eq!(json(&merged), json(&whole));
+        let t = merged.totals();
+        assert_eq!(t.started, 400);
+        assert_eq!(t.failed, 11);
+        assert_eq!(t.steps_failed, 11);
+        assert_eq!(
+            merged.paths[&LoadPath::Standard].steps[1].name,
+            "02 confirm code"
+        );
+    }
+
+    #[test]
+    fn thresholds_fail_on_errors_and_slow_steps() {
+        let mut f = LoadFunnel::new(&[LoadPath::SimplifiedPhone], Thresholds::default());
+        for i in 0..200 {
+            let failure = (i < 3).then_some("timeout");
+            f.step(
+                LoadPath::SimplifiedPhone,
+                0,
+                &[1_000],
+                Duration::from_millis(1),
+                failure,
+            );
+        }
+        let v = f.judge();
+        assert!(!v[0].pass, "{v:?}");
+        assert!(v[1..].iter().all(|v| v.pass), "{v:?}");
+        let mut f = LoadFunnel::new(&[LoadPath::SimplifiedPhone], Thresholds::default());
+        for _ in 0..100 {
+            f.step(
+                LoadPath::SimplifiedPhone,
+                2,
+                &[900_000],
+                Duration::from_secs(1),
+                None,
+            );
+        }
+        let v = f.judge();
+        assert!(v[0].pass);
+        assert!(
+            v.iter()
+                .any(|v| !v.pass && v.rule.contains("03 set password")),
+            "{v:?}"
+        );
+    }
+}

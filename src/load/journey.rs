@@ -1,0 +1,940 @@
+//! A goose user walking journeys: each transaction is one [`Step`] of a [`LoadPath`]; the
+//! journey's state (citizen, registration, account, session) lives in the user's session data
+//! between transactions. Steps send their requests through goose (so goose's metrics, reports
+//! and thresholds see them) and read codes, links and letters from the mocks with a client of
+//! their own (the mocks are the harness, not the system under test).
+//!
+//! A step that gets an answer its script does not expect fails the goose transaction with the
+//! reason (`409 contact_bound`, `code_not_received`, ...) and ends the journey; the path's later
+//! steps then do nothing until the next journey starts. A journey still waiting when the run
+//! ends is counted as in progress, not failed.
+
+use super::arrival::Arrivals;
+use super::citizens::{CitizenCursor, NoCitizen};
+use super::funnel::{Ending, LoadFunnel};
+use super::path::{Action, Channel, LoadPath, Step, Tier};
+use esia_mocks::population::{Citizen, Population};
+use goose::prelude::*;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The password every journey sets: strong by the engine's rules, unrelated to any citizen.
+const PASSWORD: &str = "Vx7kPz9mQ4";
+/// A password the engine refuses (no upper-case letter).
+const WEAK_PASSWORD: &str = "qwerty12";
+/// Waits re-read at most this often, however long they last.
+const POLL_MAX: Duration = Duration::from_millis(500);
+/// Citizens tried for one journey before giving up on the path.
+const FIT_TRIES: u32 = 10_000;
+
+/// How long journeys wait, and what they assume of the engine's code rules.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// The first pause of a wait; later pauses grow by half up to [`POLL_MAX`].
+    pub poll: Duration,
+    /// The longest wait for a message, a verification or a letter.
+    pub wait: Duration,
+    /// How long an SMS code lives.
+    pub code_ttl: Duration,
+    /// How long after a code another may be asked for.
+    pub resend_cooldown: Duration,
+}
+
+/// Counts the progress line reads while the run goes.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub started: AtomicU64,
+    pub completed: AtomicU64,
+    pub failed: AtomicU64,
+    pub in_progress: AtomicU64,
+    /// Journeys holding each tier (simplified, standard, confirmed), counted when reached.
+    pub tiers: [AtomicU64; 3],
+}
+
+/// What every goose user shares.
+pub struct Harness {
+    pub population: Population,
+    pub cursor: CitizenCursor,
+    pub arrivals: Option<Arrivals>,
+    pub mocks: MocksReader,
+    pub funnel: Mutex<LoadFunnel>,
+    pub live: Live,
+    pub timing: Timing,
+    /// Set when the run is ending: no journey starts, waits give up (in progress).
+    ending: AtomicBool,
+    /// When goose ran its test-start hook, just before it starts the users.
+    pub attack_started: OnceLock<Instant>,
+    /// The instant everything below counts from.
+    base: Instant,
+    first_start: OnceLock<Instant>,
+    /// Nanoseconds from `base` to the last answer.
+    last_answer_ns: AtomicU64,
+    notes: Mutex<Vec<String>>,
+}
+
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness").finish_non_exhaustive()
+    }
+}
+
+impl Harness {
+    pub fn new(
+        population: Population,
+        cursor: CitizenCursor,
+        arrivals: Option<Arrivals>,
+        mocks: MocksReader,
+        funnel: LoadFunnel,
+        timing: Timing,
+    ) -> Self {
+        Self {
+            population,
+            cursor,
+            arrivals,
+            mocks,
+            funnel: Mutex::new(funnel),
+            live: Live::default(),
+            timing,
+            ending: AtomicBool::new(false),
+            attack_started: OnceLock::new(),
+            base: Instant::now(),
+            first_start: OnceLock::new(),
+            last_answer_ns: AtomicU64::new(0),
+            notes: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether the run is ending (the deadline passed, or goose's killswitch fired).
+    pub fn ending(&self) -> bool {
+        self.ending.load(Ordering::Relaxed) || goose::is_killswitch_triggered()
+    }
+
+    /// Marks the run as ending.
+    pub fn end(&self) {
+        self.ending.store(true, Ordering::Relaxed);
+    }
+
+    /// From the first journey's start to the last answer.
+    pub fn duration(&self) -> Duration {
+        match self.first_start.get() {
+            Some(first) => {
+                let last =
+                    self.base + Duration::from_nanos(self.last_answer_ns.load(Ordering::Relaxed));
+                last.saturating_duration_since(*first)
+            }
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Adds a remark for the report, once.
+    pub fn note(&self, text: String) {
+        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner());
+        if !notes.contains(&text) {
+            tracing::warn!("{text}");
+            notes.push(text);
+        }
+    }
+
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn funnel(&self) -> std::sync::MutexGuard<'_, LoadFunnel> {
+        self.funnel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn answered(&self) {
+        let ns = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last_answer_ns.fetch_max(ns, Ordering::Relaxed);
+    }
+}
+
+/// Reads the mocks' inboxes with a client of its own.
+#[derive(Clone, Debug)]
+pub struct MocksReader {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl MocksReader {
+    /// The mocks at `base` (`http://host:port`, the mocks under `/mocks/...`).
+    pub fn new(base: &str, timeout: Duration) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(timeout)
+                .build()
+                .unwrap_or_default(),
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The texts of the messages in an inbox, oldest first.
+    async fn texts(&self, path: &str) -> Result<Vec<String>, String> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("mocks_unreachable: {}", transport_reason(&e)))?;
+        if !r.status().is_success() {
+            return Err(format!("mocks_answered_{}", r.status().as_u16()));
+        }
+        let v: Value = r.json().await.map_err(|_| "mocks_bad_body".to_owned())?;
+        Ok(v["messages"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn sms(&self, phone: &str) -> Result<Vec<String>, String> {
+        self.texts(&format!(
+            "/mocks/sms/inbox/{}",
+            phone.trim_start_matches('+')
+        ))
+        .await
+    }
+
+    async fn mail(&self, address: &str) -> Result<Vec<String>, String> {
+        self.texts(&format!("/mocks/mail/inbox/{}", percent_encode(address)))
+            .await
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn transport_reason(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect_error"
+    } else {
+        "transport_error"
+    }
+}
+
+/// A goose user's state between transactions.
+#[derive(Clone, Debug, Default)]
+pub struct Walker {
+    journey: Option<Journey>,
+}
+
+/// One citizen's walk along a path.
+#[derive(Clone, Debug)]
+struct Journey {
+    path: LoadPath,
+    /// The scheduled start (open model) or the actual one.
+    origin: Instant,
+    citizen: Arc<Citizen>,
+    registration: String,
+    registered_at: Instant,
+    /// The login: the contact the current registration was made with.
+    login: String,
+    oid: u64,
+    token: String,
+    /// Messages the journey has caused so far, to know which one is new.
+    sms_expected: usize,
+    mail_expected: usize,
+    tier: Tier,
+    tiers: Vec<(Tier, Duration)>,
+    /// Latencies of the current step's requests.
+    requests_us: Vec<u64>,
+}
+
+impl Journey {
+    fn reach(&mut self, tier: Tier, live: &Live) {
+        if tier > self.tier {
+            self.tier = tier;
+            self.tiers.push((tier, self.origin.elapsed()));
+            if let Some(i) = Tier::REACHED.iter().position(|t| *t == tier) {
+                live.tiers[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// Why a step stopped.
+enum Stop {
+    /// An answer or a silence the script does not expect.
+    Failed(String),
+    /// The run is ending.
+    Ended,
+}
+
+type StepResult<T = ()> = Result<T, Stop>;
+
+fn failed<T>(reason: impl Into<String>) -> StepResult<T> {
+    Err(Stop::Failed(reason.into()))
+}
+
+/// The goose transaction of step `index` of `path`.
+pub fn transaction(harness: Arc<Harness>, path: LoadPath, index: usize, step: Step) -> Transaction {
+    let f: TransactionFunction = Arc::new(move |user: &mut GooseUser| {
+        let h = harness.clone();
+        Box::pin(async move { run_step(user, &h, path, index, step).await })
+    });
+    Transaction::new(f).set_name(step.name)
+}
+
+/// The goose test-start hook: notes when the users start.
+pub fn test_start(harness: Arc<Harness>) -> Transaction {
+    let f: TransactionFunction = Arc::new(move |_user: &mut GooseUser| {
+        let _ = harness.attack_started.set(Instant::now());
+        Box::pin(async { Ok(()) })
+    });
+    Transaction::new(f).set_name("test start")
+}
+
+/// The goose transaction that counts a journey cut short when its user stops.
+pub fn on_stop(harness: Arc<Harness>) -> Transaction {
+    let f: TransactionFunction = Arc::new(move |user: &mut GooseUser| {
+        let h = harness.clone();
+        Box::pin(async move {
+            if let Some(w) = user.get_session_data_mut::<Walker>() {
+                if let Some(j) = w.journey.take() {
+                    finish(&h, j, Ending::InProgress);
+                }
+            }
+            Ok(())
+        })
+    });
+    Transaction::new(f).set_name("end of run").set_on_stop()
+}
+
+async fn run_step(
+    user: &mut GooseUser,
+    h: &Harness,
+    path: LoadPath,
+    index: usize,
+    step: Step,
+) -> TransactionResult {
+    let mut walker = user
+        .get_session_data_mut::<Walker>()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    if index == 0 {
+        // A journey left over (only if goose skipped ahead) is counted, never lost.
+        if let Some(j) = walker.journey.take() {
+            finish(h, j, Ending::InProgress);
+        }
+        walker.journey = begin(h, path).await;
+    }
+    let Some(mut journey) = walker.journey.take() else {
+        user.set_session_data(walker);
+        return Ok(());
+    };
+    let started = Instant::now();
+    journey.requests_us.clear();
+    let outcome = act(user, h, &mut journey, step.action).await;
+    h.answered();
+    let result = match outcome {
+        Ok(()) => {
+            h.funnel()
+                .step(path, index, &journey.requests_us, started.elapsed(), None);
+            let last = path.plan().is_some_and(|p| index + 1 == p.len());
+            if last {
+                finish(h, journey, Ending::Completed);
+            } else {
+                walker.journey = Some(journey);
+            }
+            Ok(())
+        }
+        Err(Stop::Failed(reason)) => {
+            h.funnel().step(
+                path,
+                index,
+                &journey.requests_us,
+                started.elapsed(),
+                Some(&reason),
+            );
+            finish(h, journey, Ending::Failed);
+            Err(Box::new(TransactionError::Custom(reason)))
+        }
+        Err(Stop::Ended) => {
+            finish(h, journey, Ending::InProgress);
+            Ok(())
+        }
+    };
+    user.set_session_data(walker);
+    result
+}
+
+/// Starts a journey: waits for its instant (open model), takes a citizen.
+async fn begin(h: &Harness, path: LoadPath) -> Option<Journey> {
+    if h.ending() {
+        // Goose runs the remaining steps at once: do not spin while it stops the users.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        return None;
+    }
+    let (origin, lag) = match h.arrivals.as_ref().and_then(|a| a.claim(path)) {
+        Some(due) => {
+            if sleep_until(h, due).await.is_err() {
+                return None;
+            }
+            (due, Some(Instant::now().saturating_duration_since(due)))
+        }
+        None => (Instant::now(), None),
+    };
+    let citizen = match h.cursor.take(&h.population, FIT_TRIES, |c| path.fits(c)) {
+        Ok(c) => c,
+        Err(NoCitizen::Exhausted) => {
+            h.note(format!(
+                "the population slice ({} citizens) is used up: the run stopped early; raise \
+                 load.population",
+                h.cursor.range().end - h.cursor.range().start
+            ));
+            h.end();
+            goose::trigger_killswitch("the population slice is used up");
+            return None;
+        }
+        Err(NoCitizen::NoneFits { tries }) => {
+            h.note(format!("{path}: no citizen in {tries} fits the path"));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            return None;
+        }
+    };
+    let _ = h.first_start.set(Instant::now());
+    h.live.started.fetch_add(1, Ordering::Relaxed);
+    h.funnel().started(path, lag);
+    Some(Journey {
+        path,
+        origin,
+        citizen: Arc::new(citizen),
+        registration: String::new(),
+        registered_at: Instant::now(),
+        login: String::new(),
+        oid: 0,
+        token: String::new(),
+        sms_expected: 0,
+        mail_expected: 0,
+        tier: Tier::None,
+        tiers: Vec::new(),
+        requests_us: Vec::new(),
+    })
+}
+
+fn finish(h: &Harness, j: Journey, ending: Ending) {
+    let counter = match ending {
+        Ending::Completed => &h.live.completed,
+        Ending::Failed => &h.live.failed,
+        Ending::InProgress => &h.live.in_progress,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    h.funnel()
+        .ended(j.path, ending, j.tier, &j.tiers, j.origin.elapsed());
+}
+
+/// Sleeps until `at`, waking to notice the end of the run.
+async fn sleep_until(h: &Harness, at: Instant) -> StepResult {
+    loop {
+        if h.ending() {
+            return Err(Stop::Ended);
+        }
+        let now = Instant::now();
+        if now >= at {
+            return Ok(());
+        }
+        tokio::time::sleep((at - now).min(Duration::from_millis(100))).await;
+    }
+}
+
+/// Waits before reading again: pauses grow by half from `timing.poll` up to [`POLL_MAX`];
+/// gives up with `what` after `timing.wait`.
+struct Wait {
+    deadline: Instant,
+    pause: Duration,
+    what: &'static str,
+}
+
+impl Wait {
+    fn new(h: &Harness, what: &'static str) -> Self {
+        Self {
+            deadline: Instant::now() + h.timing.wait,
+            pause: h.timing.poll,
+            what,
+        }
+    }
+
+    async fn again(&mut self, h: &Harness) -> StepResult {
+        if Instant::now() >= self.deadline {
+            return failed(self.what);
+        }
+        let at = (Instant::now() + self.pause).min(self.deadline);
+        self.pause = (self.pause * 3 / 2).min(POLL_MAX);
+        sleep_until(h, at).await
+    }
+}
+
+/// One request to the system under test.
+struct Call<'a> {
+    method: GooseMethod,
+    /// The route, as goose's reports name it (after the method).
+    name: &'a str,
+    path: &'a str,
+    body: Option<&'a Value>,
+    token: Option<&'a str>,
+    /// The status the script expects.
+    expect: u16,
+    /// For an error answer: the `error.code` the script expects.
+    code: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    fn new(method: GooseMethod, name: &'a str, path: &'a str, expect: u16) -> Self {
+        Self {
+            method,
+            name,
+            path,
+            body: None,
+            token: None,
+            expect,
+            code: None,
+        }
+    }
+
+    fn body(mut self, body: &'a Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    fn token(mut self, token: &'a str) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    fn code(mut self, code: &'a str) -> Self {
+        self.code = Some(code);
+        self
+    }
+}
+
+/// Sends `c` through goose, times it (whole response), and checks the status and, for an
+/// expected error, its code. The reason of a failure is `STATUS error_code`.
+async fn call(user: &mut GooseUser, j: &mut Journey, c: Call<'_>) -> StepResult<Value> {
+    let builder = user
+        .get_request_builder(&c.method, c.path)
+        .map_err(|e| Stop::Failed(format!("bad_request: {e}")))?;
+    let builder = match c.body {
+        Some(b) => builder.json(b),
+        None => builder,
+    };
+    let builder = match c.token {
+        Some(t) => builder.bearer_auth(t),
+        None => builder,
+    };
+    let request = GooseRequest::builder()
+        .method(c.method)
+        .path(c.path)
+        .name(c.name)
+        .expect_status_code(c.expect)
+        .set_request_builder(builder)
+        .build();
+    let started = Instant::now();
+    let mut goose = user
+        .request(request)
+        .await
+        .map_err(|e| Stop::Failed(format!("request_not_sent: {e}")))?;
+    let (status, text) = match goose.response {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap_or_default())
+        }
+        Err(e) => {
+            j.requests_us.push(micros(started.elapsed()));
+            return failed(transport_reason(&e));
+        }
+    };
+    j.requests_us.push(micros(started.elapsed()));
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let error_code = body["error"]["code"].as_str().unwrap_or_default();
+    if status != c.expect {
+        // Goose has counted the request as failed already (expected status).
+        return failed(format!("{status} {error_code}").trim_end().to_owned());
+    }
+    if let Some(code) = c.code {
+        if error_code != code {
+            let reason = format!("{status} {error_code} (expected {code})");
+            let _ = user.set_failure(&reason, &mut goose.request, None, Some(&text));
+            return failed(reason);
+        }
+    }
+    Ok(body)
+}
+
+/// Marks the last request failed in goose's metrics too, and fails the step.
+fn wrong_body(reason: &str) -> Stop {
+    Stop::Failed(reason.to_owned())
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The six-digit code in an SMS.
+fn code_in(text: &str) -> Option<&str> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+}
+
+/// The path and query of the first link in a letter.
+fn link_in(text: &str) -> Option<String> {
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))?;
+    let rest = url.split_once("://")?.1;
+    let at = rest.find('/')?;
+    Some(rest[at..].to_owned())
+}
+
+async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action) -> StepResult {
+    match action {
+        Action::Register(channel) => register(user, j, channel).await,
+        Action::ConfirmCode => {
+            let code = read_code(h, j).await?;
+            confirm(user, j, &code, 200, None).await.map(|_| ())
+        }
+        Action::WrongCode => {
+            let right = read_code(h, j).await?;
+            let wrong = if right == "000000" {
+                "111111"
+            } else {
+                "000000"
+            };
+            confirm(user, j, wrong, 422, Some("code_wrong")).await?;
+            Ok(())
+        }
+        Action::ExpiredCode => {
+            let code = read_code(h, j).await?;
+            // A code typed exactly at its lifetime is still accepted: a margin past it.
+            sleep_until(
+                h,
+                j.registered_at + h.timing.code_ttl + Duration::from_millis(250),
+            )
+            .await?;
+            confirm(user, j, &code, 410, Some("code_expired"))
+                .await
+                .map(|_| ())
+        }
+        Action::Resend => {
+            sleep_until(
+                h,
+                j.registered_at + h.timing.resend_cooldown + Duration::from_millis(100),
+            )
+            .await?;
+            let path = format!("/api/v1/registrations/{}/resend", j.registration);
+            call(
+                user,
+                j,
+                Call::new(
+                    GooseMethod::Post,
+                    "/api/v1/registrations/{id}/resend",
+                    &path,
+                    200,
+                ),
+            )
+            .await?;
+            j.sms_expected += 1;
+            Ok(())
+        }
+        Action::FollowLink => follow_link(user, h, j).await,
+        Action::WeakPassword => set_password(user, j, WEAK_PASSWORD, 422, Some("weak_password"))
+            .await
+            .map(|_| ()),
+        Action::SetPassword => {
+            let b = set_password(user, j, PASSWORD, 201, None).await?;
+            j.oid = b["oid"].as_u64().ok_or_else(|| wrong_body("no_oid"))?;
+            if b["tier"] != "simplified" {
+                return failed(format!("tier_{}", b["tier"].as_str().unwrap_or("missing")));
+            }
+            j.reach(Tier::Simplified, &h.live);
+            Ok(())
+        }
+        Action::LogIn => {
+            let body = json!({ "login": j.login, "password": PASSWORD });
+            let b = call(
+                user,
+                j,
+                Call::new(
+                    GooseMethod::Post,
+                    "/api/v1/sessions",
+                    "/api/v1/sessions",
+                    200,
+                )
+                .body(&body),
+            )
+            .await?;
+            j.token = b["token"]
+                .as_str()
+                .ok_or_else(|| wrong_body("no_token"))?
+                .to_owned();
+            Ok(())
+        }
+        Action::ReadAccount => {
+            let b = read_account(user, j).await?;
+            let expected = j.tier.as_str();
+            if b["tier"] != expected {
+                return failed(format!(
+                    "tier_{}_not_{expected}",
+                    b["tier"].as_str().unwrap_or("missing")
+                ));
+            }
+            Ok(())
+        }
+        Action::PersonalData => personal_data(user, j, false, 202, None).await,
+        Action::PersonalDataMismatched => personal_data(user, j, true, 202, None).await,
+        Action::PersonalDataBound => {
+            personal_data(user, j, false, 409, Some("documents_bound")).await
+        }
+        Action::VerificationPassed => {
+            let b = verification(user, h, j).await?;
+            let status = b["verification"]["status"].as_str().unwrap_or("missing");
+            if status != "passed" {
+                let reason = b["verification"]["reason"].as_str().unwrap_or("none");
+                return failed(format!("verification_{status}_{reason}"));
+            }
+            if b["tier"] != "standard" {
+                return failed(format!(
+                    "tier_{}_not_standard",
+                    b["tier"].as_str().unwrap_or("missing")
+                ));
+            }
+            j.reach(Tier::Standard, &h.live);
+            Ok(())
+        }
+        Action::VerificationFailed => {
+            let b = verification(user, h, j).await?;
+            let status = b["verification"]["status"].as_str().unwrap_or("missing");
+            let reason = b["verification"]["reason"].as_str().unwrap_or("none");
+            if (status, reason) != ("failed", "pfr_mismatch") {
+                return failed(format!("verification_{status}_{reason}_not_pfr_mismatch"));
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn register(user: &mut GooseUser, j: &mut Journey, channel: Channel) -> StepResult {
+    let c = j.citizen.clone();
+    let (contact, body) = match channel {
+        Channel::Phone => {
+            let phone = c
+                .phone
+                .clone()
+                .ok_or_else(|| wrong_body("citizen_without_phone"))?;
+            let body = json!({ "surname": c.surname, "name": c.name, "phone": phone });
+            (phone, body)
+        }
+        Channel::Email => {
+            let email = c
+                .email
+                .clone()
+                .ok_or_else(|| wrong_body("citizen_without_email"))?;
+            let body = json!({ "surname": c.surname, "name": c.name, "email": email });
+            (email, body)
+        }
+    };
+    let b = call(
+        user,
+        j,
+        Call::new(
+            GooseMethod::Post,
+            "/api/v1/registrations",
+            "/api/v1/registrations",
+            201,
+        )
+        .body(&body),
+    )
+    .await?;
+    j.registration = b["registration_id"]
+        .as_str()
+        .ok_or_else(|| wrong_body("no_registration_id"))?
+        .to_owned();
+    j.registered_at = Instant::now();
+    j.login = contact;
+    j.oid = 0;
+    j.token.clear();
+    match channel {
+        Channel::Phone => j.sms_expected += 1,
+        Channel::Email => j.mail_expected += 1,
+    }
+    Ok(())
+}
+
+/// Waits for the journey's newest SMS and reads its code.
+async fn read_code(h: &Harness, j: &Journey) -> StepResult<String> {
+    let phone = j.citizen.phone.as_deref().unwrap_or_default();
+    let mut wait = Wait::new(h, "code_not_received");
+    loop {
+        let texts = h.mocks.sms(phone).await.map_err(Stop::Failed)?;
+        if texts.len() >= j.sms_expected {
+            let text = &texts[j.sms_expected - 1];
+            return code_in(text)
+                .map(str::to_owned)
+                .ok_or_else(|| wrong_body("sms_without_code"));
+        }
+        wait.again(h).await?;
+    }
+}
+
+async fn confirm(
+    user: &mut GooseUser,
+    j: &mut Journey,
+    code: &str,
+    expect: u16,
+    error: Option<&str>,
+) -> StepResult<Value> {
+    let path = format!("/api/v1/registrations/{}/code", j.registration);
+    let body = json!({ "code": code });
+    let mut c = Call::new(
+        GooseMethod::Post,
+        "/api/v1/registrations/{id}/code",
+        &path,
+        expect,
+    )
+    .body(&body);
+    if let Some(e) = error {
+        c = c.code(e);
+    }
+    call(user, j, c).await
+}
+
+async fn follow_link(user: &mut GooseUser, h: &Harness, j: &mut Journey) -> StepResult {
+    let email = j.citizen.email.clone().unwrap_or_default();
+    let mut wait = Wait::new(h, "link_not_received");
+    let link = loop {
+        let texts = h.mocks.mail(&email).await.map_err(Stop::Failed)?;
+        if texts.len() >= j.mail_expected {
+            break link_in(&texts[j.mail_expected - 1])
+                .ok_or_else(|| wrong_body("letter_without_link"))?;
+        }
+        wait.again(h).await?;
+    };
+    call(
+        user,
+        j,
+        Call::new(
+            GooseMethod::Get,
+            "/api/v1/registrations/{id}/email",
+            &link,
+            200,
+        ),
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn set_password(
+    user: &mut GooseUser,
+    j: &mut Journey,
+    password: &str,
+    expect: u16,
+    error: Option<&str>,
+) -> StepResult<Value> {
+    let path = format!("/api/v1/registrations/{}/password", j.registration);
+    let body = json!({ "password": password, "password_repeat": password });
+    let mut c = Call::new(
+        GooseMethod::Post,
+        "/api/v1/registrations/{id}/password",
+        &path,
+        expect,
+    )
+    .body(&body);
+    if let Some(e) = error {
+        c = c.code(e);
+    }
+    call(user, j, c).await
+}
+
+async fn read_account(user: &mut GooseUser, j: &mut Journey) -> StepResult<Value> {
+    let path = format!("/api/v1/accounts/{}", j.oid);
+    let token = j.token.clone();
+    call(
+        user,
+        j,
+        Call::new(GooseMethod::Get, "/api/v1/accounts/{oid}", &path, 200).token(&token),
+    )
+    .await
+}
+
+async fn personal_data(
+    user: &mut GooseUser,
+    j: &mut Journey,
+    mismatched: bool,
+    expect: u16,
+    error: Option<&str>,
+) -> StepResult {
+    let mut body = serde_json::to_value(&*j.citizen).map_err(|e| Stop::Failed(e.to_string()))?;
+    if mismatched {
+        // PFR compares the gender; FMS does not: only PFR disagrees.
+        let flipped = if body["gender"] == "male" {
+            "female"
+        } else {
+            "male"
+        };
+        body["gender"] = json!(flipped);
+    }
+    let path = format!("/api/v1/accounts/{}/personal-data", j.oid);
+    let token = j.token.clone();
+    let mut c = Call::new(
+        GooseMethod::Put,
+        "/api/v1/accounts/{oid}/personal-data",
+        &path,
+        expect,
+    )
+    .body(&body)
+    .token(&token);
+    if let Some(e) = error {
+        c = c.code(e);
+    }
+    call(user, j, c).await.map(|_| ())
+}
+
+/// Reads the account until its verification is no longer pending.
+async fn verification(user: &mut GooseUser, h: &Harness, j: &mut Journey) -> StepResult<Value> {
+    let mut wait = Wait::new(h, "verification_not_decided");
+    loop {
+        let b = read_account(user, j).await?;
+        if b["verification"]["status"] != "pending" {
+            return Ok(b);
+        }
+        wait.again(h).await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_links_are_found_in_messages() {
+        assert_eq!(
+            code_in("Код подтверждения: 514049. Никому не сообщайте"),
+            Some("514049")
+        );
+        assert_eq!(code_in("no code 12345 here"), None);
+        assert_eq!(
+            link_in("Подтвердите адрес: http://127.0.0.1:8080/api/v1/registrations/ab12/email?token=f00 спасибо")
+                .as_deref(),
+            Some("/api/v1/registrations/ab12/email?token=f00")
+        );
+        assert_eq!(link_in("nothing"), None);
+        assert_eq!(percent_encode("a.b+c@x.ru"), "a.b%2Bc%40x.ru");
+    }
+}
