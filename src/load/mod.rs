@@ -220,6 +220,7 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         wait: Duration::from_millis(load.wait_timeout),
         code_ttl: Duration::from_millis(registry.sms_code.ttl_ms),
         resend_cooldown: Duration::from_millis(registry.sms_code.resend_cooldown_ms),
+        letter_reorder_cooldown: Duration::from_millis(registry.letter_code.resend_cooldown_ms),
     };
 
     // Users: shares of users (closed) or pools sized for each path's rate (open).
@@ -288,6 +289,13 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
             MocksConfig {
                 agencies: agencies.clone(),
                 seed,
+                // The bank and center mocks reach the system under test's partner and
+                // operator APIs with its tokens.
+                engine: Some(esia_mocks::service::EngineLink {
+                    url: host.trim_end_matches('/').to_owned(),
+                    partner_token: options.partner_token.clone().unwrap_or_default(),
+                    operator_token: options.operator_token.clone().unwrap_or_default(),
+                }),
                 ..MocksConfig::default()
             },
             seed,

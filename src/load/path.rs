@@ -79,6 +79,29 @@ pub enum Action {
     VerificationPassed,
     /// Reads the account until the verification fails with `pfr_mismatch`.
     VerificationFailed,
+    /// A visit to the service center `mfc-1` (the centers mock asks the engine's operator
+    /// API): 200, confirmed.
+    VisitCenter,
+    /// `POST .../confirmations` `{method: "post"}`: 202 with the letter's tracking number.
+    OrderLetter,
+    /// Loses the letter in the post (the mock's targeted fault) and is told so at the post
+    /// office: 404 `letter_lost`.
+    LoseLetter,
+    /// Orders a new letter once the engine's cooldown allows: 202, `reorder`.
+    ReorderLetter,
+    /// Waits for the letter at the post office and picks it up with the passport.
+    PickUpLetter,
+    /// `POST .../confirmations/code` with the letter's code: 200, confirmed.
+    EnterLetterCode,
+    /// `POST .../confirmations` `{method: "e_signature"}` with the citizen's certificate: 200,
+    /// confirmed.
+    Sign,
+    /// The bank sends its client to the engine's partner API (through the banks mock): 200
+    /// confirmed, or 202 and its status read until confirmed.
+    Bank(esia_mocks::agency::Bank),
+    /// An MFC operator registers a confirmed account (the centers mock, `register`): 201 with a
+    /// one-time password.
+    MfcRegister,
 }
 
 /// How a registration's contact is confirmed.
@@ -178,6 +201,76 @@ const PFR_MISMATCH: [Step; 6] = [
     step("06 verification", VerificationFailed),
 ];
 
+const SERVICE_CENTER: [Step; 8] = [
+    step("01 register", Register(Channel::Phone)),
+    step("02 confirm code", ConfirmCode),
+    step("03 set password", SetPassword),
+    step("04 log in", LogIn),
+    step("05 personal data", PersonalData),
+    step("06 verification", VerificationPassed),
+    step("07 visit center", VisitCenter),
+    step("08 read account", ReadAccount),
+];
+
+const POST: [Step; 9] = [
+    step("01 register", Register(Channel::Phone)),
+    step("02 confirm code", ConfirmCode),
+    step("03 set password", SetPassword),
+    step("04 log in", LogIn),
+    step("05 personal data", PersonalData),
+    step("06 verification", VerificationPassed),
+    step("07 order letter", OrderLetter),
+    step("08 pick up letter", PickUpLetter),
+    step("09 enter letter code", EnterLetterCode),
+];
+
+const LOST_LETTER: [Step; 11] = [
+    step("01 register", Register(Channel::Phone)),
+    step("02 confirm code", ConfirmCode),
+    step("03 set password", SetPassword),
+    step("04 log in", LogIn),
+    step("05 personal data", PersonalData),
+    step("06 verification", VerificationPassed),
+    step("07 order letter", OrderLetter),
+    step("08 letter lost", LoseLetter),
+    step("09 order again", ReorderLetter),
+    step("10 pick up letter", PickUpLetter),
+    step("11 enter letter code", EnterLetterCode),
+];
+
+const E_SIGNATURE: [Step; 8] = [
+    step("01 register", Register(Channel::Phone)),
+    step("02 confirm code", ConfirmCode),
+    step("03 set password", SetPassword),
+    step("04 log in", LogIn),
+    step("05 personal data", PersonalData),
+    step("06 verification", VerificationPassed),
+    step("07 sign", Sign),
+    step("08 read account", ReadAccount),
+];
+
+/// Simplified by phone, then confirmed through `bank` (which sends the personal data).
+const fn bank(bank: esia_mocks::agency::Bank) -> [Step; 6] {
+    [
+        step("01 register", Register(Channel::Phone)),
+        step("02 confirm code", ConfirmCode),
+        step("03 set password", SetPassword),
+        step("04 log in", LogIn),
+        step("05 bank confirms", Bank(bank)),
+        step("06 read account", ReadAccount),
+    ]
+}
+
+const BANK_SBER: [Step; 6] = bank(esia_mocks::agency::Bank::Sber);
+const BANK_TINKOFF: [Step; 6] = bank(esia_mocks::agency::Bank::Tinkoff);
+const BANK_POCHTA: [Step; 6] = bank(esia_mocks::agency::Bank::Pochta);
+
+const MFC: [Step; 3] = [
+    step("01 register at MFC", MfcRegister),
+    step("02 log in", LogIn),
+    step("03 read account", ReadAccount),
+];
+
 /// The tier a journey ends at when it goes as scripted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -243,27 +336,27 @@ impl LoadPath {
         }
     }
 
-    /// The path's steps, or `None` while the stand offers no endpoints for it (the post, CA,
-    /// bank and service-center mocks come with the stand's part 2).
+    /// The path's steps, or `None` for a path the stand offers no endpoints for (none today;
+    /// a run leaves such a path out with a note).
     pub fn plan(self) -> Option<&'static [Step]> {
-        match self {
-            LoadPath::SimplifiedPhone => Some(&SIMPLIFIED_PHONE),
-            LoadPath::SimplifiedEmail => Some(&SIMPLIFIED_EMAIL),
-            LoadPath::Standard => Some(&STANDARD),
-            LoadPath::WrongCode => Some(&WRONG_CODE),
-            LoadPath::ExpiredCode => Some(&EXPIRED_CODE),
-            LoadPath::WeakPassword => Some(&WEAK_PASSWORD),
-            LoadPath::DocumentsBound => Some(&DOCUMENTS_BOUND),
-            LoadPath::PfrMismatch => Some(&PFR_MISMATCH),
-            LoadPath::ServiceCenter
-            | LoadPath::Post
-            | LoadPath::ESignature
-            | LoadPath::BankSber
-            | LoadPath::BankTinkoff
-            | LoadPath::BankPochta
-            | LoadPath::Mfc
-            | LoadPath::LostLetter => None,
-        }
+        Some(match self {
+            LoadPath::SimplifiedPhone => &SIMPLIFIED_PHONE,
+            LoadPath::SimplifiedEmail => &SIMPLIFIED_EMAIL,
+            LoadPath::Standard => &STANDARD,
+            LoadPath::ServiceCenter => &SERVICE_CENTER,
+            LoadPath::Post => &POST,
+            LoadPath::ESignature => &E_SIGNATURE,
+            LoadPath::BankSber => &BANK_SBER,
+            LoadPath::BankTinkoff => &BANK_TINKOFF,
+            LoadPath::BankPochta => &BANK_POCHTA,
+            LoadPath::Mfc => &MFC,
+            LoadPath::WrongCode => &WRONG_CODE,
+            LoadPath::ExpiredCode => &EXPIRED_CODE,
+            LoadPath::WeakPassword => &WEAK_PASSWORD,
+            LoadPath::DocumentsBound => &DOCUMENTS_BOUND,
+            LoadPath::PfrMismatch => &PFR_MISMATCH,
+            LoadPath::LostLetter => &LOST_LETTER,
+        })
     }
 
     /// The tier the journey holds at its last step when it goes as scripted.
@@ -310,10 +403,12 @@ impl LoadPath {
                 phone
                     && sound
                     && c.signature.as_ref().is_some_and(|s| {
+                        // Valid on the stand's calendar, which starts at the epoch.
+                        let epoch = esia_mocks::population::PopulationConfig::default().epoch;
                         !s.revoked
                             && s.kind == esia_mocks::agency::CertKind::Ukep
-                            && s.valid_to
-                                > crate::mocks::population::PopulationConfig::default().epoch
+                            && s.valid_from <= epoch
+                            && s.valid_to > epoch + chrono::Days::new(31)
                     })
             }
             LoadPath::BankSber => phone && sound && c.bank == Some(esia_mocks::agency::Bank::Sber),
@@ -348,7 +443,10 @@ mod tests {
                     s.name
                 );
             }
-            assert!(matches!(plan[0].action, Action::Register(_)), "{path}");
+            assert!(
+                matches!(plan[0].action, Action::Register(_) | Action::MfcRegister),
+                "{path}"
+            );
         }
     }
 
