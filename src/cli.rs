@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod load;
+mod mocks;
 mod simulate;
 
 /// Simulation and load-test harness for the Gosuslugi/ESIA registration funnel.
@@ -29,8 +30,12 @@ pub enum Command {
     /// validators; the same seed gives the same bytes).
     Citizens(CitizensArgs),
     /// Serve the registry engine's HTTP API v1 and the mocks of its agencies (SMS, mail, PFR,
-    /// FMS) on one address; prints `listening on http://ADDR` first, then any generated token.
+    /// FMS, CA, post, banks, service centers) on one address; prints `listening on
+    /// http://ADDR` first, then any generated token.
     Serve(Box<ServeArgs>),
+    /// Serve the agencies' mocks alone, for a system under test with its own engine; the banks
+    /// and service centers call --engine-url with the tokens given.
+    Mocks(Box<mocks::MocksArgs>),
     /// Simulate the tier funnel in virtual time (millions of citizens in seconds) and write
     /// funnel.json, CSV tables and report.html.
     Simulate(simulate::SimulateArgs),
@@ -69,6 +74,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Citizens(args) => citizens(args),
         Command::Serve(args) => serve(*args),
+        Command::Mocks(args) => mocks::run(*args),
         Command::Simulate(args) => simulate::run(args),
         Command::Load(args) => load::run(*args),
         Command::Merge(args) => load::merge(args),
@@ -163,6 +169,10 @@ pub struct ServeArgs {
     /// The certification authority's base URL (default: .../mocks/ca).
     #[arg(long, value_name = "URL")]
     pub ca_url: Option<String>,
+    /// Serve a mock on its own address too, e.g. `post=127.0.0.1:9001` (repeatable): the engine
+    /// calls it there; printed after the tokens as `mock KIND listening on URL`.
+    #[arg(long = "mock-addr", value_name = "KIND=ADDR", value_parser = mocks::parse_mock_addr)]
+    pub mock_addr: Vec<(esia_mocks::service::MockKind, String)>,
     /// Password hashing cost: realistic (argon2id, 19 MiB), load (256 KiB), none (tests only).
     #[arg(long, default_value = "realistic", value_name = "PROFILE")]
     pub hash_profile: esia_sim::registry::HashProfile,
@@ -240,11 +250,13 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(&args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let own = mocks::bind_own(&args.mock_addr).await?;
+        let own_lines = mocks::own_lines(&own)?;
         let cancel = tokio_util::sync::CancellationToken::new();
-        let assembled = stand::assemble(&listener, &config, cancel.clone())?;
+        let assembled = stand::assemble_with(&listener, own, &config, cancel.clone())?;
         // stdout carries only these lines; logs go to stderr.
         println!("listening on {}", assembled.base_url);
-        for line in &printed {
+        for line in printed.iter().chain(&own_lines) {
             println!("{line}");
         }
         stand::serve(listener, assembled, cancel, stand::shutdown_signal()).await?;

@@ -243,6 +243,20 @@ impl Stand {
         b
     }
 
+    /// Submits the personal data of `c` (202), without waiting for the agencies.
+    pub async fn submit_only(&self, oid: u64, token: &str, c: &Value) -> Value {
+        let (s, b) = self
+            .call(
+                "PUT",
+                &format!("/api/v1/accounts/{oid}/personal-data"),
+                Some(c.clone()),
+                Some(token),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+        b
+    }
+
     /// Submits the personal data of `c` and waits until both agencies hold the requests.
     pub async fn submit(&self, oid: u64, token: &str, c: &Value) -> (String, String) {
         let (s, b) = self

@@ -223,3 +223,87 @@ async fn an_sms_shows_in_the_inbox_once_delivered() {
     assert_eq!(v["phone"], "79161234567");
     assert_eq!(v["messages"][0]["text"], "Код: 123456");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mock_server_for_an_integrators_test_post_and_ca() {
+    use esia_mocks::population::{Population, PopulationConfig};
+    use esia_mocks::service::{Fault, MockKind, MockServer};
+    let post = MockServer::builder()
+        .mocks(&[MockKind::Post, MockKind::Ca])
+        .population(7, 20)
+        .start()
+        .await
+        .unwrap();
+    assert!(post.url().ends_with("/mocks/post"), "{}", post.url());
+    let http = reqwest::Client::new();
+    let letter = json!({ "recipient": "Иванов Иван", "address": "101000, Москва, ул. Мясницкая, 26",
+        "text": "Код: 12345678", "passport_series": "4512", "passport_number": "345678" });
+    let sent: Value = http
+        .post(format!("{}/letters", post.url()))
+        .json(&letter)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let n = sent["tracking_number"].as_str().unwrap().to_owned();
+    // Immediate by default: at the office at once.
+    let pickup = json!({ "passport_series": "4512", "passport_number": "345678" });
+    let r = http
+        .post(format!("{}/letters/{n}/pickup", post.url()))
+        .json(&pickup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A second letter, lost through the admin methods.
+    let sent: Value = http
+        .post(format!("{}/letters", post.url()))
+        .json(&letter)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let m = sent["tracking_number"].as_str().unwrap().to_owned();
+    post.fault(Fault::LoseLetter {
+        tracking_number: m.clone(),
+    })
+    .unwrap();
+    let r = http
+        .post(format!("{}/letters/{m}/pickup", post.url()))
+        .json(&pickup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(post.journal().len(), 4);
+
+    // The CA holds the population's certificates.
+    let population = Population::new(7, PopulationConfig::default()).unwrap();
+    let holder = population
+        .citizens(0..20)
+        .find(|c| c.signature.is_some())
+        .unwrap();
+    let serial = &holder.signature.as_ref().unwrap().serial;
+    let cert: Value = http
+        .get(format!(
+            "{}/certificates/{serial}",
+            post.url_of(MockKind::Ca)
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cert["owner_snils"], holder.snils.as_str());
+    post.reset();
+    assert!(post.journal().is_empty());
+    assert_eq!(
+        post.admin(MockKind::Ca).journal(&Default::default()).len(),
+        0
+    );
+}

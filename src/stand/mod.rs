@@ -11,6 +11,8 @@
 //!   back (callbacks, polling), with a bounded queue and a bounded number in flight.
 //! - [`metrics`]: `GET /metrics` in the Prometheus text format.
 //! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 description of every route.
+//! - [`server`]: [`StandServer`], the whole stand started on a free port by one call, for an
+//!   integrator's Rust tests.
 //!
 //! A request's path: the handler validates the body (JSON errors name the field), reserves room
 //! for the command's effects, runs the command on the [`Registry`] under a short lock with
@@ -18,8 +20,9 @@
 //! performer. Passwords are hashed and verified on blocking threads, outside the lock. A
 //! housekeeping task calls `Registry::expire` every second and at every advance of the clock.
 //!
-//! [`run`] serves the stand on a bound listener until a shutdown future fires; [`Stand::new`]
-//! and [`app`] build it in process for tests.
+//! [`run`] serves the stand on a bound listener until a shutdown future fires ([`assemble_with`]
+//! also serves chosen mocks on their own listeners); [`Stand::new`] and [`app`] build it in
+//! process for tests; [`StandServer`] starts it on a free port.
 
 pub mod agencies;
 pub mod api;
@@ -27,10 +30,12 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod performer;
+pub mod server;
 
 pub use agencies::{AgencyClient, AgencyError, CallFailed, RetryPolicy};
 pub use error::StandError;
 pub use performer::{AgencyUrls, PerformerConfig};
+pub use server::StandServer;
 
 use crate::registry::{Effect, HashProfile, Registry, RegistryConfig, RegistryError, Tier};
 use crate::registry::{PasswordHash, VerificationStatus};
@@ -38,7 +43,7 @@ use axum::Router;
 use esia_mocks::agency::Agencies;
 use esia_mocks::clock::{ClockError, SimTime};
 use esia_mocks::population::{Population, PopulationConfig, PopulationError};
-use esia_mocks::service::{EngineLink, Mocks, MocksConfig, Truth, World};
+use esia_mocks::service::{EngineLink, MockKind, Mocks, MocksConfig, Truth, World};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::future::Future;
@@ -411,11 +416,26 @@ pub struct Assembled {
     pub mocks: Mocks,
     pub router: Router,
     pub base_url: String,
+    /// Mocks served on their own addresses too, with their base URLs
+    /// (`http://ADDR/mocks/<agency>`); the engine calls them there.
+    pub own: Vec<(MockKind, String)>,
+    own_listeners: Vec<(MockKind, TcpListener)>,
 }
 
 /// Builds the stand for `listener` (its world, mocks, engine and router) and starts its tasks.
 pub fn assemble(
     listener: &TcpListener,
+    config: &StandConfig,
+    cancel: CancellationToken,
+) -> Result<Assembled, ServeError> {
+    assemble_with(listener, Vec::new(), config, cancel)
+}
+
+/// As [`assemble`], with some mocks also served on their own listeners (`own`): the engine
+/// calls those agencies there. The mocks stay on the main address too.
+pub fn assemble_with(
+    listener: &TcpListener,
+    own: Vec<(MockKind, TcpListener)>,
     config: &StandConfig,
     cancel: CancellationToken,
 ) -> Result<Assembled, ServeError> {
@@ -456,6 +476,21 @@ pub fn assemble(
             *url = Some(u.trim_end_matches('/').to_owned());
         }
     }
+    let mut own_urls = Vec::with_capacity(own.len());
+    for (kind, l) in &own {
+        let url = format!("http://{}/mocks/{}", l.local_addr()?, kind.as_str());
+        match kind {
+            MockKind::Sms => urls.sms = url.clone(),
+            MockKind::Mail => urls.mail = url.clone(),
+            MockKind::Pfr => urls.pfr = url.clone(),
+            MockKind::Fms => urls.fms = url.clone(),
+            MockKind::Post => urls.post = Some(url.clone()),
+            MockKind::Ca => urls.ca = Some(url.clone()),
+            // The engine does not call banks and centers; they call it.
+            MockKind::Banks | MockKind::Centers => {}
+        }
+        own_urls.push((*kind, url));
+    }
     let stand = Stand::new(config, world, urls, &base_url);
     stand.start(cancel);
     let router = app(stand.clone(), Some(&mocks));
@@ -464,6 +499,8 @@ pub fn assemble(
         mocks,
         router,
         base_url,
+        own: own_urls,
+        own_listeners: own,
     })
 }
 
@@ -486,6 +523,18 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     tracing::info!(base_url = assembled.base_url, "stand ready");
+    for (kind, l) in assembled.own_listeners {
+        let router = esia_mocks::service::app_for(&assembled.mocks, &[kind]);
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(l, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(mock = kind.as_str(), error = %e, "a mock's own server stopped");
+            }
+        });
+    }
     let served = axum::serve(listener, assembled.router)
         .with_graceful_shutdown(shutdown)
         .await;

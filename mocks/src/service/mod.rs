@@ -550,6 +550,37 @@ pub fn outer_layers(router: Router) -> Router {
         .layer(axum::middleware::map_response(http::json_errors))
 }
 
+/// Serves the mocks `kinds` (with the clock's admin routes) on `listener`, and each mock of
+/// `own` on its own listener as well, until `shutdown` fires; requests in flight finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    mocks: &Mocks,
+    kinds: &[MockKind],
+    own: Vec<(MockKind, tokio::net::TcpListener)>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    for (kind, l) in own {
+        let router = app_for(mocks, &[kind]);
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(l, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(mock = kind.as_str(), error = %e, "a mock's own server stopped");
+            }
+        });
+    }
+    let served = axum::serve(listener, app_for(mocks, kinds))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop.send(true);
+    served
+}
+
 /// A running mocks server.
 pub struct Running {
     /// `http://127.0.0.1:PORT`.
