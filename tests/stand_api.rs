@@ -607,10 +607,18 @@ async fn openapi_is_valid_and_lists_only_routes_that_exist() {
             .replace("{bank}", "sber")
             .replace("{agency}", "pfr")
             .replace("{phone}", "79161234567")
-            .replace("{address}", "a%40b.ru");
+            .replace("{address}", "a%40b.ru")
+            .replace("{mock}", "post");
         let (s, b, _) = send(&app, &r.method.to_uppercase(), &path, Some("{}"), &[]).await;
         assert_ne!(b["error"]["code"], "no_route", "{} {}", r.method, r.path);
         assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{} {}", r.method, r.path);
-        assert!(s.as_u16() < 500, "{} {}: {s} {b}", r.method, r.path);
+        // The bank asks the engine it was given; this in-process stand gave it none.
+        let no_engine = b["error"]["code"] == "no_engine";
+        assert!(
+            s.as_u16() < 500 || no_engine,
+            "{} {}: {s} {b}",
+            r.method,
+            r.path
+        );
     }
 }

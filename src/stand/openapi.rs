@@ -58,7 +58,7 @@ pub const ROUTES: &[Route] = &[
     route("post", "/api/v1/sessions", "session", "Log in by phone, e-mail or SNILS", Some("Login"), Auth::None, (200, "Session")),
     route("get", "/api/v1/accounts/{oid}", "account", "Read the account: tier, verification, confirmation, restrictions", None, Auth::Session, (200, "Account")),
     route("put", "/api/v1/accounts/{oid}/personal-data", "account", "Submit personal data: PFR and FMS verify it (documents of another account: 409)", Some("PersonalData"), Auth::Session, (202, "VerificationDispatched")),
-    route("post", "/api/v1/accounts/{oid}/confirmations", "confirmation", "Order a post letter (`method: post`) or sign with a certificate (`method: e_signature`)", Some("ConfirmationRequest"), Auth::Session, (202, "Object")),
+    route("post", "/api/v1/accounts/{oid}/confirmations", "confirmation", "Order a post letter (`method: post`: 202 with the tracking number; the post down: 503) or sign with a certificate (`method: e_signature`: 200 the confirmed account; refused: 422 certificate_refused with `verdict`; the CA slow: 202 signature_pending)", Some("ConfirmationRequest"), Auth::Session, (202, "Object")),
     route("post", "/api/v1/accounts/{oid}/confirmations/code", "confirmation", "Enter the letter's code: confirmed, with `no_fns_cabinet`", Some("Code"), Auth::Session, (200, "Account")),
     route("post", "/api/v1/operator/confirmations", "operator", "A service center confirms identity", Some("OperatorConfirmation"), Auth::Operator, (200, "Object")),
     route("post", "/api/v1/operator/registrations", "operator", "An MFC registers a confirmed account with a one-time password", Some("PersonWithPhone"), Auth::Operator, (201, "Object")),
@@ -70,24 +70,27 @@ pub const ROUTES: &[Route] = &[
     route("get", "/openapi.json", "stand", "This document", None, Auth::None, (200, "Object")),
     route("post", "/mocks/sms/messages", "mock sms", "Send an SMS (202; it shows in the inbox after its delivery delay)", Some("SmsMessage"), Auth::None, (202, "MessageSent")),
     route("get", "/mocks/sms/inbox/{phone}", "mock sms", "The SMS delivered to a phone (79XXXXXXXXX or +7 9XX ...)", None, Auth::None, (200, "SmsInbox")),
-    route("get", "/mocks/sms/admin/journal", "mock sms", "The last requests the SMS gateway received (query `limit`)", None, Auth::None, (200, "Journal")),
-    route("post", "/mocks/sms/admin/reset", "mock sms", "Forget every message and the journal", None, Auth::None, (204, "Empty")),
-    route("post", "/mocks/mail/messages", "mock mail", "Send an e-mail", Some("MailMessage"), Auth::None, (202, "MessageSent")),
-    route("get", "/mocks/mail/inbox/{address}", "mock mail", "The letters delivered to an address (percent-encoded), inbox and spam", None, Auth::None, (200, "MailInbox")),
-    route("get", "/mocks/mail/admin/journal", "mock mail", "The last requests the mail service received", None, Auth::None, (200, "Journal")),
-    route("post", "/mocks/mail/admin/reset", "mock mail", "Forget every letter and the journal", None, Auth::None, (204, "Empty")),
-    route("post", "/mocks/pfr/requests", "mock pfr", "Ask PFR to check a SNILS: 202 requestIsQueued; the answer by callback or poll", Some("PfrRequest"), Auth::None, (202, "SmevRequest")),
-    route("get", "/mocks/pfr/requests/{id}", "mock pfr", "Poll a PFR request", None, Auth::None, (200, "SmevRequest")),
-    route("post", "/mocks/pfr/requests/{id}/complete", "mock pfr", "Answer a PFR request now (optional body: another result or a rejection)", Some("Complete"), Auth::None, (200, "SmevRequest")),
-    route("post", "/mocks/pfr/admin/records", "mock pfr", "Add records to PFR's ground truth", Some("PfrRecords"), Auth::None, (201, "RecordsAdded")),
-    route("get", "/mocks/pfr/admin/journal", "mock pfr", "The last requests PFR received", None, Auth::None, (200, "Journal")),
-    route("post", "/mocks/pfr/admin/reset", "mock pfr", "Forget requests, added records and the journal", None, Auth::None, (204, "Empty")),
-    route("post", "/mocks/fms/requests", "mock fms", "Ask FMS to check a passport: 202 requestIsQueued; the answer by callback or poll", Some("FmsRequest"), Auth::None, (202, "SmevRequest")),
-    route("get", "/mocks/fms/requests/{id}", "mock fms", "Poll an FMS request", None, Auth::None, (200, "SmevRequest")),
-    route("post", "/mocks/fms/requests/{id}/complete", "mock fms", "Answer an FMS request now (optional body: another result or a rejection)", Some("Complete"), Auth::None, (200, "SmevRequest")),
-    route("post", "/mocks/fms/admin/records", "mock fms", "Add records to FMS's ground truth", Some("FmsRecords"), Auth::None, (201, "RecordsAdded")),
-    route("get", "/mocks/fms/admin/journal", "mock fms", "The last requests FMS received", None, Auth::None, (200, "Journal")),
-    route("post", "/mocks/fms/admin/reset", "mock fms", "Forget requests, added records and the journal", None, Auth::None, (204, "Empty")),
+    route("post", "/mocks/post/letters", "mock post", "Send a registered letter: 201 with its tracking number; it arrives after the post's delay, or is lost", Some("Letter"), Auth::None, (201, "LetterAccepted")),
+    route("get", "/mocks/post/tracking/{n}", "mock post", "A letter's tracking events (accepted, in_transit, arrived, handed_over)", None, Auth::None, (200, "Tracking")),
+    route("post", "/mocks/post/letters/{n}/pickup", "mock post", "Pick a letter up with the recipient's passport (409 not_arrived, 404 letter_lost, 403 wrong_passport)", Some("Pickup"), Auth::None, (200, "LetterHandedOver")),
+    route("post", "/mocks/post/letters/{n}/deliver", "mock post", "The letter arrives now (found, if lost)", None, Auth::None, (200, "Tracking")),
+    route("get", "/mocks/ca/certificates/{serial}", "mock ca", "A certificate of the CA (the population's and added ones)", None, Auth::None, (200, "Certificate")),
+    route("post", "/mocks/ca/admin/records", "mock ca", "Add certificates", Some("CertificateRecords"), Auth::None, (201, "RecordsAdded")),
+    route("post", "/mocks/banks/{bank}/clients/{snils}/gosuslugi", "mock banks", "The bank sends its client's data to the engine's partner API and answers with the engine's answer (not a client: 404 not_a_client)", Some("BankForm"), Auth::None, (200, "PartnerConfirmation")),
+    route("get", "/mocks/banks/{bank}/clients/{snils}", "mock banks", "The client as the bank holds them", None, Auth::None, (200, "Person")),
+    route("get", "/mocks/banks/{bank}/confirmations/{id}", "mock banks", "The engine's status of a bank's confirmation, asked by the bank", None, Auth::None, (200, "PartnerConfirmation")),
+    route("post", "/mocks/banks/admin/records", "mock banks", "Add clients (each with `bank`)", Some("PersonRecords"), Auth::None, (201, "RecordsAdded")),
+    route("get", "/mocks/centers", "mock centers", "The service centers (mfc-1 always exists)", None, Auth::None, (200, "Centers")),
+    route("get", "/mocks/centers/{id}", "mock centers", "One service center", None, Auth::None, (200, "Center")),
+    route("post", "/mocks/centers/{id}/visits", "mock centers", "A visit: the operator confirms the identity, or with `register` (an MFC) registers a confirmed account, through the engine's operator API; the answer is the engine's (queue: 429; closed, with opening_hours: 409 with opens_at)", Some("Visit"), Auth::None, (200, "Object")),
+    route("post", "/mocks/centers/admin/records", "mock centers", "Add people an MFC can register", Some("PersonRecords"), Auth::None, (201, "RecordsAdded")),
+    route("get", "/mocks/{mock}/admin/profile", "mock admin", "A mock's profile: the agency's keys (as in a scenario's [agencies] table) and the wire's (response_delay, reset_rate, malformed_rate)", None, Auth::None, (200, "Profile")),
+    route("put", "/mocks/{mock}/admin/profile", "mock admin", "Set keys of a mock's profile; the others keep their values (a bad value: 422 naming it, nothing changes)", Some("Profile"), Auth::None, (200, "Profile")),
+    route("get", "/mocks/{mock}/admin/faults", "mock admin", "The targeted faults a mock holds", None, Auth::None, (200, "FaultsView")),
+    route("post", "/mocks/{mock}/admin/faults", "mock admin", "Add targeted faults (one or a list): fail_next, mismatch, lose_letter, outage", Some("Fault"), Auth::None, (201, "FaultsAdded")),
+    route("delete", "/mocks/{mock}/admin/faults", "mock admin", "Forget the targeted faults", None, Auth::None, (204, "Empty")),
+    route("get", "/mocks/{mock}/admin/journal", "mock admin", "The last requests a mock received (query path, since, until, limit)", None, Auth::None, (200, "Journal")),
+    route("post", "/mocks/{mock}/admin/reset", "mock admin", "Forget a mock's stores, journal and faults; restore its starting profile", None, Auth::None, (204, "Empty")),
     route("get", "/mocks/admin/clock", "mock admin", "The world's clock", None, Auth::None, (200, "Clock")),
     route("post", "/mocks/admin/clock/advance", "mock admin", "Move the whole world forward: engine deadlines and agency delays", Some("Advance"), Auth::None, (200, "Clock")),
 ];
@@ -146,9 +149,16 @@ fn schemas() -> Value {
     let smev_status = json!({ "type": "string", "enum": ["requestIsQueued", "underProcessing",
         "responseIsDelivered", "requestIsRejectedBySmev"] });
     let journal_entry = object(
-        &["seq", "at", "method", "path", "status"],
-        json!({ "seq": { "type": "integer" }, "at": time, "method": string(), "path": string(),
-                "body": {}, "status": { "type": "integer" } }),
+        &["seq", "at", "at_ms", "method", "path", "status"],
+        json!({ "seq": { "type": "integer" }, "at": time, "at_ms": { "type": "integer" },
+                "method": string(), "path": string(), "body": {}, "status": { "type": "integer" },
+                "fault": { "type": "string", "enum": ["error", "outage", "timeout", "reset", "malformed"] } }),
+    );
+    let kind = |kinds: &[&str]| json!({ "type": "string", "enum": kinds });
+    let event = object(
+        &["kind", "at"],
+        json!({
+        "kind": kind(&["accepted", "in_transit", "arrived", "handed_over"]), "at": time }),
     );
     let mut m = Map::new();
     m.insert("Error".into(), object(&["error"], json!({ "error": object(&["code", "message"], json!({
@@ -157,6 +167,9 @@ fn schemas() -> Value {
             "attempts_left": { "type": "integer" },
             "retry_after_ms": { "type": "integer" },
             "reason": string(),
+            "verdict": string(),
+            "agency": string(),
+            "opens_at": time,
         })) })));
     m.insert("Object".into(), json!({ "type": "object" }));
     m.insert("Text".into(), json!({ "type": "string" }));
@@ -231,7 +244,10 @@ fn schemas() -> Value {
     m.insert("PersonalData".into(), object(&person_fields, person));
     m.insert(
         "PersonWithPhone".into(),
-        object(&[&person_fields[..], &["phone"]].concat(), with_phone),
+        object(
+            &[&person_fields[..], &["phone"]].concat(),
+            with_phone.clone(),
+        ),
     );
     m.insert("VerificationDispatched".into(), object(&["oid", "verification"], json!({ "oid": { "type": "integer" },
             "verification": object(&["status"], json!({ "status": string(), "pfr_request_id": string(), "fms_request_id": string() })) })));
@@ -309,6 +325,107 @@ fn schemas() -> Value {
             json!({ "added": { "type": "integer" }, "held": { "type": "integer" } }),
         ),
     );
+    m.insert("Letter".into(), object(&["recipient", "address", "text"], json!({
+            "recipient": string(), "address": { "description": "one line, or an Address object" },
+            "text": string(), "passport_series": string(), "passport_number": string(),
+            "reference": { "type": "string", "description": "the sender's id: the same reference answers the same letter" } })));
+    m.insert("LetterAccepted".into(), object(&["tracking_number", "status", "accepted_at"], json!({
+            "tracking_number": { "type": "string", "example": "10100000000017" }, "status": string(), "accepted_at": time })));
+    m.insert("Tracking".into(), object(&["tracking_number", "status", "events"], json!({
+            "tracking_number": string(), "status": kind(&["accepted", "in_transit", "arrived", "handed_over"]),
+            "events": { "type": "array", "items": event } })));
+    m.insert(
+        "Pickup".into(),
+        object(
+            &["passport_series", "passport_number"],
+            json!({ "passport_series": string(), "passport_number": string() }),
+        ),
+    );
+    m.insert("LetterHandedOver".into(), object(&["tracking_number", "recipient", "address", "text", "handed_over_at"], json!({
+            "tracking_number": string(), "recipient": string(), "address": string(), "text": string(), "handed_over_at": time })));
+    let certificate = object(
+        &[
+            "serial",
+            "issuer",
+            "owner_snils",
+            "kind",
+            "valid_from",
+            "valid_to",
+        ],
+        json!({
+            "serial": string(), "issuer": string(), "owner_snils": string(), "kind": kind(&["ukep", "uec"]),
+            "valid_from": date, "valid_to": date, "revoked": { "type": "boolean" } }),
+    );
+    m.insert(
+        "CertificateRecords".into(),
+        object(
+            &["records"],
+            json!({ "records": { "type": "array", "items": certificate } }),
+        ),
+    );
+    m.insert("Certificate".into(), certificate);
+    m.insert(
+        "BankForm".into(),
+        json!({ "type": "object", "properties": { "phone": string() } }),
+    );
+    let mut person_record = with_phone.clone();
+    person_record["bank"] = kind(&["sber", "tinkoff", "pochta"]);
+    m.insert("PersonRecords".into(), object(&["records"], json!({ "records": { "type": "array", "items": object(&person_fields, person_record.clone()) } })));
+    m.insert("Person".into(), object(&person_fields, person_record));
+    let center = object(
+        &["id", "kind", "region", "utc_offset_min", "hours"],
+        json!({
+            "id": { "type": "string", "example": "mfc-1" }, "kind": kind(&["mfc", "rostelecom", "post", "mvd"]),
+            "region": string(), "utc_offset_min": { "type": "integer" },
+            "hours": { "type": "string", "example": "Mo-Su 08:00-20:00" } }),
+    );
+    m.insert(
+        "Centers".into(),
+        object(
+            &["centers"],
+            json!({ "centers": { "type": "array", "items": center } }),
+        ),
+    );
+    m.insert("Center".into(), center);
+    m.insert(
+        "Visit".into(),
+        object(
+            &["snils", "passport_series", "passport_number"],
+            json!({
+            "snils": string(), "passport_series": string(), "passport_number": string(),
+            "register": { "type": "boolean" }, "phone": string() }),
+        ),
+    );
+    m.insert("Profile".into(), json!({ "type": "object", "additionalProperties": true,
+        "description": "The agency's keys (latency, error_rate, timeout_rate, outages, speedup and its own: loss_rate, spam_rate, refusal_rate, visit_delay; for banks one table per bank; for centers opening_hours) and the wire's: response_delay (a latency), reset_rate, malformed_rate",
+        "properties": { "error_rate": { "type": "number" }, "timeout_rate": { "type": "number" },
+            "reset_rate": { "type": "number" }, "malformed_rate": { "type": "number" },
+            "latency": { "type": "object" }, "response_delay": { "type": "object" },
+            "outages": { "type": "array", "items": object(&["from", "to"], json!({ "from": string(), "to": string() })) } } }));
+    m.insert("Fault".into(), object(&["kind"], json!({
+            "kind": kind(&["fail_next", "mismatch", "lose_letter", "outage"]),
+            "count": { "type": "integer", "description": "fail_next" },
+            "failure": kind(&["error", "outage", "timeout", "reset", "malformed"]),
+            "path": { "type": "string", "description": "fail_next: only requests whose path starts with it" },
+            "snils": { "type": "string", "description": "mismatch (pfr, ca, banks, centers)" },
+            "passport": object(&["series", "number"], json!({ "series": string(), "number": string() })),
+            "tracking_number": { "type": "string", "description": "lose_letter" },
+            "duration": { "type": "string", "example": "2h", "description": "outage, from now" } })));
+    let faults_view = object(
+        &["fail_next", "mismatches"],
+        json!({
+            "fail_next": { "type": "array", "items": object(&["remaining", "failure"], json!({
+                "remaining": { "type": "integer" }, "failure": string(), "path": string() })) },
+            "mismatches": { "type": "integer" } }),
+    );
+    m.insert(
+        "FaultsAdded".into(),
+        object(
+            &["applied", "faults"],
+            json!({ "applied": { "type": "integer" }, "faults": faults_view.clone() }),
+        ),
+    );
+    m.insert("FaultsView".into(), faults_view);
     m.insert(
         "Advance".into(),
         object(
@@ -350,6 +467,25 @@ fn operation(r: &Route) -> Value {
     }
     if r.path.ends_with("/admin/journal") {
         params.push(json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "default": 100 } }));
+        for (name, what) in [
+            ("path", "entries whose path starts with it"),
+            (
+                "since",
+                "entries at or after (RFC 3339 or ms since the epoch)",
+            ),
+            (
+                "until",
+                "entries at or before (RFC 3339 or ms since the epoch)",
+            ),
+        ] {
+            params.push(json!({ "name": name, "in": "query", "required": false, "description": what, "schema": { "type": "string" } }));
+        }
+    }
+    for p in &mut params {
+        if p["name"] == "mock" {
+            p["schema"] = json!({ "type": "string", "enum":
+                ["sms", "mail", "pfr", "fms", "ca", "post", "banks", "centers"] });
+        }
     }
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
@@ -357,7 +493,7 @@ fn operation(r: &Route) -> Value {
     if let Some(body) = r.body {
         op.insert(
             "requestBody".into(),
-            json!({ "required": body != "Complete",
+            json!({ "required": !matches!(body, "Complete" | "BankForm"),
                     "content": { "application/json": { "schema": schema_ref(body) } } }),
         );
     }
@@ -403,7 +539,7 @@ pub fn document() -> Value {
         "info": {
             "title": "esia-sim stand",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The ESIA registry engine's HTTP API v1 and the mocks of its agencies (SMS, mail, PFR, FMS). Errors: {\"error\": {\"code\", \"message\", \"field\"?}}. Times are RFC 3339 UTC in sim time. Request bodies are at most 64 KiB (413 beyond).",
+            "description": "The ESIA registry engine's HTTP API v1 and the mocks of its agencies (SMS, mail, PFR, FMS, CA, post, banks, service centers). Errors: {\"error\": {\"code\", \"message\", \"field\"?}}. Times are RFC 3339 UTC in sim time. Request bodies are at most 64 KiB (413 beyond).",
         },
         "paths": Value::Object(paths),
         "components": {
