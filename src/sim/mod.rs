@@ -102,6 +102,14 @@ impl Progress {
         }
     }
 
+    /// Shard `shard` has reached sim time `ms` (ignored for a shard the progress does not
+    /// know, so a progress made for fewer threads only shows less).
+    fn reached(&self, shard: usize, ms: u64) {
+        if let Some(t) = self.shard_times.get(shard) {
+            t.store(ms, Ordering::Relaxed);
+        }
+    }
+
     /// The sim day the slowest shard has reached.
     pub fn sim_day(&self) -> u64 {
         self.shard_times
@@ -208,12 +216,12 @@ fn run_shard(
             .finished
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let last_arrival = batch.last().map_or(0, |a| a.0.as_millis());
-        progress.shard_times[shard].store(last_arrival, Ordering::Relaxed);
+        progress.reached(shard, last_arrival);
         if batch.len() < BATCH {
             break;
         }
     }
-    progress.shard_times[shard].store(horizon.as_millis(), Ordering::Relaxed);
+    progress.reached(shard, horizon.as_millis());
     (funnel, arrived)
 }
 

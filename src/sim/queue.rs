@@ -1,8 +1,8 @@
 //! The simulator's event queue and arrival process.
 //!
-//! Events are ordered by (time, sequence number): the sequence breaks ties in the order events
-//! were scheduled, so a shard's run is deterministic. Arrivals are not queued in advance: the
-//! [`ArrivalClock`] yields the next arrival on demand, so memory holds only live citizens.
+//! Events are ordered by time, and events at one time in the order they were scheduled, so a
+//! shard's run is deterministic. The [`ArrivalClock`] yields a shard's arrivals on demand; only
+//! the current batch's arrivals are queued, so memory holds only that batch's citizens.
 
 use super::citizen::Kind;
 use esia_mocks::chance::{mix64, Chance};
