@@ -78,7 +78,13 @@ fn ten_seconds_of_smoke_walk_every_path_and_write_the_reports() {
             "--set",
             "load.population=20000",
         ])
-        .args(["--set", "load.progress=3s", "--out"])
+        .args([
+            "--arrival-rate",
+            "40/s",
+            "--set",
+            "load.progress=3s",
+            "--out",
+        ])
         .arg(&dir)
         .args(["--", "--running-metrics", "5"]);
     let out = run(cmd, Duration::from_secs(180));

@@ -99,6 +99,20 @@ fn logging(filter: &str) -> Result<()> {
 
 /// Runs a load test.
 pub fn run(args: LoadArgs) -> Result<ExitCode> {
+    if args.goose.iter().any(|a| a == "-h" || a == "--help") {
+        use clap::CommandFactory;
+        use std::io::Write;
+        let mut goose = goose::config::GooseConfiguration::command()
+            .name("esia-sim load --")
+            .bin_name("esia-sim load [OPTIONS] --");
+        let help = goose.render_long_help().to_string();
+        // A closed pipe (`| head`) is not an error.
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "{help}\n(-H/--host excepted: esia-sim load's own --host names the target.)"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     logging(&args.log)?;
     let mut scenario = match &args.scenario {
         Some(path) => Scenario::load(path, &args.set)?,
@@ -201,6 +215,6 @@ mod tests {
     fn the_embedded_smoke_scenario_parses() {
         let s = Scenario::parse(SMOKE, "smoke", &[]).unwrap();
         assert_eq!(s.name, "smoke");
-        assert_eq!(s.load.users, 16);
+        assert_eq!(s.load.arrival_rate, 100.0);
     }
 }

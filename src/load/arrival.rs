@@ -5,7 +5,8 @@
 //! sleeps until it; when every user of the path is busy the instant passes unclaimed until one
 //! is free, and the lateness is recorded (`start_lag`), so an undersized pool shows in the
 //! report instead of silently lowering the rate. Schedules are per path so the mix holds: a
-//! shared schedule would hand most instants to the paths whose journeys are short.
+//! shared schedule would hand most instants to the paths whose journeys are short. The
+//! schedules start once goose has started every user, so the ramp does not show as lateness.
 //!
 //! Why this and not a driver of our own: goose's users are what its metrics, reports and
 //! thresholds count, so the journeys must run inside them.
@@ -83,7 +84,13 @@ impl Arrivals {
         }
     }
 
+    /// Starts the schedules at `at` (when every user is up), unless a claim started them.
+    pub fn start_at(&self, at: Instant) {
+        let _ = self.start.set(at);
+    }
+
     /// The instant the next journey of `path` is due, or `None` when the path has no schedule.
+    /// The schedules start at [`Arrivals::start_at`], or at the first claim.
     pub fn claim(&self, path: LoadPath) -> Option<Instant> {
         let schedule = self.schedules.get(&path)?;
         let start = *self.start.get_or_init(Instant::now);

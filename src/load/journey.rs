@@ -68,9 +68,12 @@ pub struct Harness {
     ending: AtomicBool,
     /// When goose ran its test-start hook, just before it starts the users.
     pub attack_started: OnceLock<Instant>,
+    /// How long goose takes to start the users.
+    pub ramp: Duration,
     /// The instant everything below counts from.
     base: Instant,
     first_start: OnceLock<Instant>,
+    ended_at: OnceLock<Instant>,
     /// Nanoseconds from `base` to the last answer.
     last_answer_ns: AtomicU64,
     notes: Mutex<Vec<String>>,
@@ -90,6 +93,7 @@ impl Harness {
         mocks: MocksReader,
         funnel: LoadFunnel,
         timing: Timing,
+        ramp: Duration,
     ) -> Self {
         Self {
             population,
@@ -101,8 +105,10 @@ impl Harness {
             timing,
             ending: AtomicBool::new(false),
             attack_started: OnceLock::new(),
+            ramp,
             base: Instant::now(),
             first_start: OnceLock::new(),
+            ended_at: OnceLock::new(),
             last_answer_ns: AtomicU64::new(0),
             notes: Mutex::new(Vec::new()),
         }
@@ -115,15 +121,18 @@ impl Harness {
 
     /// Marks the run as ending.
     pub fn end(&self) {
+        let _ = self.ended_at.set(Instant::now());
         self.ending.store(true, Ordering::Relaxed);
     }
 
-    /// From the first journey's start to the last answer.
+    /// The measured window: from the first journey's start to the last answer, or to the end
+    /// of the run if answers kept coming after it (a request hanging to its timeout).
     pub fn duration(&self) -> Duration {
         match self.first_start.get() {
             Some(first) => {
                 let last =
                     self.base + Duration::from_nanos(self.last_answer_ns.load(Ordering::Relaxed));
+                let last = self.ended_at.get().map_or(last, |e| last.min(*e));
                 last.saturating_duration_since(*first)
             }
             None => Duration::ZERO,
@@ -320,7 +329,11 @@ pub fn transaction(harness: Arc<Harness>, path: LoadPath, index: usize, step: St
 /// The goose test-start hook: notes when the users start.
 pub fn test_start(harness: Arc<Harness>) -> Transaction {
     let f: TransactionFunction = Arc::new(move |_user: &mut GooseUser| {
-        let _ = harness.attack_started.set(Instant::now());
+        let now = Instant::now();
+        let _ = harness.attack_started.set(now);
+        if let Some(a) = &harness.arrivals {
+            a.start_at(now + harness.ramp);
+        }
         Box::pin(async { Ok(()) })
     });
     Transaction::new(f).set_name("test start")

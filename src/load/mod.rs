@@ -326,6 +326,7 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         journey::MocksReader::new(&target.mocks, Duration::from_millis(load.request_timeout)),
         funnel,
         timing,
+        shape.ramp,
     ));
 
     std::fs::create_dir_all(&options.out).map_err(|source| report::ReportError::Io {
