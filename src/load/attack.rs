@@ -194,7 +194,10 @@ pub fn shape(
         .and_then(|r| r.parse::<f64>().ok())
         .filter(|r| *r > 0.0)
     {
-        Duration::from_secs_f64(total as f64 / rate)
+        // Goose refuses rates below one user a day; a week caps the wait either way.
+        Duration::try_from_secs_f64(total as f64 / rate)
+            .unwrap_or(Duration::MAX)
+            .min(Duration::from_secs(7 * 86_400))
     } else {
         ramp
     };

@@ -318,9 +318,27 @@ impl LoadConfig {
                 format!("must be between 0 and 1, got {}", t.error_rate),
             );
         }
-        if let Some(ttl) = self.engine.sms_code_ttl {
-            if ttl.0 < 100 {
-                return bad("engine.sms_code_ttl", "must be at least 100ms".into());
+        let e = &self.engine;
+        for (key, value, min) in [
+            ("engine.sms_code_ttl", e.sms_code_ttl, 100),
+            ("engine.sms_resend_cooldown", e.sms_resend_cooldown, 0),
+            (
+                "engine.letter_reorder_cooldown",
+                e.letter_reorder_cooldown,
+                0,
+            ),
+        ] {
+            if let Some(DurationMs(ms)) = value {
+                if !(min..=60 * 24 * MS_PER_HOUR).contains(&ms) {
+                    return bad(
+                        key,
+                        format!(
+                            "must be between {} and 60 days, got {}",
+                            format_ms(min),
+                            format_ms(ms)
+                        ),
+                    );
+                }
             }
         }
         Ok(())
@@ -347,12 +365,16 @@ mod tests {
 
     #[test]
     fn out_of_range_keys_are_named() {
-        let cases: [(&str, &str); 5] = [
+        let cases: [(&str, &str); 6] = [
             ("speedup = 0.5", "load.speedup"),
             ("arrival_rate = -1.0", "load.arrival_rate"),
             ("population = 0", "load.population"),
             ("[paths]\nstandard = -0.1", "load.paths.standard"),
             ("poll_interval = \"0s\"", "load.poll_interval"),
+            (
+                "[engine]\nsms_code_ttl = \"99999d\"",
+                "load.engine.sms_code_ttl",
+            ),
         ];
         for (text, key) in cases {
             let c: LoadConfig = toml::from_str(text).unwrap();

@@ -434,7 +434,7 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
 /// journey) or at goose's killswitch, and prints a line of tier counts every `progress`.
 async fn monitor(h: Arc<journey::Harness>, shape: attack::Shape, progress: Option<Duration>) {
     let t0 = Instant::now();
-    let deadline = shape.run_time.map(|r| shape.ramp + r);
+    let deadline = shape.run_time.map(|r| shape.ramp.saturating_add(r));
     let mut next_line = progress.map(|p| t0 + p);
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
