@@ -7,6 +7,7 @@
 use crate::clock::SimTime;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// The caps of an inbox store. Defaults: 100,000 recipients, 20 messages each, 200,000 in all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,11 +61,11 @@ struct Inbox {
 /// Messages by recipient.
 #[derive(Debug, Default)]
 pub struct Inboxes {
-    by_recipient: HashMap<Box<str>, Inbox>,
+    by_recipient: HashMap<Arc<str>, Inbox>,
     /// Recipients in order of use, with the use counter at the time; an entry whose counter is
     /// not its inbox's any more is stale and skipped. Compacted when it grows past twice the
     /// inboxes.
-    order: VecDeque<(Box<str>, u64)>,
+    order: VecDeque<(Arc<str>, u64)>,
     uses: u64,
     total: usize,
     next_id: u64,
@@ -124,7 +125,11 @@ impl Inboxes {
             folder,
         };
         let uses = self.uses;
-        let key: Box<str> = to.into();
+        // One allocation of the recipient, shared by the map and the order of use.
+        let key: Arc<str> = match self.by_recipient.get_key_value(to) {
+            Some((k, _)) => k.clone(),
+            None => to.into(),
+        };
         let inbox = self.by_recipient.entry(key.clone()).or_default();
         if inbox.messages.len() >= self.caps.per_recipient {
             inbox.messages.pop_front();
@@ -161,7 +166,7 @@ impl Inboxes {
 
     /// Rebuilds the order without stale entries.
     fn compact(&mut self) {
-        let mut live: Vec<(Box<str>, u64)> = self
+        let mut live: Vec<(Arc<str>, u64)> = self
             .by_recipient
             .iter()
             .map(|(k, i)| (k.clone(), i.touched))

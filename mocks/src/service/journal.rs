@@ -1,14 +1,19 @@
 //! A mock's journal: the last requests it received (method, path, body, answer, injected
 //! fault), a bounded ring buffer, so an integrator can see what their code sent
 //! (`GET /mocks/<agency>/admin/journal?path=P&since=T&until=T&limit=N`).
+//!
+//! Recording is on every request's path, so it keeps the raw parts (the body's bytes, the sim
+//! time in milliseconds) and does the work of showing them (parsing the body as JSON, writing
+//! the time as RFC 3339) only when the journal is read.
 
 use super::error::MockError;
 use super::faults::Injected;
 use super::http::{error_response, BODY_LIMIT_BYTES};
 use super::world::World;
 use crate::clock::SimTime;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -43,10 +48,23 @@ pub struct Entry {
     pub fault: Option<&'static str>,
 }
 
+/// One request as recorded, before it is shown.
+#[derive(Clone, Debug)]
+struct Record {
+    seq: u64,
+    at_ms: u64,
+    method: Method,
+    path: Box<str>,
+    /// At most [`JOURNAL_BODY_MAX_BYTES`].
+    body: Bytes,
+    status: u16,
+    fault: Option<&'static str>,
+}
+
 /// A bounded journal of requests.
 #[derive(Debug)]
 pub struct Journal {
-    entries: Mutex<(u64, VecDeque<Entry>)>,
+    entries: Mutex<(u64, VecDeque<Record>)>,
     capacity: usize,
     world: Arc<World>,
 }
@@ -61,15 +79,28 @@ impl Journal {
         })
     }
 
-    fn push(&self, mut entry: Entry) {
+    fn push(&self, mut record: Record) {
         let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (seq, entries) = &mut *guard;
         *seq += 1;
-        entry.seq = *seq;
+        record.seq = *seq;
         if entries.len() == self.capacity {
             entries.pop_front();
         }
-        entries.push_back(entry);
+        entries.push_back(record);
+    }
+
+    fn show(&self, r: &Record) -> Entry {
+        Entry {
+            seq: r.seq,
+            at: self.world.rfc3339(SimTime::from_millis(r.at_ms)),
+            at_ms: r.at_ms,
+            method: r.method.to_string(),
+            path: r.path.to_string(),
+            body: body_value(&r.body),
+            status: r.status,
+            fault: r.fault,
+        }
     }
 
     /// The last `limit` entries, oldest first.
@@ -83,16 +114,17 @@ impl Journal {
     /// The last `filter.limit` entries that pass `filter`, oldest first.
     pub fn select(&self, filter: &Filter) -> Vec<Entry> {
         let guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let mut picked: Vec<Entry> = guard
+        let mut picked: Vec<Record> = guard
             .1
             .iter()
             .rev()
-            .filter(|e| filter.passes(e))
+            .filter(|r| filter.passes(r))
             .take(filter.limit)
             .cloned()
             .collect();
+        drop(guard);
         picked.reverse();
-        picked
+        picked.iter().map(|r| self.show(r)).collect()
     }
 
     /// The world whose clock stamps the entries.
@@ -138,15 +170,13 @@ fn body_value(bytes: &[u8]) -> Option<serde_json::Value> {
 
 /// Middleware recording each request in the journal (admin requests excepted).
 pub async fn record(State(journal): State<Arc<Journal>>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    if path.contains("/admin/") {
+    if req.uri().path().contains("/admin/") {
         return next.run(req).await;
     }
-    let method = req.method().to_string();
-    let now = journal.world.now();
-    let at = journal.world.rfc3339(now);
-    let at_ms = now.as_millis();
+    let at_ms = journal.world.now().as_millis();
     let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let path: Box<str> = parts.uri.path().into();
     let bytes = match axum::body::to_bytes(body, BODY_LIMIT_BYTES).await {
         Ok(b) => b,
         Err(_) => {
@@ -156,30 +186,29 @@ pub async fn record(State(journal): State<Arc<Journal>>, req: Request, next: Nex
                 &format!("the body is larger than {BODY_LIMIT_BYTES} bytes"),
                 None,
             );
-            journal.push(Entry {
+            journal.push(Record {
                 seq: 0,
-                at,
                 at_ms,
                 method,
                 path,
-                body: None,
+                body: Bytes::new(),
                 status: 413,
                 fault: None,
             });
             return response;
         }
     };
-    let body = body_value(&bytes);
+    // A copy, cut: a slice of the request's bytes could keep hyper's whole read buffer alive.
+    let kept = Bytes::copy_from_slice(&bytes[..bytes.len().min(JOURNAL_BODY_MAX_BYTES)]);
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    journal.push(Entry {
+    journal.push(Record {
         seq: 0,
-        at,
         at_ms,
         method,
         path,
-        body,
+        body: kept,
         status: response.status().as_u16(),
         fault: response.extensions().get::<Injected>().map(|i| i.0),
     });
@@ -225,10 +254,10 @@ impl Default for Filter {
 }
 
 impl Filter {
-    fn passes(&self, e: &Entry) -> bool {
-        self.path.as_deref().is_none_or(|p| e.path.starts_with(p))
-            && self.since.is_none_or(|t| e.at_ms >= t.as_millis())
-            && self.until.is_none_or(|t| e.at_ms <= t.as_millis())
+    fn passes(&self, r: &Record) -> bool {
+        self.path.as_deref().is_none_or(|p| r.path.starts_with(p))
+            && self.since.is_none_or(|t| r.at_ms >= t.as_millis())
+            && self.until.is_none_or(|t| r.at_ms <= t.as_millis())
     }
 }
 
@@ -270,13 +299,12 @@ mod tests {
         let world = World::new(Epoch::default(), SimTime::ZERO, 1.0).unwrap();
         let j = Journal::new(world.clone(), 3);
         for i in 0..5 {
-            j.push(Entry {
+            j.push(Record {
                 seq: 0,
-                at: String::new(),
                 at_ms: i * 10,
-                method: "POST".into(),
-                path: format!("/p/{i}"),
-                body: None,
+                method: Method::POST,
+                path: format!("/p/{i}").into(),
+                body: Bytes::from_static(br#"{"a": 1}"#),
                 status: 202,
                 fault: None,
             });
@@ -285,6 +313,12 @@ mod tests {
         assert_eq!(last.len(), 3);
         assert_eq!(last[0].path, "/p/2");
         assert_eq!(last[2].seq, 5);
+        assert_eq!(last[2].body, Some(serde_json::json!({ "a": 1 })));
+        assert!(
+            last[2].at.starts_with("2026-01-01T00:00:00.04"),
+            "{}",
+            last[2].at
+        );
         assert_eq!(j.last(1)[0].path, "/p/4");
         let f = Filter {
             since: Some(SimTime::from_millis(25)),
