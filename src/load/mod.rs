@@ -372,6 +372,9 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
     drop(rt);
     target.stop();
     let goose = goose?;
+    if goose::is_killswitch_triggered() {
+        notes.push("the run was stopped before its time (Ctrl-C, or a note below)".into());
+    }
 
     let mut files = Vec::new();
     match metrics_text {
