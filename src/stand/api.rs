@@ -156,7 +156,7 @@ async fn start_registration(
     State(s): State<Arc<Stand>>,
     Json(form): Json<RegistrationForm>,
 ) -> Api<(StatusCode, Json<Started>)> {
-    let started = s.command(1, |r, now, rng, fx| {
+    let started = s.command_in(s.room(1).await?, |r, now, rng, fx| {
         r.start_registration(now, rng, &form, fx)
     })?;
     Ok((
@@ -195,7 +195,9 @@ async fn confirm_code(
 
 async fn resend_code(State(s): State<Arc<Stand>>, Path(id): Path<String>) -> Api<Json<Started>> {
     let id = registration_id(&id)?;
-    let started = s.command(1, |r, now, rng, fx| r.resend_code(now, rng, id, fx))?;
+    let started = s.command_in(s.room(1).await?, |r, now, rng, fx| {
+        r.resend_code(now, rng, id, fx)
+    })?;
     Ok(Json(Started {
         registration_id: id.to_string(),
         channel: started.channel,
@@ -341,7 +343,7 @@ async fn personal_data(
     SessionOf(oid): SessionOf,
     Json(form): Json<PersonalDataForm>,
 ) -> Api<(StatusCode, Json<Value>)> {
-    let d = s.command(2, |r, now, rng, fx| {
+    let d = s.command_in(s.room(2).await?, |r, now, rng, fx| {
         r.submit_personal_data(now, rng, oid, &form, fx)
     })?;
     Ok((
@@ -382,7 +384,7 @@ async fn confirm(
 ) -> Api<(StatusCode, Json<Value>)> {
     match body.method.as_str() {
         "post" => {
-            let ordered = s.command(1, |r, now, rng, fx| {
+            let ordered = s.command_in(s.room(1).await?, |r, now, rng, fx| {
                 r.order_letter(now, rng, oid, body.address.as_ref(), fx)
             })?;
             let id = ordered.confirmation_id;
@@ -423,7 +425,7 @@ async fn confirm(
                     crate::registry::FieldError::Rule("is needed: {serial, issuer}"),
                 )
             })?;
-            let request = s.command(1, |r, now, rng, fx| {
+            let request = s.command_in(s.room(1).await?, |r, now, rng, fx| {
                 r.sign(now, rng, oid, &cert.serial, &cert.issuer, fx)
             })?;
             let checked = if s.performer.checks_certificates() {
@@ -466,7 +468,7 @@ async fn letter_code(
     SessionOf(oid): SessionOf,
     Json(body): Json<CodeBody>,
 ) -> Api<Json<Value>> {
-    s.command(1, |r, now, _, fx| {
+    s.command_in(s.room(1).await?, |r, now, _, fx| {
         r.enter_letter_code(now, oid, &body.code, fx)
     })?;
     Ok(Json(account_json(&s, oid)?))
@@ -509,7 +511,7 @@ async fn operator_confirm(
     Json(body): Json<OperatorConfirmBody>,
 ) -> Api<Json<Value>> {
     center_id(&body.center_id)?;
-    let done = s.command(1, |r, now, _, fx| {
+    let done = s.command_in(s.room(1).await?, |r, now, _, fx| {
         r.operator_confirm(
             now,
             &body.snils,
@@ -573,7 +575,7 @@ async fn mfc_register(
     s.read(|r, now| form.validate(r.config().epoch.date_of(now)).map(|_| ()))?;
     let otp = s.command(0, |_, _, rng, _| Ok(password::one_time_password(rng)))?;
     let hash = s.hash(otp.clone()).await?;
-    let done = s.command(1, |r, now, _, fx| {
+    let done = s.command_in(s.room(1).await?, |r, now, _, fx| {
         r.mfc_register(now, &form, &phone, hash, fx)
     })?;
     Ok((
@@ -631,7 +633,7 @@ async fn partner_confirm(
     Json(body): Json<PersonWithPhone>,
 ) -> Api<(StatusCode, Json<Value>)> {
     let (form, phone) = body.split();
-    let started = s.command(2, |r, now, rng, fx| {
+    let started = s.command_in(s.room(2).await?, |r, now, rng, fx| {
         r.bank_confirm(now, rng, bank, &form, &phone, None, fx)
     })?;
     let id = started.confirmation_id;

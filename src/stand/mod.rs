@@ -133,6 +133,9 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// Room reserved in the effects queue for a command's effects.
+pub(crate) struct Room<'a>(Option<tokio::sync::mpsc::PermitIterator<'a, Effect>>);
+
 /// The registry with the CSPRNG its commands draw from, under one lock.
 struct Core {
     registry: Registry,
@@ -240,6 +243,36 @@ impl Stand {
         } else {
             None
         };
+        self.command_in(Room(permits), f)
+    }
+
+    /// Reserves room for `room` effects in the queue, waiting for it at most the performer's
+    /// `room_wait_ms` (then 503): under overload a client is slowed down rather than refused at
+    /// once, so the stand spends its time on work that succeeds.
+    pub(crate) async fn room(&self, room: usize) -> Result<Room<'_>, StandError> {
+        if room == 0 {
+            return Ok(Room(None));
+        }
+        let wait = Duration::from_millis(self.performer.config().room_wait_ms);
+        match tokio::time::timeout(wait, self.performer.sender().reserve_many(room)).await {
+            Ok(Ok(permits)) => Ok(Room(Some(permits))),
+            _ => Err(StandError::Busy {
+                what: "effects queue",
+            }),
+        }
+    }
+
+    /// Runs a command in the room reserved for its effects (see [`Stand::room`]).
+    pub(crate) fn command_in<T>(
+        &self,
+        room: Room<'_>,
+        f: impl FnOnce(
+            &mut Registry,
+            SimTime,
+            &mut ChaCha20Rng,
+            &mut Vec<Effect>,
+        ) -> Result<T, RegistryError>,
+    ) -> Result<T, StandError> {
         let mut effects = Vec::new();
         let result = {
             let now = self.world.now();
@@ -247,7 +280,7 @@ impl Stand {
             let Core { registry, rng } = &mut *core;
             f(registry, now, rng, &mut effects)
         };
-        let mut permits = permits.into_iter().flatten();
+        let mut permits = room.0.into_iter().flatten();
         for effect in effects {
             match permits.next() {
                 Some(p) => p.send(effect),

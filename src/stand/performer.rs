@@ -32,6 +32,7 @@ use esia_mocks::clock::SimTime;
 use esia_mocks::service::fms::FmsRequest;
 use esia_mocks::service::pfr::PfrRequest;
 use esia_mocks::service::smev::{RequestView, SmevStatus};
+use serde::de::IgnoredAny;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -40,9 +41,10 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// The figures of the performer. Defaults: 64 agency calls in flight, 65,536 effects queued,
-/// polls from 2 s doubling to 60 s, a forgotten request sent again at most 5 times, 1,000 held
-/// effects kept, the outcomes of the last 100,000 letters and certificate checks kept.
+/// The figures of the performer. Defaults: 64 agency calls in flight, 65,536 effects queued
+/// (a command waits up to 1 s for room, then 503), polls from 2 s doubling to 60 s, a
+/// forgotten request sent again at most 5 times, 1,000 held effects kept, the outcomes of the
+/// last 100,000 letters and certificate checks kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PerformerConfig {
     pub in_flight: usize,
@@ -52,6 +54,7 @@ pub struct PerformerConfig {
     pub resends_max: u32,
     pub held_max: usize,
     pub outcomes_max: usize,
+    pub room_wait_ms: u64,
 }
 
 impl Default for PerformerConfig {
@@ -64,6 +67,7 @@ impl Default for PerformerConfig {
             resends_max: 5,
             held_max: 1_000,
             outcomes_max: 100_000,
+            room_wait_ms: 1_000,
         }
     }
 }
@@ -124,6 +128,15 @@ struct Outcomes {
     letters_order: VecDeque<ConfirmationId>,
     signatures: HashMap<RequestId, SignatureChecked>,
     signatures_order: VecDeque<RequestId>,
+}
+
+/// The body of `POST {sms,mail}/messages`.
+#[derive(Serialize)]
+struct Message<'a> {
+    to: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    text: &'a str,
 }
 
 /// The answer of `POST {post}/letters`.
@@ -279,6 +292,11 @@ impl Performer {
         }
     }
 
+    /// The performer's figures.
+    pub fn config(&self) -> PerformerConfig {
+        self.config
+    }
+
     /// The queue's sender (commands reserve room in it).
     pub(crate) fn sender(&self) -> &mpsc::Sender<Effect> {
         &self.tx
@@ -428,8 +446,12 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
     match effect {
         Effect::SendSms { to, text, .. } => {
             let url = format!("{}/messages", p.urls.sms);
-            let body = serde_json::json!({ "to": to.canonical(), "text": text });
-            let r = client.post::<_, serde_json::Value>(&url, &body).await;
+            let body = Message {
+                to: &to.canonical(),
+                subject: None,
+                text: &text,
+            };
+            let r = client.post::<_, IgnoredAny>(&url, &body).await;
             stand.metrics.effect("sms", r.is_ok());
             if let Err(e) = r {
                 tracing::warn!(error = %e, "an SMS could not be sent");
@@ -441,8 +463,12 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
             // The registry writes the link relative to the engine; the citizen needs it whole.
             let text = text.replace(" /api/v1/", &format!(" {}/api/v1/", p.public_base));
             let url = format!("{}/messages", p.urls.mail);
-            let body = serde_json::json!({ "to": to, "subject": subject, "text": text });
-            let r = client.post::<_, serde_json::Value>(&url, &body).await;
+            let body = Message {
+                to: &to,
+                subject: Some(&subject),
+                text: &text,
+            };
+            let r = client.post::<_, IgnoredAny>(&url, &body).await;
             stand.metrics.effect("mail", r.is_ok());
             if let Err(e) = r {
                 tracing::warn!(error = %e, "an e-mail could not be sent");
