@@ -560,7 +560,7 @@ pub async fn serve(
         let router = esia_mocks::service::app_for(&assembled.mocks, &[kind]);
         let stop = cancel.clone();
         tokio::spawn(async move {
-            let served = axum::serve(l, router)
+            let served = axum::serve(esia_mocks::service::nodelay(l), router)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await;
             if let Err(e) = served {
@@ -568,7 +568,7 @@ pub async fn serve(
             }
         });
     }
-    let served = axum::serve(listener, assembled.router)
+    let served = axum::serve(esia_mocks::service::nodelay(listener), assembled.router)
         .with_graceful_shutdown(shutdown)
         .await;
     cancel.cancel();

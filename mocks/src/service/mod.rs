@@ -550,6 +550,17 @@ pub fn outer_layers(router: Router) -> Router {
         .layer(axum::middleware::map_response(http::json_errors))
 }
 
+/// `listener` with `TCP_NODELAY` on every connection: an answer goes out at once instead of
+/// waiting for the client's acknowledgement of the previous one (Nagle's algorithm).
+pub fn nodelay(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    })
+}
+
 /// Serves the mocks `kinds` (with the clock's admin routes) on `listener`, and each mock of
 /// `own` on its own listener as well, until `shutdown` fires; requests in flight finish first.
 pub async fn serve(
@@ -564,7 +575,7 @@ pub async fn serve(
         let router = app_for(mocks, &[kind]);
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
-            let served = axum::serve(l, router)
+            let served = axum::serve(nodelay(l), router)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.wait_for(|s| *s).await;
                 })
@@ -574,7 +585,7 @@ pub async fn serve(
             }
         });
     }
-    let served = axum::serve(listener, app_for(mocks, kinds))
+    let served = axum::serve(nodelay(listener), app_for(mocks, kinds))
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop.send(true);
@@ -599,7 +610,7 @@ pub async fn start(config: MocksConfig, truth: Truth) -> std::io::Result<Running
     let base_url = format!("http://{}", listener.local_addr()?);
     let router = app(&mocks);
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        if let Err(e) = axum::serve(nodelay(listener), router).await {
             tracing::error!(error = %e, "the mocks server stopped");
         }
     });
