@@ -365,9 +365,15 @@ async fn malformed(response: Response) -> Response {
     response
 }
 
-/// The fault layer of a mock (apply with `axum::middleware::from_fn_with_state`, inside the
-/// journal's layer).
+/// The fault layer of a mock as a middleware of its own (apply with
+/// `axum::middleware::from_fn_with_state`, inside the journal's layer). The mocks' routers use
+/// [`apply`] inside the journal's one middleware instead.
 pub async fn inject(State(faults): State<Arc<Faults>>, req: Request, next: Next) -> Response {
+    apply(&faults, req, next).await
+}
+
+/// Applies `faults` to `req`, running `next` unless the request fails before it.
+pub async fn apply(faults: &Faults, req: Request, next: Next) -> Response {
     if is_control(req.uri().path()) {
         return next.run(req).await;
     }

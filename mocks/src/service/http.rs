@@ -250,6 +250,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RequestError> 
             message: "the body is empty; expected a JSON object".into(),
         });
     }
+    // The common case, a good body, without the path tracking; a bad one is read again with
+    // it, to name the field at fault.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

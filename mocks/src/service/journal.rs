@@ -170,8 +170,17 @@ fn body_value(bytes: &[u8]) -> Option<serde_json::Value> {
 
 /// Middleware recording each request in the journal (admin requests excepted).
 pub async fn record(State(journal): State<Arc<Journal>>, req: Request, next: Next) -> Response {
+    record_around(&journal, req, |req| next.run(req)).await
+}
+
+/// Records `req` and the answer `inner` gives it (admin requests pass unrecorded).
+pub async fn record_around<F, Fut>(journal: &Journal, req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     if req.uri().path().contains("/admin/") {
-        return next.run(req).await;
+        return inner(req).await;
     }
     let at_ms = journal.world.now().as_millis();
     let (parts, body) = req.into_parts();
@@ -200,9 +209,7 @@ pub async fn record(State(journal): State<Arc<Journal>>, req: Request, next: Nex
     };
     // A copy, cut: a slice of the request's bytes could keep hyper's whole read buffer alive.
     let kept = Bytes::copy_from_slice(&bytes[..bytes.len().min(JOURNAL_BODY_MAX_BYTES)]);
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let response = inner(Request::from_parts(parts, Body::from(bytes))).await;
     journal.push(Record {
         seq: 0,
         at_ms,
