@@ -169,6 +169,11 @@ pub struct ServeArgs {
     /// The certification authority's base URL (default: .../mocks/ca).
     #[arg(long, value_name = "URL")]
     pub ca_url: Option<String>,
+    /// The most SMS the engine sends in one request (`{"messages": [...]}`): SMS queued together
+    /// under load leave together. Default: 100 to the stand's own SMS mock, 1 to a gateway given
+    /// with --sms-url (which may not take batches).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub sms_batch: Option<u16>,
     /// Serve a mock on its own address too, e.g. `post=127.0.0.1:9001` (repeatable): the engine
     /// calls it there; printed after the tokens as `mock KIND listening on URL`.
     #[arg(long = "mock-addr", value_name = "KIND=ADDR", value_parser = mocks::parse_mock_addr)]
@@ -240,6 +245,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
             ca: args.ca_url,
         },
         hash_profile: args.hash_profile,
+        sms_batch: args.sms_batch.map(usize::from),
         ..StandConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

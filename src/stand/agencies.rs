@@ -8,6 +8,13 @@
 //! the agency answers a repeat with the first request's state, so a retry after a lost answer
 //! never asks twice.
 
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Method, Request, Uri};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::de::DeserializeOwned;
@@ -75,10 +82,17 @@ pub struct CallFailed {
     pub last: AgencyError,
 }
 
+/// The HTTP client of the agencies: hyper's pooled client over plain TCP (`http://` URLs, HTTP/1.1)
+/// with `TCP_NODELAY`, a request built from a URL parsed once per call (no per-request layers).
+type Http = Client<HttpConnector, Full<Bytes>>;
+
+/// The largest answer body read from an agency (a bigger one is a malformed answer).
+const ANSWER_MAX: usize = 1 << 20;
+
 /// An HTTP client of the agencies, shared by every call.
 #[derive(Debug)]
 pub struct AgencyClient {
-    http: reqwest::Client,
+    http: Http,
     policy: RetryPolicy,
     jitter: Mutex<ChaCha8Rng>,
 }
@@ -86,11 +100,14 @@ pub struct AgencyClient {
 impl AgencyClient {
     /// A client retrying by `policy`; `seed` seeds the jitter.
     pub fn new(policy: RetryPolicy, seed: u64) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(policy.timeout_ms))
-            .pool_max_idle_per_host(64)
-            .build()
-            .unwrap_or_default();
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_millis(policy.timeout_ms)));
+        let http = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .build(connector);
         Self {
             http,
             policy,
@@ -121,12 +138,16 @@ impl AgencyClient {
         url: &str,
         body: &B,
     ) -> Result<R, CallFailed> {
-        self.call(|| self.http.post(url).json(body)).await
+        let body = match serde_json::to_vec(body) {
+            Ok(b) => Bytes::from(b),
+            Err(e) => return Err(Self::unsent(AgencyError::Connect(e.to_string()))),
+        };
+        self.call(Method::POST, url, Some(body)).await
     }
 
     /// GETs `url` as `R`, retrying by the policy; `Ok(None)` for a 404.
     pub async fn get<R: DeserializeOwned>(&self, url: &str) -> Result<Option<R>, CallFailed> {
-        match self.call(|| self.http.get(url)).await {
+        match self.call(Method::GET, url, None).await {
             Ok(r) => Ok(Some(r)),
             Err(CallFailed {
                 last: AgencyError::Refused { status: 404, .. },
@@ -136,15 +157,40 @@ impl AgencyClient {
         }
     }
 
+    fn unsent(last: AgencyError) -> CallFailed {
+        CallFailed { attempts: 0, last }
+    }
+
     async fn call<R: DeserializeOwned>(
         &self,
-        request: impl Fn() -> reqwest::RequestBuilder,
+        method: Method,
+        url: &str,
+        body: Option<Bytes>,
     ) -> Result<R, CallFailed> {
+        let uri = match Uri::try_from(url) {
+            Ok(u) if u.scheme() == Some(&hyper::http::uri::Scheme::HTTP) => u,
+            Ok(_) => {
+                return Err(Self::unsent(AgencyError::Connect(format!(
+                    "{url}: only http:// URLs are supported"
+                ))))
+            }
+            Err(e) => {
+                return Err(Self::unsent(AgencyError::Connect(format!("{url}: {e}"))));
+            }
+        };
         let attempts = self.policy.attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let error = match self.attempt(request()).await {
+            let mut request = Request::new(Full::new(body.clone().unwrap_or_default()));
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = uri.clone();
+            if body.is_some() {
+                request
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            let error = match self.attempt(request).await {
                 Ok(r) => return Ok(r),
                 Err(e) => e,
             };
@@ -161,22 +207,21 @@ impl AgencyClient {
 
     async fn attempt<R: DeserializeOwned>(
         &self,
-        request: reqwest::RequestBuilder,
+        request: Request<Full<Bytes>>,
     ) -> Result<R, AgencyError> {
         let timeout_ms = self.policy.timeout_ms;
         let work = async {
-            let response = request.send().await.map_err(|e| {
-                if e.is_timeout() {
-                    AgencyError::Timeout { timeout_ms }
-                } else {
-                    AgencyError::Connect(e.to_string())
-                }
-            })?;
-            let status = response.status();
-            let bytes = response
-                .bytes()
+            let response = self
+                .http
+                .request(request)
                 .await
-                .map_err(|e| AgencyError::Connect(e.to_string()))?;
+                .map_err(|e| AgencyError::Connect(chain(&e)))?;
+            let status = response.status();
+            let bytes = Limited::new(response.into_body(), ANSWER_MAX)
+                .collect()
+                .await
+                .map_err(|e| AgencyError::Connect(chain(&*e)))?
+                .to_bytes();
             if status.is_success() {
                 serde_json::from_slice(&bytes).map_err(|e| AgencyError::Malformed(e.to_string()))
             } else if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
@@ -197,6 +242,18 @@ impl AgencyClient {
             Err(_) => Err(AgencyError::Timeout { timeout_ms }),
         }
     }
+}
+
+/// An error with its causes, `outer: inner: innermost` (hyper's own message is terse).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(c) = source {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        source = c.source();
+    }
+    s
 }
 
 #[cfg(test)]

@@ -185,12 +185,17 @@ impl Metrics {
 
     /// Counts an effect performed (`ok`) or not.
     pub fn effect(&self, kind: &str, ok: bool) {
+        self.effects(kind, ok, 1);
+    }
+
+    /// `n` effects of `kind` performed together (a batch of SMS).
+    pub fn effects(&self, kind: &str, ok: bool, n: u64) {
         self.effects
             .get_or_create(&EffectLabels {
                 kind: kind.to_owned(),
                 outcome: if ok { "ok" } else { "failed" }.to_owned(),
             })
-            .inc();
+            .inc_by(n);
     }
 
     /// The text exposition, with the gauges set from `snapshot`.

@@ -90,6 +90,9 @@ pub struct StandConfig {
     /// The mocks' figures (their `agencies` are replaced by [`StandConfig::agencies`]).
     pub mocks: MocksConfig,
     pub performer: PerformerConfig,
+    /// The most SMS per request to the SMS gateway; `None`: 100 to the stand's own SMS mock
+    /// (which takes batches), 1 to a gateway given by URL (which may not).
+    pub sms_batch: Option<usize>,
     pub retry: RetryPolicy,
     /// How long a partner's request waits for PFR and FMS before answering 202.
     pub partner_wait_ms: u64,
@@ -111,11 +114,15 @@ impl Default for StandConfig {
             registry: RegistryConfig::default(),
             mocks: MocksConfig::default(),
             performer: PerformerConfig::default(),
+            sms_batch: None,
             retry: RetryPolicy::default(),
             partner_wait_ms: 10_000,
         }
     }
 }
+
+/// The most SMS per request to the stand's own SMS mock, by default.
+pub const SMS_BATCH_OWN: usize = 100;
 
 /// The most citizens the agencies hold from a population (memory: about 1 KB each).
 pub const POPULATION_MAX: u64 = 2_000_000;
@@ -524,7 +531,12 @@ pub fn assemble_with(
         }
         own_urls.push((*kind, url));
     }
-    let stand = Stand::new(config, world, urls, &base_url);
+    let mut config = config.clone();
+    config.performer.sms_batch = config
+        .sms_batch
+        .unwrap_or(if o.sms.is_none() { SMS_BATCH_OWN } else { 1 })
+        .max(1);
+    let stand = Stand::new(&config, world, urls, &base_url);
     stand.start(cancel);
     let router = app(stand.clone(), Some(&mocks));
     Ok(Assembled {

@@ -44,7 +44,8 @@ use tokio_util::sync::CancellationToken;
 /// The figures of the performer. Defaults: 64 agency calls in flight, 65,536 effects queued
 /// (a command waits up to 1 s for room, then 503), polls from 2 s doubling to 60 s, a
 /// forgotten request sent again at most 5 times, 1,000 held effects kept, the outcomes of the
-/// last 100,000 letters and certificate checks kept.
+/// last 100,000 letters and certificate checks kept, SMS sent one per request (`sms_batch` 1;
+/// the stand sets 100 for its own SMS mock).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PerformerConfig {
     pub in_flight: usize,
@@ -55,6 +56,9 @@ pub struct PerformerConfig {
     pub held_max: usize,
     pub outcomes_max: usize,
     pub room_wait_ms: u64,
+    /// The most SMS sent in one request (`{"messages": [...]}`, as bulk gateways take them):
+    /// SMS queued together while every call is in flight leave together. 1: one per request.
+    pub sms_batch: usize,
 }
 
 impl Default for PerformerConfig {
@@ -68,6 +72,7 @@ impl Default for PerformerConfig {
             held_max: 1_000,
             outcomes_max: 100_000,
             room_wait_ms: 1_000,
+            sms_batch: 1,
         }
     }
 }
@@ -220,6 +225,7 @@ pub struct Performer {
     config: PerformerConfig,
     held: Mutex<VecDeque<Held>>,
     outcomes: Mutex<Outcomes>,
+    sms: SmsLane,
 }
 
 impl Performer {
@@ -239,6 +245,7 @@ impl Performer {
             config,
             held: Mutex::new(VecDeque::new()),
             outcomes: Mutex::new(Outcomes::default()),
+            sms: SmsLane::new(config.queue),
         }
     }
 
@@ -319,9 +326,10 @@ impl Performer {
             .len()
     }
 
-    /// Effects queued, not yet performed.
+    /// Effects queued, not yet performed (SMS waiting for their batch included).
     pub fn queued(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
+        let sms = self.sms.queue.lock().unwrap_or_else(|e| e.into_inner()).len();
+        self.tx.max_capacity() - self.tx.capacity() + sms
     }
 
     /// The effects held (no post or CA URL), oldest first.
@@ -422,11 +430,29 @@ pub(crate) fn spawn(stand: &Arc<Stand>, cancel: CancellationToken) {
 }
 
 async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: CancellationToken) {
+    let batching = stand.performer.config.sms_batch > 1;
+    if batching {
+        tokio::spawn(sms_lane(stand.clone(), cancel.clone()));
+    }
     loop {
         let effect = tokio::select! {
             e = rx.recv() => match e { Some(e) => e, None => return },
             _ = cancel.cancelled() => return,
         };
+        if batching && matches!(effect, Effect::SendSms { .. }) {
+            let lane = &stand.performer.sms;
+            let room = tokio::select! {
+                p = lane.room.acquire() => match p { Ok(p) => p, Err(_) => return },
+                _ = cancel.cancelled() => return,
+            };
+            room.forget();
+            lane.queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_back(effect);
+            lane.ready.notify_one();
+            continue;
+        }
         let permit = tokio::select! {
             p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             _ = cancel.cancelled() => return,
@@ -436,6 +462,101 @@ async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: Can
             perform(&stand, effect).await;
             drop(permit);
         });
+    }
+}
+
+/// SMS batches in flight at once: while they are, the next SMS gather into the next batch.
+const SMS_BATCHES_IN_FLIGHT: usize = 4;
+
+/// The SMS waiting to leave in batches (when `sms_batch` > 1).
+#[derive(Debug)]
+struct SmsLane {
+    queue: Mutex<VecDeque<Effect>>,
+    ready: Notify,
+    /// Room in `queue` (as much as the effects queue's).
+    room: Semaphore,
+    in_flight: Arc<Semaphore>,
+}
+
+impl SmsLane {
+    fn new(room: usize) -> Self {
+        Self {
+            queue: Mutex::new(VecDeque::new()),
+            ready: Notify::new(),
+            room: Semaphore::new(room.max(1)),
+            in_flight: Arc::new(Semaphore::new(SMS_BATCHES_IN_FLIGHT)),
+        }
+    }
+}
+
+/// Sends the waiting SMS in batches of up to `sms_batch`, [`SMS_BATCHES_IN_FLIGHT`] at once.
+async fn sms_lane(stand: Arc<Stand>, cancel: CancellationToken) {
+    let lane = &stand.performer.sms;
+    let batch_max = stand.performer.config.sms_batch.max(1);
+    loop {
+        let permit = tokio::select! {
+            p = lane.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = cancel.cancelled() => return,
+        };
+        let batch = loop {
+            let batch: Vec<Effect> = {
+                let mut q = lane.queue.lock().unwrap_or_else(|e| e.into_inner());
+                let n = q.len().min(batch_max);
+                q.drain(..n).collect()
+            };
+            if !batch.is_empty() {
+                break batch;
+            }
+            tokio::select! {
+                _ = lane.ready.notified() => {}
+                _ = cancel.cancelled() => return,
+            }
+        };
+        lane.room.add_permits(batch.len());
+        let stand = stand.clone();
+        tokio::spawn(async move {
+            send_sms_batch(&stand, batch).await;
+            drop(permit);
+        });
+    }
+}
+
+/// The body of a batch of SMS.
+#[derive(Serialize)]
+struct Messages<'a> {
+    messages: Vec<Message<'a>>,
+}
+
+/// Sends SMS in one request: `{"messages": [...]}`, or the plain message when alone.
+async fn send_sms_batch(stand: &Arc<Stand>, mut batch: Vec<Effect>) {
+    if batch.len() == 1 {
+        if let Some(effect) = batch.pop() {
+            perform(stand, effect).await;
+        }
+        return;
+    }
+    let phones: Vec<(String, &str)> = batch
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SendSms { to, text, .. } => Some((to.canonical(), text.as_str())),
+            _ => None,
+        })
+        .collect();
+    let body = Messages {
+        messages: phones
+            .iter()
+            .map(|(to, text)| Message {
+                to,
+                subject: None,
+                text,
+            })
+            .collect(),
+    };
+    let url = format!("{}/messages", stand.performer.urls.sms);
+    let r = stand.client.post::<_, IgnoredAny>(&url, &body).await;
+    stand.metrics.effects("sms", r.is_ok(), phones.len() as u64);
+    if let Err(e) = r {
+        tracing::warn!(error = %e, messages = phones.len(), "a batch of SMS could not be sent");
     }
 }
 

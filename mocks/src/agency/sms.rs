@@ -32,6 +32,18 @@ pub fn send<R: Rng + ?Sized>(profile: &SmsProfile, now: SimTime, rng: &mut R) ->
     fate.with(verdict)
 }
 
+/// The fate of one more message of a batch the gateway accepted (the request's own fate was
+/// [`send`]'s): its delay (one latency draw) and its loss (one draw).
+pub fn deliver<R: Rng + ?Sized>(profile: &SmsProfile, rng: &mut R) -> (SmsVerdict, u64) {
+    let delay_ms = profile.service.sample_delay_ms(rng);
+    let verdict = if happens(rng, profile.loss_rate) {
+        SmsVerdict::Lost
+    } else {
+        SmsVerdict::Delivered
+    };
+    (verdict, delay_ms)
+}
+
 /// The SMS gateway as a service: the common keys (see [`Profile`]) and `loss_rate`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SmsProfile {

@@ -1,5 +1,7 @@
-//! The SMS gateway mock: `POST /mocks/sms/messages` `{to, text}` -> 202 `{message_id}`; the
-//! message shows in `GET /mocks/sms/inbox/{phone}` once its delivery delay (drawn from the
+//! The SMS gateway mock: `POST /mocks/sms/messages` `{to, text}` -> 202 `{message_id}`, or a
+//! batch as bulk gateways take it, `{messages: [{to, text}, ...]}` (1 to [`BATCH_MAX`]) -> 202
+//! `{messages: [{message_id}, ...]}` in the same order (all or none: one bad message refuses the
+//! batch; a fault or server error fails the whole request, as one request). Each message in `GET /mocks/sms/inbox/{phone}` once its delivery delay (drawn from the
 //! profile) has passed, or never if it was lost. Admin: the shared routes of
 //! [`super::admin`] (profile, faults, journal, reset).
 
@@ -35,17 +37,34 @@ pub struct Sms {
     faults: Arc<Faults>,
 }
 
-/// `POST /mocks/sms/messages`.
-#[derive(Debug, Deserialize)]
+/// The most messages in one batch.
+pub const BATCH_MAX: usize = 1_000;
+
+/// One message of `POST /mocks/sms/messages`.
+#[derive(Debug, Deserialize, Serialize)]
 pub struct SendSms {
     pub to: String,
     pub text: String,
+}
+
+/// The body of `POST /mocks/sms/messages`: one message, or `messages`.
+#[derive(Debug, Deserialize)]
+pub struct SendBody {
+    to: Option<String>,
+    text: Option<String>,
+    messages: Option<Vec<SendSms>>,
 }
 
 /// The acknowledgement of a message.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Sent {
     pub message_id: String,
+}
+
+/// The acknowledgement of a batch, one per message in order.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SentBatch {
+    pub messages: Vec<Sent>,
 }
 
 /// One message of an inbox.
@@ -134,42 +153,109 @@ fn message_id(n: u64) -> String {
     format!("sms-{n:010}")
 }
 
-async fn send(
-    State(sms): State<Arc<Sms>>,
-    Json(body): Json<SendSms>,
-) -> Result<(StatusCode, Json<Sent>), MockError> {
-    let to = phone("to", &body.to)?;
-    let chars = body.text.chars().count();
+/// A message checked: the canonical phone and the text.
+fn checked<'a>(to: &str, text: &'a str, batch: bool) -> Result<(String, &'a str), MockError> {
+    let (to_field, text_field) = if batch {
+        ("messages[].to", "messages[].text")
+    } else {
+        ("to", "text")
+    };
+    let to = phone(to_field, to)?.canonical();
+    let chars = text.chars().count();
     if chars == 0 || chars > TEXT_MAX_CHARS {
         return Err(MockError::invalid(
-            "text",
+            text_field,
             format!("must have 1 to {TEXT_MAX_CHARS} characters"),
         ));
     }
+    Ok((to, text))
+}
+
+async fn send(
+    State(sms): State<Arc<Sms>>,
+    Json(body): Json<SendBody>,
+) -> Result<axum::response::Response, MockError> {
+    use axum::response::IntoResponse;
+    let (batch, messages) = match body {
+        SendBody {
+            to: None,
+            text: None,
+            messages: Some(m),
+        } => {
+            if m.is_empty() || m.len() > BATCH_MAX {
+                return Err(MockError::invalid(
+                    "messages",
+                    format!("must hold 1 to {BATCH_MAX} messages"),
+                ));
+            }
+            (true, m)
+        }
+        SendBody {
+            to: Some(to),
+            text: Some(text),
+            messages: None,
+        } => (false, vec![SendSms { to, text }]),
+        SendBody {
+            messages: Some(_), ..
+        } => {
+            return Err(MockError::invalid(
+                "messages",
+                "either one message (`to`, `text`) or `messages`, not both",
+            ))
+        }
+        SendBody { to: None, .. } => return Err(MockError::invalid("to", "missing field `to`")),
+        SendBody { .. } => return Err(MockError::invalid("text", "missing field `text`")),
+    };
+    let mut ready = Vec::with_capacity(messages.len());
+    for (i, m) in messages.iter().enumerate() {
+        let (to, text) = checked(&m.to, &m.text, batch).map_err(|e| match e {
+            MockError::Invalid { field, message } if batch => MockError::Invalid {
+                field,
+                message: format!("message {i} (from 0): {message}"),
+            },
+            e => e,
+        })?;
+        ready.push((to, text));
+    }
     let now = sms.context.world.now();
-    let reply = {
+    // The request's fate (failure, or the first message's delay), then each further message's.
+    let (reply, rest) = {
         let profile = sms.profile.get();
-        sms.context.with_rng(|rng| model::send(&profile, now, rng))
+        sms.context.with_rng(|rng| {
+            let reply = model::send(&profile, now, rng);
+            let rest: Vec<_> = (1..ready.len())
+                .map(|_| model::deliver(&profile, rng))
+                .collect();
+            (reply, rest)
+        })
     };
-    let (verdict, delay_ms) = sms.context.answer("sms", reply).await?;
-    let folder = match verdict {
-        SmsVerdict::Delivered => Folder::Inbox,
-        SmsVerdict::Lost => Folder::Lost,
-    };
-    let id = sms.inboxes.lock().unwrap_or_else(|e| e.into_inner()).push(
-        now,
-        &to.canonical(),
-        None,
-        &body.text,
-        now.saturating_add(delay_ms),
-        folder,
-    );
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Sent {
-            message_id: message_id(id),
-        }),
-    ))
+    let first = sms.context.answer("sms", reply).await?;
+    let mut ids = Vec::with_capacity(ready.len());
+    {
+        let mut inboxes = sms.inboxes.lock().unwrap_or_else(|e| e.into_inner());
+        for ((to, text), (verdict, delay_ms)) in ready.iter().zip(std::iter::once(first).chain(rest)) {
+            let folder = match verdict {
+                SmsVerdict::Delivered => Folder::Inbox,
+                SmsVerdict::Lost => Folder::Lost,
+            };
+            ids.push(inboxes.push(now, to, None, text, now.saturating_add(delay_ms), folder));
+        }
+    }
+    let mut sent = ids.into_iter().map(|id| Sent {
+        message_id: message_id(id),
+    });
+    Ok(if batch {
+        (
+            StatusCode::ACCEPTED,
+            Json(SentBatch {
+                messages: sent.collect(),
+            }),
+        )
+            .into_response()
+    } else {
+        let one = sent.next().ok_or_else(|| MockError::invalid("to", "missing field `to`"))?;
+        (StatusCode::ACCEPTED, Json(one)).into_response()
+    })
 }
 
 async fn inbox(
