@@ -169,10 +169,11 @@ pub struct ServeArgs {
     /// The certification authority's base URL (default: .../mocks/ca).
     #[arg(long, value_name = "URL")]
     pub ca_url: Option<String>,
-    /// The most SMS the engine sends in one request (`{"messages": [...]}`): SMS queued together
-    /// under load leave together. Default: 100 to the stand's own SMS mock, 1 to a gateway given
-    /// with --sms-url (which may not take batches).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    /// The most SMS the engine sends in one request (`{"messages": [...]}`, up to 300 to stay
+    /// within the mocks' 64 KiB body limit): SMS queued together under load leave together.
+    /// Default: 100 to the stand's own SMS mock, 1 to a gateway given with --sms-url (which may
+    /// not take batches).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=300))]
     pub sms_batch: Option<u16>,
     /// Serve a mock on its own address too, e.g. `post=127.0.0.1:9001` (repeatable): the engine
     /// calls it there; printed after the tokens as `mock KIND listening on URL`.

@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds in a second.
@@ -152,9 +152,35 @@ impl Epoch {
     /// Sim time `t` as an RFC 3339 UTC timestamp: `2026-01-01T00:05:00Z`, with milliseconds
     /// (`2026-01-01T00:05:00.250Z`) only when they are not zero.
     pub fn rfc3339(self, t: SimTime) -> String {
-        self.datetime_of(t)
-            .format("%Y-%m-%dT%H:%M:%S%.fZ")
-            .to_string()
+        let at = self.datetime_of(t);
+        let year = at.year();
+        if !(0..=9999).contains(&year) {
+            return at.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string();
+        }
+        // Written digit by digit: every answer carries a timestamp or two, and chrono's
+        // `format` parses its pattern each time.
+        fn digits(out: &mut [u8], mut v: u32) {
+            for d in out.iter_mut().rev() {
+                *d = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        let mut b = *b"0000-00-00T00:00:00.000Z";
+        digits(&mut b[0..4], year as u32);
+        digits(&mut b[5..7], at.month());
+        digits(&mut b[8..10], at.day());
+        digits(&mut b[11..13], at.hour());
+        digits(&mut b[14..16], at.minute());
+        digits(&mut b[17..19], at.second());
+        let ms = at.nanosecond() / 1_000_000;
+        let text = if ms == 0 {
+            b[19] = b'Z';
+            &b[..20]
+        } else {
+            digits(&mut b[20..23], ms);
+            &b[..]
+        };
+        String::from_utf8_lossy(text).into_owned()
     }
 
     /// The sim time of an RFC 3339 timestamp with any offset (`Z`, `+03:00`).
@@ -446,6 +472,21 @@ mod tests {
             epoch.parse_rfc3339("yesterday"),
             Err(ClockError::Unparsable { .. })
         ));
+        // Digit by digit, as chrono writes it, from the epoch to past the year 9999, and every
+        // timestamp reads back to its time.
+        let mut ms = 0u64;
+        while ms < 9_000 * 366 * 86_400_000 {
+            let t = SimTime::from_millis(ms);
+            let chrono = epoch
+                .datetime_of(t)
+                .format("%Y-%m-%dT%H:%M:%S%.fZ")
+                .to_string();
+            assert_eq!(epoch.rfc3339(t), chrono, "at {ms} ms");
+            if chrono.len() <= 24 {
+                assert_eq!(epoch.parse_rfc3339(&chrono), Ok(t));
+            }
+            ms = ms * 3 / 2 + 7_919;
+        }
     }
 
     #[test]

@@ -225,6 +225,105 @@ async fn an_sms_shows_in_the_inbox_once_delivered() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_sms_reaches_every_inbox_and_a_bad_message_refuses_the_batch() {
+    let mocks = start(config(), Truth::default()).await.unwrap();
+    let base = mocks.base_url;
+    let http = reqwest::Client::new();
+    let send = |body: Value| {
+        let http = http.clone();
+        let url = format!("{base}/mocks/sms/messages");
+        async move { http.post(url).json(&body).send().await.unwrap() }
+    };
+    let r = send(json!({ "messages": [
+        { "to": "+79160000001", "text": "Код: 111111" },
+        { "to": "+79160000002", "text": "Код: 222222" },
+        { "to": "+79160000001", "text": "Код: 333333" },
+    ] }))
+    .await;
+    assert_eq!(r.status(), 202);
+    let sent: Value = r.json().await.unwrap();
+    let ids: Vec<&str> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{sent}");
+    assert!(
+        ids[0] < ids[1] && ids[1] < ids[2],
+        "ids in the batch's order: {sent}"
+    );
+    http.post(format!("{base}/mocks/admin/clock/advance"))
+        .json(&json!({ "seconds": 600 }))
+        .send()
+        .await
+        .unwrap();
+    let inbox = |phone: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}/mocks/sms/inbox/{phone}");
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let texts = |v: Value| -> Vec<String> {
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        texts(inbox("79160000001").await),
+        ["Код: 111111", "Код: 333333"]
+    );
+    assert_eq!(texts(inbox("79160000002").await), ["Код: 222222"]);
+
+    // One bad phone: 422 naming the message, and nothing of the batch is kept.
+    let r = send(json!({ "messages": [
+        { "to": "+79160000003", "text": "Код: 444444" },
+        { "to": "12", "text": "Код: 555555" },
+    ] }))
+    .await;
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "messages[].to", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("message 1"),
+        "{e}"
+    );
+    http.post(format!("{base}/mocks/admin/clock/advance"))
+        .json(&json!({ "seconds": 600 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(texts(inbox("79160000003").await).is_empty());
+
+    // Empty, and both forms at once, are refused.
+    for body in [
+        json!({ "messages": [] }),
+        json!({ "to": "+79160000004", "text": "x", "messages": [{ "to": "+79160000004", "text": "x" }] }),
+    ] {
+        let r = send(body).await;
+        assert_eq!(r.status(), 422);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], "messages", "{e}");
+    }
+    let r = send(json!({ "text": "x" })).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "to");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mock_server_for_an_integrators_test_post_and_ca() {
     use esia_mocks::population::{Population, PopulationConfig};
     use esia_mocks::service::{Fault, MockKind, MockServer};

@@ -68,7 +68,7 @@ pub const ROUTES: &[Route] = &[
     route("get", "/healthz", "stand", "Health", None, Auth::None, (200, "Object")),
     route("get", "/metrics", "stand", "Metrics in the Prometheus (OpenMetrics) text format", None, Auth::None, (200, "Text")),
     route("get", "/openapi.json", "stand", "This document", None, Auth::None, (200, "Object")),
-    route("post", "/mocks/sms/messages", "mock sms", "Send an SMS (202; it shows in the inbox after its delivery delay)", Some("SmsMessage"), Auth::None, (202, "MessageSent")),
+    route("post", "/mocks/sms/messages", "mock sms", "Send an SMS, or a batch `{messages: [...]}` of up to 1,000 (all or none); 202; each shows in its inbox after its delivery delay", Some("SmsSend"), Auth::None, (202, "SmsSent")),
     route("get", "/mocks/sms/inbox/{phone}", "mock sms", "The SMS delivered to a phone (79XXXXXXXXX or +7 9XX ...)", None, Auth::None, (200, "SmsInbox")),
     route("post", "/mocks/post/letters", "mock post", "Send a registered letter: 201 with its tracking number; it arrives after the post's delay, or is lost", Some("Letter"), Auth::None, (201, "LetterAccepted")),
     route("get", "/mocks/post/tracking/{n}", "mock post", "A letter's tracking events (accepted, in_transit, arrived, handed_over)", None, Auth::None, (200, "Tracking")),
@@ -280,6 +280,18 @@ fn schemas() -> Value {
     m.insert(
         "MessageSent".into(),
         object(&["message_id"], json!({ "message_id": string() })),
+    );
+    let sms_ref = json!({ "$ref": "#/components/schemas/SmsMessage" });
+    let sent_ref = json!({ "$ref": "#/components/schemas/MessageSent" });
+    m.insert(
+        "SmsSend".into(),
+        json!({ "oneOf": [sms_ref.clone(), object(&["messages"], json!({
+            "messages": { "type": "array", "minItems": 1, "maxItems": 1000, "items": sms_ref } }))] }),
+    );
+    m.insert(
+        "SmsSent".into(),
+        json!({ "oneOf": [sent_ref.clone(), object(&["messages"], json!({
+            "messages": { "type": "array", "items": sent_ref } }))] }),
     );
     m.insert("SmsInbox".into(), object(&["phone", "messages"], json!({ "phone": string(), "messages": { "type": "array", "items":
             object(&["message_id", "text", "sent_at", "delivered_at"], json!({ "message_id": string(), "text": string(), "sent_at": time, "delivered_at": time })) } })));

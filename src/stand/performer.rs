@@ -328,7 +328,12 @@ impl Performer {
 
     /// Effects queued, not yet performed (SMS waiting for their batch included).
     pub fn queued(&self) -> usize {
-        let sms = self.sms.queue.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let sms = self
+            .sms
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len();
         self.tx.max_capacity() - self.tx.capacity() + sms
     }
 

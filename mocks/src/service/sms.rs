@@ -233,7 +233,9 @@ async fn send(
     let mut ids = Vec::with_capacity(ready.len());
     {
         let mut inboxes = sms.inboxes.lock().unwrap_or_else(|e| e.into_inner());
-        for ((to, text), (verdict, delay_ms)) in ready.iter().zip(std::iter::once(first).chain(rest)) {
+        for ((to, text), (verdict, delay_ms)) in
+            ready.iter().zip(std::iter::once(first).chain(rest))
+        {
             let folder = match verdict {
                 SmsVerdict::Delivered => Folder::Inbox,
                 SmsVerdict::Lost => Folder::Lost,
@@ -253,7 +255,9 @@ async fn send(
         )
             .into_response()
     } else {
-        let one = sent.next().ok_or_else(|| MockError::invalid("to", "missing field `to`"))?;
+        let one = sent
+            .next()
+            .ok_or_else(|| MockError::invalid("to", "missing field `to`"))?;
         (StatusCode::ACCEPTED, Json(one)).into_response()
     })
 }
