@@ -194,10 +194,7 @@ impl Target {
                     let stop = async {
                         let _ = shutdown_rx.await;
                     };
-                    if let Err(e) = axum::serve(listener, app)
-                        .with_graceful_shutdown(stop)
-                        .await
-                    {
+                    if let Err(e) = esia_mocks::service::serve_router(listener, app, stop).await {
                         tracing::error!(error = %e, "the mocks stopped");
                     }
                 });

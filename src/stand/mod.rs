@@ -572,17 +572,15 @@ pub async fn serve(
         let router = esia_mocks::service::app_for(&assembled.mocks, &[kind]);
         let stop = cancel.clone();
         tokio::spawn(async move {
-            let served = axum::serve(esia_mocks::service::nodelay(l), router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
+            let served =
+                esia_mocks::service::serve_router(l, router, async move { stop.cancelled().await })
+                    .await;
             if let Err(e) = served {
                 tracing::error!(mock = kind.as_str(), error = %e, "a mock's own server stopped");
             }
         });
     }
-    let served = axum::serve(esia_mocks::service::nodelay(listener), assembled.router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = esia_mocks::service::serve_router(listener, assembled.router, shutdown).await;
     cancel.cancel();
     tracing::info!("stand stopped");
     Ok(served?)

@@ -560,15 +560,46 @@ pub fn outer_layers(router: Router) -> Router {
         .layer(axum::middleware::map_response(http::json_errors))
 }
 
-/// `listener` with `TCP_NODELAY` on every connection: an answer goes out at once instead of
-/// waiting for the client's acknowledgement of the previous one (Nagle's algorithm).
-pub fn nodelay(
+/// Serves `router` on `listener` over HTTP/1.1 with keep-alive and `TCP_NODELAY` until
+/// `shutdown` fires; then it stops accepting, closes idle connections, lets requests in flight
+/// finish, and returns. (hyper's own HTTP/1 connection, as a bare hyper server has it: no
+/// protocol sniffing per connection, no per-connection shutdown future polled on every wake.)
+pub async fn serve_router(
     listener: tokio::net::TcpListener,
-) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = std::net::SocketAddr> {
-    use axum::serve::ListenerExt;
-    listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    })
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, a connection reset before it was accepted: the
+                // listener itself is fine; wait a moment rather than spin.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = hyper::server::conn::http1::Builder::new().serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Serves the mocks `kinds` (with the clock's admin routes) on `listener`, and each mock of
@@ -585,19 +616,16 @@ pub async fn serve(
         let router = app_for(mocks, &[kind]);
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
-            let served = axum::serve(nodelay(l), router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })
-                .await;
+            let served = serve_router(l, router, async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await;
             if let Err(e) = served {
                 tracing::error!(mock = kind.as_str(), error = %e, "a mock's own server stopped");
             }
         });
     }
-    let served = axum::serve(nodelay(listener), app_for(mocks, kinds))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = serve_router(listener, app_for(mocks, kinds), shutdown).await;
     let _ = stop.send(true);
     served
 }
@@ -620,7 +648,7 @@ pub async fn start(config: MocksConfig, truth: Truth) -> std::io::Result<Running
     let base_url = format!("http://{}", listener.local_addr()?);
     let router = app(&mocks);
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(nodelay(listener), router).await {
+        if let Err(e) = serve_router(listener, router, std::future::pending()).await {
             tracing::error!(error = %e, "the mocks server stopped");
         }
     });

@@ -165,7 +165,7 @@ impl MockServerBuilder {
         let base_url = format!("http://{}", listener.local_addr()?);
         let router = app_for(&mocks, &self.kinds);
         let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(super::nodelay(listener), router).await {
+            if let Err(e) = super::serve_router(listener, router, std::future::pending()).await {
                 tracing::error!(error = %e, "the mock server stopped");
             }
         });
