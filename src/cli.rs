@@ -152,22 +152,22 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
     /// The SMS gateway's base URL (default: the stand's own mock, .../mocks/sms).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = mocks::parse_agency_url)]
     pub sms_url: Option<String>,
     /// The mail service's base URL (default: .../mocks/mail).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = mocks::parse_agency_url)]
     pub mail_url: Option<String>,
     /// PFR's base URL (default: .../mocks/pfr).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = mocks::parse_agency_url)]
     pub pfr_url: Option<String>,
     /// FMS's base URL (default: .../mocks/fms).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = mocks::parse_agency_url)]
     pub fms_url: Option<String>,
     /// The post's base URL (default: .../mocks/post).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = mocks::parse_agency_url)]
     pub post_url: Option<String>,
     /// The certification authority's base URL (default: .../mocks/ca).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = mocks::parse_agency_url)]
     pub ca_url: Option<String>,
     /// The most SMS the engine sends in one request (`{"messages": [...]}`, up to 300 to stay
     /// within the mocks' 64 KiB body limit): SMS queued together under load leave together.

@@ -225,3 +225,26 @@ async fn a_mock_on_its_own_address_is_the_one_the_engine_calls() {
     let (_, j) = stand.get(&format!("{post}/admin/journal")).await;
     assert_eq!(j["entries"][0]["path"], "/mocks/post/letters");
 }
+
+#[test]
+fn serve_refuses_agency_urls_it_cannot_call_and_batches_out_of_range() {
+    for (args, says) in [
+        (
+            &["--sms-url", "https://sms.example/api"][..],
+            "plain http://",
+        ),
+        (&["--pfr-url", "pfr.example:9000"][..], "http://"),
+        (&["--post-url", "http:// bad"][..], "not a URL"),
+        (&["--sms-batch", "0"][..], "--sms-batch"),
+        (&["--sms-batch", "301"][..], "--sms-batch"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_esia-sim"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

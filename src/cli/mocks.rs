@@ -61,6 +61,23 @@ pub fn parse_mock_addr(text: &str) -> Result<(MockKind, String), String> {
     Ok((kind, addr.trim().to_owned()))
 }
 
+/// An agency's base URL for the engine: `http://HOST[:PORT][/PATH]` (the engine's client
+/// speaks plain HTTP/1.1).
+pub fn parse_agency_url(text: &str) -> Result<String, String> {
+    let uri: hyper::Uri = text
+        .parse()
+        .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http"), Some(_)) => Ok(text.trim_end_matches('/').to_owned()),
+        (Some(other), _) if other != "http" => Err(format!(
+            "`{text}`: the engine calls agencies over plain http:// only, not {other}://"
+        )),
+        _ => Err(format!(
+            "`{text}` is not an http:// URL with a host (e.g. http://127.0.0.1:9000/mocks/sms)"
+        )),
+    }
+}
+
 /// Binds each `KIND=ADDR`.
 pub async fn bind_own(
     wanted: &[(MockKind, String)],
