@@ -637,14 +637,22 @@ async fn partner_confirm(
         r.bank_confirm(now, rng, bank, &form, &phone, None, fx)
     })?;
     let id = started.confirmation_id;
-    // PFR and FMS answer in minutes to days of sim time: wait a little, then answer 202.
+    // PFR and FMS answer in minutes to days of sim time: wait a little, then answer 202. The
+    // answer that decides it wakes this request; a look every 250 ms covers the decisions
+    // made otherwise (the registry's own timeout).
+    let wait = s.performer.wait_partner(id);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(s.partner_wait_ms);
     loop {
         let status = s.read(|r, _| r.partner_status(id))?;
-        if status != PartnerStatus::Pending || tokio::time::Instant::now() >= deadline {
+        let now = tokio::time::Instant::now();
+        if status != PartnerStatus::Pending || now >= deadline {
             return partner_json(id, bank, status);
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        let look = (now + Duration::from_millis(250)).min(deadline);
+        tokio::select! {
+            _ = wait.settled.notified() => {}
+            _ = tokio::time::sleep_until(look) => {}
+        }
     }
 }
 

@@ -226,6 +226,25 @@ pub struct Performer {
     held: Mutex<VecDeque<Held>>,
     outcomes: Mutex<Outcomes>,
     sms: SmsLane,
+    /// Partner requests waiting for their verification, woken when it is decided.
+    partners: Mutex<HashMap<ConfirmationId, Arc<Notify>>>,
+}
+
+/// A partner request's place among the waiting ones; dropping it leaves.
+pub(crate) struct PartnerWait<'a> {
+    performer: &'a Performer,
+    id: ConfirmationId,
+    pub(crate) settled: Arc<Notify>,
+}
+
+impl Drop for PartnerWait<'_> {
+    fn drop(&mut self) {
+        self.performer
+            .partners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
 }
 
 impl Performer {
@@ -246,6 +265,7 @@ impl Performer {
             held: Mutex::new(VecDeque::new()),
             outcomes: Mutex::new(Outcomes::default()),
             sms: SmsLane::new(config.queue),
+            partners: Mutex::new(HashMap::new()),
         }
     }
 
@@ -296,6 +316,36 @@ impl Performer {
                     o.signatures.remove(&old);
                 }
             }
+        }
+    }
+
+    /// Waits for partner confirmation `id` to be decided: [`PartnerWait::settled`] is notified
+    /// when an agency's answer decides it (register before reading the status, so that no
+    /// decision falls in between).
+    pub(crate) fn wait_partner(&self, id: ConfirmationId) -> PartnerWait<'_> {
+        let settled = self
+            .partners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id)
+            .or_default()
+            .clone();
+        PartnerWait {
+            performer: self,
+            id,
+            settled,
+        }
+    }
+
+    fn partner_settled(&self, id: ConfirmationId) {
+        let waiting = self
+            .partners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned();
+        if let Some(n) = waiting {
+            n.notify_one();
         }
     }
 
@@ -786,7 +836,7 @@ fn unavailable(stand: &Arc<Stand>, agency: Agency, id: RequestId, e: &CallFailed
     tracing::warn!(agency = agency.name(), request_id = %id, error = %e, "agency unreachable; the verification fails");
     let outcome =
         stand.apply(|registry, now, effects| registry.apply_unavailable(now, id, effects));
-    log_outcome(agency, id, outcome);
+    settled(stand, agency, id, outcome);
 }
 
 /// Handles an agency's view of request `id`: applies an answer, or waits for it.
@@ -809,12 +859,12 @@ fn answer(
                     Err(e) => return malformed(stand, id, waiting, &e),
                 },
             };
-            log_outcome(agency, id, outcome);
+            settled(stand, agency, id, outcome);
         }
         (SmevStatus::RequestIsRejectedBySmev, _) => {
             tracing::warn!(agency = agency.name(), request_id = %id, rejection = ?view.rejection, "request rejected by SMEV");
             let outcome = stand.apply(|r, now, fx| r.apply_unavailable(now, id, fx));
-            log_outcome(agency, id, outcome);
+            settled(stand, agency, id, outcome);
         }
         _ => {
             let timeout = stand.verification_timeout_ms();
@@ -832,7 +882,17 @@ fn malformed(stand: &Arc<Stand>, id: RequestId, waiting: Waiting, e: &serde_json
     stand.performer.wait_for(id, waiting);
 }
 
-fn log_outcome(agency: Agency, id: RequestId, outcome: ReplyOutcome) {
+/// An agency's answer applied: logged, and a partner request waiting for it woken.
+fn settled(stand: &Arc<Stand>, agency: Agency, id: RequestId, outcome: ReplyOutcome) {
+    if let ReplyOutcome::PartnerConfirmed {
+        confirmation_id, ..
+    }
+    | ReplyOutcome::PartnerRefused {
+        confirmation_id, ..
+    } = outcome
+    {
+        stand.performer.partner_settled(confirmation_id);
+    }
     tracing::info!(agency = agency.name(), request_id = %id, outcome = ?outcome, "agency answer applied");
 }
 
