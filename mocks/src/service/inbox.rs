@@ -4,10 +4,101 @@
 //! are dropped to make room: a test or a load run reads its code within seconds, so the store
 //! stays bounded under any load (each message to a new number, for hours) without refusing.
 
+use super::admin::{push_outage, Admin, ProfileCell};
+use super::error::MockError;
+use super::faults::Faults;
+use super::journal::Journal;
+use super::{Context, MockKind};
+use crate::agency::profile::{Outage, Profile};
 use crate::clock::SimTime;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A messaging agency's profile: the common keys ([`Profile`]) and its own.
+pub trait GatewayProfile: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The common keys (latency, error rate, outages...).
+    fn service_mut(&mut self) -> &mut Profile;
+}
+
+impl GatewayProfile for crate::agency::sms::SmsProfile {
+    fn service_mut(&mut self) -> &mut Profile {
+        &mut self.service
+    }
+}
+
+impl GatewayProfile for crate::agency::mail::MailProfile {
+    fn service_mut(&mut self) -> &mut Profile {
+        &mut self.service
+    }
+}
+
+/// A messaging mock (the SMS gateway, the mail service): its profile, its inboxes, its journal
+/// and faults, and the admin operations they share.
+#[derive(Debug)]
+pub struct Gateway<P> {
+    kind: MockKind,
+    pub(super) context: Arc<Context>,
+    pub(super) profile: ProfileCell<P>,
+    inboxes: Mutex<Inboxes>,
+    journal: Arc<Journal>,
+    faults: Arc<Faults>,
+}
+
+impl<P: GatewayProfile> Gateway<P> {
+    /// Mock `kind` with `profile` and inboxes capped by `caps`.
+    pub fn new(kind: MockKind, context: Arc<Context>, profile: P, caps: InboxCaps) -> Arc<Self> {
+        Arc::new(Self {
+            kind,
+            journal: context.journal(),
+            faults: Faults::new(context.clone(), kind.as_str()),
+            context,
+            profile: ProfileCell::new(profile),
+            inboxes: Mutex::new(Inboxes::new(caps)),
+        })
+    }
+
+    /// Recipients and messages held.
+    pub fn sizes(&self) -> (usize, usize) {
+        self.inboxes().sizes()
+    }
+
+    /// The inboxes, locked.
+    pub(super) fn inboxes(&self) -> MutexGuard<'_, Inboxes> {
+        self.inboxes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<P: GatewayProfile> Admin for Gateway<P> {
+    fn kind(&self) -> MockKind {
+        self.kind
+    }
+    fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+    fn faults(&self) -> &Arc<Faults> {
+        &self.faults
+    }
+    fn profile_json(&self) -> Value {
+        self.profile.json()
+    }
+    fn patch_profile(&self, patch: Map<String, Value>) -> Result<(), MockError> {
+        self.profile.patch(patch)
+    }
+    fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
+        self.profile
+            .update(|p| push_outage(p.service_mut(), outage))
+    }
+    fn reset_state(&self) {
+        self.inboxes().clear();
+        self.profile.restore();
+    }
+    fn now(&self) -> SimTime {
+        self.context.world.now()
+    }
+}
 
 /// The caps of an inbox store. Defaults: 100,000 recipients, 20 messages each, 200,000 in all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

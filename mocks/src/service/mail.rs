@@ -3,25 +3,18 @@
 //! in the `inbox` or `spam` folder, or never if it was lost. Admin: the shared routes of
 //! [`super::admin`] (profile, faults, journal, reset).
 
-use super::admin::{push_outage, Admin, ProfileCell};
 use super::error::MockError;
-use super::faults::Faults;
 use super::http::{Json, Path};
-use super::inbox::{Folder, InboxCaps, Inboxes};
-use super::journal::Journal;
+use super::inbox::{Folder, Gateway};
 use super::sms::Sent;
-use super::{Context, MockKind};
 use crate::agency::mail::{self as model, MailProfile, MailVerdict};
-use crate::agency::profile::Outage;
-use crate::clock::SimTime;
 use crate::ident::parse_email;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The longest subject accepted, in characters.
 pub const SUBJECT_MAX_CHARS: usize = 200;
@@ -29,14 +22,7 @@ pub const SUBJECT_MAX_CHARS: usize = 200;
 pub const TEXT_MAX_CHARS: usize = 10_000;
 
 /// The mail service.
-#[derive(Debug)]
-pub struct Mail {
-    context: Arc<Context>,
-    profile: ProfileCell<MailProfile>,
-    inboxes: Mutex<Inboxes>,
-    journal: Arc<Journal>,
-    faults: Arc<Faults>,
-}
+pub type Mail = Gateway<MailProfile>;
 
 /// `POST /mocks/mail/messages`.
 #[derive(Debug, Deserialize)]
@@ -65,58 +51,6 @@ pub struct MailInbox {
     pub address: String,
     /// Delivered letters, oldest first, from both folders.
     pub messages: Vec<MailView>,
-}
-
-impl Mail {
-    /// The service with `profile` and mailboxes capped by `caps`.
-    pub fn new(context: Arc<Context>, profile: MailProfile, caps: InboxCaps) -> Arc<Self> {
-        Arc::new(Self {
-            journal: context.journal(),
-            faults: Faults::new(context.clone(), "mail"),
-            context,
-            profile: ProfileCell::new(profile),
-            inboxes: Mutex::new(Inboxes::new(caps)),
-        })
-    }
-
-    /// Recipients and letters held.
-    pub fn sizes(&self) -> (usize, usize) {
-        self.inboxes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .sizes()
-    }
-}
-
-impl Admin for Mail {
-    fn kind(&self) -> MockKind {
-        MockKind::Mail
-    }
-    fn journal(&self) -> &Arc<Journal> {
-        &self.journal
-    }
-    fn faults(&self) -> &Arc<Faults> {
-        &self.faults
-    }
-    fn profile_json(&self) -> Value {
-        self.profile.json()
-    }
-    fn patch_profile(&self, patch: Map<String, Value>) -> Result<(), MockError> {
-        self.profile.patch(patch)
-    }
-    fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
-        self.profile.update(|p| push_outage(&mut p.service, outage))
-    }
-    fn reset_state(&self) {
-        self.inboxes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-        self.profile.restore();
-    }
-    fn now(&self) -> SimTime {
-        self.context.world.now()
-    }
 }
 
 /// The service's routes (the admin routes and layers are added by [`super::Mocks`]).
@@ -160,7 +94,7 @@ async fn send(
         MailVerdict::Spam => Folder::Spam,
         MailVerdict::Lost => Folder::Lost,
     };
-    let id = mail.inboxes.lock().unwrap_or_else(|e| e.into_inner()).push(
+    let id = mail.inboxes().push(
         now,
         &to,
         Some(&body.subject),
@@ -182,11 +116,7 @@ async fn inbox(
 ) -> Result<Json<MailInbox>, MockError> {
     let address = parse_email(&raw).map_err(|e| MockError::invalid("address", e))?;
     let world = &mail.context.world;
-    let messages = mail
-        .inboxes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .delivered(&address, world.now());
+    let messages = mail.inboxes().delivered(&address, world.now());
     Ok(Json(MailInbox {
         address,
         messages: messages

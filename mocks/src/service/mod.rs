@@ -385,8 +385,18 @@ impl Mocks {
         ));
         let people = || people::People::new(truth.people.clone(), config.records_max);
         Self {
-            sms: sms::Sms::new(context.clone(), config.agencies.sms.clone(), config.inbox),
-            mail: mail::Mail::new(context.clone(), config.agencies.mail.clone(), config.inbox),
+            sms: sms::Sms::new(
+                MockKind::Sms,
+                context.clone(),
+                config.agencies.sms.clone(),
+                config.inbox,
+            ),
+            mail: mail::Mail::new(
+                MockKind::Mail,
+                context.clone(),
+                config.agencies.mail.clone(),
+                config.inbox,
+            ),
             pfr: smev::Smev::start(
                 context.clone(),
                 config.agencies.pfr.clone(),

@@ -5,37 +5,23 @@
 //! profile) has passed, or never if it was lost. Admin: the shared routes of
 //! [`super::admin`] (profile, faults, journal, reset).
 
-use super::admin::{push_outage, Admin, ProfileCell};
 use super::error::MockError;
-use super::faults::Faults;
 use super::http::{Json, Path};
-use super::inbox::{Folder, InboxCaps, Inboxes};
-use super::journal::Journal;
-use super::{Context, MockKind};
-use crate::agency::profile::Outage;
+use super::inbox::{Folder, Gateway};
 use crate::agency::sms::{self as model, SmsProfile, SmsVerdict};
-use crate::clock::SimTime;
 use crate::ident::Phone;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The longest SMS text accepted, in characters (a long message of several parts).
 pub const TEXT_MAX_CHARS: usize = 1_000;
 
 /// The SMS gateway.
-#[derive(Debug)]
-pub struct Sms {
-    context: Arc<Context>,
-    profile: ProfileCell<SmsProfile>,
-    inboxes: Mutex<Inboxes>,
-    journal: Arc<Journal>,
-    faults: Arc<Faults>,
-}
+pub type Sms = Gateway<SmsProfile>;
 
 /// The most messages in one batch.
 pub const BATCH_MAX: usize = 1_000;
@@ -83,58 +69,6 @@ pub struct SmsInbox {
     pub phone: String,
     /// Delivered messages, oldest first.
     pub messages: Vec<SmsView>,
-}
-
-impl Sms {
-    /// The gateway with `profile` and inboxes capped by `caps`.
-    pub fn new(context: Arc<Context>, profile: SmsProfile, caps: InboxCaps) -> Arc<Self> {
-        Arc::new(Self {
-            journal: context.journal(),
-            faults: Faults::new(context.clone(), "sms"),
-            context,
-            profile: ProfileCell::new(profile),
-            inboxes: Mutex::new(Inboxes::new(caps)),
-        })
-    }
-
-    /// Recipients and messages held.
-    pub fn sizes(&self) -> (usize, usize) {
-        self.inboxes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .sizes()
-    }
-}
-
-impl Admin for Sms {
-    fn kind(&self) -> MockKind {
-        MockKind::Sms
-    }
-    fn journal(&self) -> &Arc<Journal> {
-        &self.journal
-    }
-    fn faults(&self) -> &Arc<Faults> {
-        &self.faults
-    }
-    fn profile_json(&self) -> Value {
-        self.profile.json()
-    }
-    fn patch_profile(&self, patch: Map<String, Value>) -> Result<(), MockError> {
-        self.profile.patch(patch)
-    }
-    fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
-        self.profile.update(|p| push_outage(&mut p.service, outage))
-    }
-    fn reset_state(&self) {
-        self.inboxes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-        self.profile.restore();
-    }
-    fn now(&self) -> SimTime {
-        self.context.world.now()
-    }
 }
 
 /// The gateway's routes (the admin routes and layers are added by [`super::Mocks`]).
@@ -232,7 +166,7 @@ async fn send(
     let first = sms.context.answer("sms", reply).await?;
     let mut ids = Vec::with_capacity(ready.len());
     {
-        let mut inboxes = sms.inboxes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inboxes = sms.inboxes();
         for ((to, text), (verdict, delay_ms)) in
             ready.iter().zip(std::iter::once(first).chain(rest))
         {
@@ -269,11 +203,7 @@ async fn inbox(
     let p = phone("phone", &raw)?.canonical();
     let world = &sms.context.world;
     let now = world.now();
-    let messages = sms
-        .inboxes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .delivered(&p, now);
+    let messages = sms.inboxes().delivered(&p, now);
     Ok(Json(SmsInbox {
         phone: p,
         messages: messages
