@@ -1,8 +1,8 @@
-//! What the black-box tests of the stand share (included by `tests/confirm.rs` and
-//! `tests/faults.rs` with `#[path]`): start `esia-sim serve` on `127.0.0.1:0` as an integrator
-//! would, read `listening on http://ADDR`, and speak HTTP to it. Time moves by
-//! `POST /mocks/admin/clock/advance`, never by waiting; `eventually` polls for at most 20 s of
-//! wall time (a failure, not a measurement).
+//! What the black-box tests of the stand share (included by `tests/stand.rs`,
+//! `tests/confirm.rs`, `tests/faults.rs` and `tests/stand_mocks.rs` with `#[path]`): start
+//! `esia-sim serve` on `127.0.0.1:0` as an integrator would, read `listening on http://ADDR`,
+//! and speak HTTP to it. Time moves by `POST /mocks/admin/clock/advance`, never by waiting;
+//! `eventually` polls for at most 20 s of wall time (a failure, not a measurement).
 #![allow(dead_code)]
 
 use reqwest::StatusCode;
@@ -97,12 +97,24 @@ impl Stand {
 
     /// `esia-sim serve` with `scenario` and `extra` flags.
     pub fn start_with(scenario: &str, extra: &[&str]) -> Stand {
+        Self::spawn(scenario, extra, true)
+    }
+
+    /// `esia-sim serve` with `scenario` and `extra` flags but no tokens: the binary generates
+    /// both and prints them after its address (`stdout[1]` and `stdout[2]`).
+    pub fn start_without_tokens(scenario: &str, extra: &[&str]) -> Stand {
+        Self::spawn(scenario, extra, false)
+    }
+
+    fn spawn(scenario: &str, extra: &[&str], tokens: bool) -> Stand {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_esia-sim"));
         cmd.args(["serve", "--addr", "127.0.0.1:0"])
             .args(["--seed", &SEED.to_string()])
             .args(["--population", &POPULATION.to_string()])
-            .args(["--code-seed", "11", "--log", "warn"])
-            .args(["--operator-token", OPERATOR, "--partner-token", PARTNER]);
+            .args(["--code-seed", "11", "--log", "warn"]);
+        if tokens {
+            cmd.args(["--operator-token", OPERATOR, "--partner-token", PARTNER]);
+        }
         if !extra.contains(&"--hash-profile") {
             cmd.args(["--hash-profile", "none"]);
         }
@@ -121,8 +133,10 @@ impl Stand {
             .unwrap_or_else(|| panic!("first line: {line:?}"))
             .to_owned();
         let mut stdout = vec![line.trim().to_owned()];
-        // Lines after the first (each mock's own address), read as they come.
-        let extra_lines = extra.iter().filter(|a| **a == "--mock-addr").count();
+        // Lines after the first (the generated tokens, each mock's own address), read as they
+        // come.
+        let generated = if tokens { 0 } else { 2 };
+        let extra_lines = extra.iter().filter(|a| **a == "--mock-addr").count() + generated;
         for _ in 0..extra_lines {
             let mut l = String::new();
             out.read_line(&mut l).unwrap();
@@ -193,19 +207,29 @@ impl Stand {
         .await
     }
 
-    /// A simplified account by phone for citizen `c`: (oid, session token).
-    pub async fn simplified(&self, c: &Value) -> (u64, String) {
-        let phone = c["phone"].as_str().unwrap();
+    /// The SMS code in the newest of at least `count` SMS of `phone`.
+    pub async fn code(&self, phone: &str, count: usize) -> String {
+        digits_of_len(&self.last_sms(phone, count).await, 6)
+    }
+
+    /// Starts a registration by phone for citizen `c`: the registration id.
+    pub async fn register_phone(&self, c: &Value) -> String {
         let (s, b) = self
             .post(
                 "/api/v1/registrations",
-                json!({ "surname": c["surname"], "name": c["name"], "phone": phone }),
+                json!({ "surname": c["surname"], "name": c["name"], "phone": c["phone"] }),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
-        let id = b["registration_id"].as_str().unwrap().to_owned();
-        let text = self.last_sms(phone, 1).await;
-        let code = digits_of_len(&text, 6);
+        assert_eq!(b["channel"], "sms", "{b}");
+        b["registration_id"].as_str().unwrap().to_owned()
+    }
+
+    /// A simplified account by phone for citizen `c`: (oid, session token).
+    pub async fn simplified(&self, c: &Value) -> (u64, String) {
+        let phone = c["phone"].as_str().unwrap();
+        let id = self.register_phone(c).await;
+        let code = self.code(phone, 1).await;
         let (s, b) = self
             .post(
                 &format!("/api/v1/registrations/{id}/code"),
@@ -213,6 +237,13 @@ impl Stand {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{b}");
+        let oid = self.create_password(&id).await;
+        (oid, self.login(phone, PASSWORD).await)
+    }
+
+    /// Sets [`PASSWORD`] on registration `id`, whose contact is confirmed: the oid of the new
+    /// simplified account.
+    pub async fn create_password(&self, id: &str) -> u64 {
         let (s, b) = self
             .post(
                 &format!("/api/v1/registrations/{id}/password"),
@@ -220,8 +251,8 @@ impl Stand {
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
-        let oid = b["oid"].as_u64().unwrap();
-        (oid, self.login(phone, PASSWORD).await)
+        assert_eq!(b["tier"], "simplified", "{b}");
+        b["oid"].as_u64().unwrap()
     }
 
     pub async fn login(&self, login: &str, password: &str) -> String {
