@@ -3,8 +3,7 @@
 //! route; accounts by tier, verifications pending, registry store sizes, effects performed and
 //! the performer's queue, the last group read from the registry at each scrape.
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -12,7 +11,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 // Labels of every request: static strings, so counting a request allocates nothing.
@@ -226,28 +227,95 @@ impl Metrics {
     }
 }
 
-/// Middleware counting each request and timing it, labelled by its route template (so ids in
-/// paths do not multiply the series).
-pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| route_name(p.as_str()));
-    let method = method_name(req.method());
-    let start = Instant::now();
-    let response = next.run(req).await;
-    let elapsed = start.elapsed().as_secs_f64();
-    metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            method,
+/// The layer counting each request and timing it, labelled by its route template (so ids in
+/// paths do not multiply the series). Written as a plain tower service: on every request of
+/// every route, `axum::middleware::from_fn` would cost a boxed future and a cloned route.
+#[derive(Clone)]
+pub struct TrackLayer(pub Arc<Metrics>);
+
+impl<S> tower::Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track {
+            inner,
+            metrics: self.0.clone(),
+        }
+    }
+}
+
+/// [`TrackLayer`]'s service.
+#[derive(Clone)]
+pub struct Track<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S> tower::Service<Request> for Track<S>
+where
+    S: tower::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", |p| route_name(p.as_str()));
+        let method = method_name(req.method());
+        Tracked {
+            inner: self.inner.call(req),
+            metrics: self.metrics.clone(),
             route,
-            status: response.status().as_u16(),
-        })
-        .inc();
-    metrics
-        .latency
-        .get_or_create(&RouteLabels { method, route })
-        .observe(elapsed);
-    response
+            method,
+            start: Instant::now(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request on its way, timed.
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        metrics: Arc<Metrics>,
+        route: &'static str,
+        method: &'static str,
+        start: Instant,
+    }
+}
+
+impl<F, E> std::future::Future for Tracked<F>
+where
+    F: std::future::Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = std::task::ready!(this.inner.poll(cx));
+        if let Ok(response) = &result {
+            let elapsed = this.start.elapsed().as_secs_f64();
+            let (method, route) = (*this.method, *this.route);
+            this.metrics
+                .requests
+                .get_or_create(&RequestLabels {
+                    method,
+                    route,
+                    status: response.status().as_u16(),
+                })
+                .inc();
+            this.metrics
+                .latency
+                .get_or_create(&RouteLabels { method, route })
+                .observe(elapsed);
+        }
+        Poll::Ready(result)
+    }
 }

@@ -444,9 +444,9 @@ pub fn app(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
     if let Some(m) = mocks {
         router = router.merge(m.router());
     }
-    let router = router.fallback(esia_mocks::service::http::no_route).layer(
-        axum::middleware::from_fn_with_state(metrics, metrics::track),
-    );
+    let router = router
+        .fallback(esia_mocks::service::http::no_route)
+        .layer(metrics::TrackLayer(metrics));
     esia_mocks::service::outer_layers(router)
 }
 

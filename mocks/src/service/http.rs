@@ -303,9 +303,9 @@ pub async fn no_route(method: Method, uri: Uri) -> RequestError {
 }
 
 /// Turns any error answer that is not JSON (axum's 405 for a wrong method, a 413 from a layer,
-/// a 404 of a nested router) into the contract's format. Apply as the outermost layer with
-/// `axum::middleware::map_response`.
-pub async fn json_errors(response: Response) -> Response {
+/// a 404 of a nested router) into the contract's format. Apply as the outermost layer:
+/// [`JsonErrors`].
+pub fn json_errors(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -350,6 +350,74 @@ pub async fn json_errors(response: Response) -> Response {
         out.headers_mut().insert(header::ALLOW, allow);
     }
     out
+}
+
+/// The layer applying [`json_errors`] to every answer: a plain tower service, so that it costs
+/// no boxed future per request (as `axum::middleware::map_response` does).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsonErrors;
+
+impl<S> tower::Layer<S> for JsonErrors {
+    type Service = JsonErrorsService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        JsonErrorsService { inner }
+    }
+}
+
+/// [`JsonErrors`]'s service.
+#[derive(Clone, Debug)]
+pub struct JsonErrorsService<S> {
+    inner: S,
+}
+
+impl<S, B, RB> tower::Service<axum::http::Request<B>> for JsonErrorsService<S>
+where
+    S: tower::Service<axum::http::Request<B>, Response = axum::http::Response<RB>>,
+    RB: http_body::Body<Data = Bytes> + Send + 'static,
+    RB::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = JsonErrorsFuture<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
+        JsonErrorsFuture {
+            inner: self.inner.call(req),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An answer on its way through [`json_errors`].
+    pub struct JsonErrorsFuture<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F, RB, E> std::future::Future for JsonErrorsFuture<F>
+where
+    F: std::future::Future<Output = Result<axum::http::Response<RB>, E>>,
+    RB: http_body::Body<Data = Bytes> + Send + 'static,
+    RB::Error: Into<axum::BoxError>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let response = std::task::ready!(self.project().inner.poll(cx));
+        std::task::Poll::Ready(response.map(|r| json_errors(r.map(Body::new))))
+    }
 }
 
 /// The answer to a panic in a handler (with `tower_http::catch_panic`): a 500 in the contract's

@@ -567,7 +567,7 @@ pub fn outer_layers(router: Router) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             http::panic_response,
         ))
-        .layer(axum::middleware::map_response(http::json_errors))
+        .layer(http::JsonErrors)
 }
 
 /// Serves `router` on `listener` over HTTP/1.1 with keep-alive and `TCP_NODELAY` until
