@@ -225,7 +225,10 @@ pub struct Performer {
     config: PerformerConfig,
     held: Mutex<VecDeque<Held>>,
     outcomes: Mutex<Outcomes>,
-    sms: SmsLane,
+    /// The SMS waiting to leave in batches (when `sms_batch` > 1), and its receiving end
+    /// until the lane starts.
+    sms: mpsc::Sender<Sms>,
+    sms_rx: Mutex<Option<mpsc::Receiver<Sms>>>,
     /// Partner requests waiting for their verification, woken when it is decided.
     partners: Mutex<HashMap<ConfirmationId, Arc<Notify>>>,
 }
@@ -251,6 +254,7 @@ impl Performer {
     /// A performer calling `urls`; the engine is reached at `public_base`.
     pub fn new(urls: AgencyUrls, public_base: &str, config: PerformerConfig) -> Self {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let (sms, sms_rx) = mpsc::channel(config.queue.max(1));
         let public_base = public_base.trim_end_matches('/').to_owned();
         Self {
             tx,
@@ -264,7 +268,8 @@ impl Performer {
             config,
             held: Mutex::new(VecDeque::new()),
             outcomes: Mutex::new(Outcomes::default()),
-            sms: SmsLane::new(config.queue),
+            sms,
+            sms_rx: Mutex::new(Some(sms_rx)),
             partners: Mutex::new(HashMap::new()),
         }
     }
@@ -378,13 +383,8 @@ impl Performer {
 
     /// Effects queued, not yet performed (SMS waiting for their batch included).
     pub fn queued(&self) -> usize {
-        let sms = self
-            .sms
-            .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len();
-        self.tx.max_capacity() - self.tx.capacity() + sms
+        let effects = self.tx.max_capacity() - self.tx.capacity();
+        effects + self.sms.max_capacity() - self.sms.capacity()
     }
 
     /// The effects held (no post or CA URL), oldest first.
@@ -481,33 +481,39 @@ pub(crate) fn spawn(stand: &Arc<Stand>, cancel: CancellationToken) {
     if let Some(rx) = rx {
         tokio::spawn(dispatch(stand.clone(), rx, cancel.clone()));
     }
+    let sms_rx = stand
+        .performer
+        .sms_rx
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let (Some(rx), true) = (sms_rx, stand.performer.config.sms_batch > 1) {
+        tokio::spawn(sms_lane(stand.clone(), rx, cancel.clone()));
+    }
     tokio::spawn(poll_loop(stand.clone(), cancel));
 }
 
 async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: CancellationToken) {
     let batching = stand.performer.config.sms_batch > 1;
-    if batching {
-        tokio::spawn(sms_lane(stand.clone(), cancel.clone()));
-    }
     loop {
         let effect = tokio::select! {
             e = rx.recv() => match e { Some(e) => e, None => return },
             _ = cancel.cancelled() => return,
         };
-        if batching && matches!(effect, Effect::SendSms { .. }) {
-            let lane = &stand.performer.sms;
-            let room = tokio::select! {
-                p = lane.room.acquire() => match p { Ok(p) => p, Err(_) => return },
-                _ = cancel.cancelled() => return,
-            };
-            room.forget();
-            lane.queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push_back(effect);
-            lane.ready.notify_one();
-            continue;
-        }
+        let effect = match effect {
+            Effect::SendSms { to, text, .. } if batching => {
+                let sms = Sms {
+                    to: to.canonical(),
+                    text,
+                };
+                tokio::select! {
+                    sent = stand.performer.sms.send(sms) => if sent.is_err() { return },
+                    _ = cancel.cancelled() => return,
+                }
+                continue;
+            }
+            other => other,
+        };
         let permit = tokio::select! {
             p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             _ = cancel.cancelled() => return,
@@ -523,54 +529,30 @@ async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: Can
 /// SMS batches in flight at once: while they are, the next SMS gather into the next batch.
 const SMS_BATCHES_IN_FLIGHT: usize = 4;
 
-/// The SMS waiting to leave in batches (when `sms_batch` > 1).
+/// An SMS to send: the canonical phone and the text.
 #[derive(Debug)]
-struct SmsLane {
-    queue: Mutex<VecDeque<Effect>>,
-    ready: Notify,
-    /// Room in `queue` (as much as the effects queue's).
-    room: Semaphore,
-    in_flight: Arc<Semaphore>,
-}
-
-impl SmsLane {
-    fn new(room: usize) -> Self {
-        Self {
-            queue: Mutex::new(VecDeque::new()),
-            ready: Notify::new(),
-            room: Semaphore::new(room.max(1)),
-            in_flight: Arc::new(Semaphore::new(SMS_BATCHES_IN_FLIGHT)),
-        }
-    }
+pub(crate) struct Sms {
+    to: String,
+    text: String,
 }
 
 /// Sends the waiting SMS in batches of up to `sms_batch`, [`SMS_BATCHES_IN_FLIGHT`] at once.
-async fn sms_lane(stand: Arc<Stand>, cancel: CancellationToken) {
-    let lane = &stand.performer.sms;
+async fn sms_lane(stand: Arc<Stand>, mut rx: mpsc::Receiver<Sms>, cancel: CancellationToken) {
+    let in_flight = Arc::new(Semaphore::new(SMS_BATCHES_IN_FLIGHT));
     let batch_max = stand.performer.config.sms_batch.max(1);
     loop {
         let permit = tokio::select! {
-            p = lane.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            p = in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             _ = cancel.cancelled() => return,
         };
-        let batch = loop {
-            let batch: Vec<Effect> = {
-                let mut q = lane.queue.lock().unwrap_or_else(|e| e.into_inner());
-                let n = q.len().min(batch_max);
-                q.drain(..n).collect()
-            };
-            if !batch.is_empty() {
-                break batch;
-            }
-            tokio::select! {
-                _ = lane.ready.notified() => {}
-                _ = cancel.cancelled() => return,
-            }
-        };
-        lane.room.add_permits(batch.len());
+        let mut batch = Vec::with_capacity(batch_max);
+        tokio::select! {
+            n = rx.recv_many(&mut batch, batch_max) => if n == 0 { return },
+            _ = cancel.cancelled() => return,
+        }
         let stand = stand.clone();
         tokio::spawn(async move {
-            send_sms_batch(&stand, batch).await;
+            send_sms(&stand, &batch).await;
             drop(permit);
         });
     }
@@ -582,36 +564,33 @@ struct Messages<'a> {
     messages: Vec<Message<'a>>,
 }
 
-/// Sends SMS in one request: `{"messages": [...]}`, or the plain message when alone.
-async fn send_sms_batch(stand: &Arc<Stand>, mut batch: Vec<Effect>) {
-    if batch.len() == 1 {
-        if let Some(effect) = batch.pop() {
-            perform(stand, effect).await;
-        }
-        return;
-    }
-    let phones: Vec<(String, &str)> = batch
-        .iter()
-        .filter_map(|e| match e {
-            Effect::SendSms { to, text, .. } => Some((to.canonical(), text.as_str())),
-            _ => None,
-        })
-        .collect();
-    let body = Messages {
-        messages: phones
-            .iter()
-            .map(|(to, text)| Message {
-                to,
-                subject: None,
-                text,
-            })
-            .collect(),
-    };
+/// Sends SMS in one request: the plain message when alone, else `{"messages": [...]}`.
+async fn send_sms(stand: &Arc<Stand>, sms: &[Sms]) {
     let url = format!("{}/messages", stand.performer.urls.sms);
-    let r = stand.client.post::<_, IgnoredAny>(&url, &body).await;
-    stand.metrics.effects("sms", r.is_ok(), phones.len() as u64);
+    fn message(m: &Sms) -> Message<'_> {
+        Message {
+            to: &m.to,
+            subject: None,
+            text: &m.text,
+        }
+    }
+    let r = match sms {
+        [one] => {
+            stand
+                .client
+                .post::<_, IgnoredAny>(&url, &message(one))
+                .await
+        }
+        many => {
+            let body = Messages {
+                messages: many.iter().map(message).collect(),
+            };
+            stand.client.post::<_, IgnoredAny>(&url, &body).await
+        }
+    };
+    stand.metrics.effects("sms", r.is_ok(), sms.len() as u64);
     if let Err(e) = r {
-        tracing::warn!(error = %e, messages = phones.len(), "a batch of SMS could not be sent");
+        tracing::warn!(error = %e, messages = sms.len(), "SMS could not be sent");
     }
 }
 
@@ -621,17 +600,11 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
     let client = &stand.client;
     match effect {
         Effect::SendSms { to, text, .. } => {
-            let url = format!("{}/messages", p.urls.sms);
-            let body = Message {
-                to: &to.canonical(),
-                subject: None,
-                text: &text,
+            let sms = Sms {
+                to: to.canonical(),
+                text,
             };
-            let r = client.post::<_, IgnoredAny>(&url, &body).await;
-            stand.metrics.effect("sms", r.is_ok());
-            if let Err(e) = r {
-                tracing::warn!(error = %e, "an SMS could not be sent");
-            }
+            send_sms(stand, std::slice::from_ref(&sms)).await;
         }
         Effect::SendMail {
             to, subject, text, ..
