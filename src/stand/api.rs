@@ -186,7 +186,7 @@ async fn confirm_code(
     Json(body): Json<CodeBody>,
 ) -> Api<Json<ContactConfirmed>> {
     let id = registration_id(&id)?;
-    s.command(0, |r, now, _, _| r.confirm_code(now, id, &body.code))?;
+    s.command(|r, now, _, _| r.confirm_code(now, id, &body.code))?;
     Ok(Json(ContactConfirmed {
         registration_id: id.to_string(),
         confirmed: true,
@@ -216,7 +216,7 @@ async fn follow_link(
     Query(q): Query<TokenQuery>,
 ) -> Api<Json<ContactConfirmed>> {
     let id = registration_id(&id)?;
-    s.command(0, |r, now, _, _| r.follow_email_link(now, id, &q.token))?;
+    s.command(|r, now, _, _| r.follow_email_link(now, id, &q.token))?;
     Ok(Json(ContactConfirmed {
         registration_id: id.to_string(),
         confirmed: true,
@@ -243,7 +243,7 @@ async fn set_password(
     let id = registration_id(&id)?;
     s.read(|r, _| r.check_password(id, &body.password, &body.password_repeat))?;
     let hash = s.hash(body.password).await?;
-    let done = s.command(0, |r, now, _, _| r.set_password(now, id, hash))?;
+    let done = s.command(|r, now, _, _| r.set_password(now, id, hash))?;
     Ok((
         StatusCode::CREATED,
         Json(Registered {
@@ -280,7 +280,7 @@ async fn log_in(
     if !s.verify(body.password, candidate.hash).await {
         return Err(RegistryError::Unauthorized.into());
     }
-    let session = s.command(0, |r, now, rng, _| r.open_session(now, rng, candidate.oid))?;
+    let session = s.command(|r, now, rng, _| r.open_session(now, rng, candidate.oid))?;
     Ok(Json(SessionView {
         token: session.token.to_string(),
         oid: session.oid,
@@ -573,7 +573,7 @@ async fn mfc_register(
     let (form, phone) = body.split();
     // Validate before paying for a hash.
     s.read(|r, now| form.validate(r.config().epoch.date_of(now)).map(|_| ()))?;
-    let otp = s.command(0, |_, _, rng, _| Ok(password::one_time_password(rng)))?;
+    let otp = s.command(|_, _, rng, _| Ok(password::one_time_password(rng)))?;
     let hash = s.hash(otp.clone()).await?;
     let done = s.command_in(s.room(1).await?, |r, now, _, fx| {
         r.mfc_register(now, &form, &phone, hash, fx)

@@ -225,12 +225,11 @@ impl Stand {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs a command that makes at most `room` effects: reserves their place in the queue
-    /// first (a full queue refuses with 503 before anything changes), runs the command under
-    /// the lock, then queues its effects.
+    /// Runs a command that makes no effects under the lock (one it makes anyway is queued if
+    /// there is room, else dropped with a warning). A command with effects reserves their room
+    /// first: [`Stand::room`], then [`Stand::command_in`].
     pub(crate) fn command<T>(
         &self,
-        room: usize,
         f: impl FnOnce(
             &mut Registry,
             SimTime,
@@ -238,19 +237,7 @@ impl Stand {
             &mut Vec<Effect>,
         ) -> Result<T, RegistryError>,
     ) -> Result<T, StandError> {
-        let permits = if room > 0 {
-            Some(
-                self.performer
-                    .sender()
-                    .try_reserve_many(room)
-                    .map_err(|_| StandError::Busy {
-                        what: "effects queue",
-                    })?,
-            )
-        } else {
-            None
-        };
-        self.command_in(Room(permits), f)
+        self.command_in(Room(None), f)
     }
 
     /// Reserves room for `room` effects in the queue, waiting for it at most the performer's
