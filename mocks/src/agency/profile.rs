@@ -282,7 +282,7 @@ pub(crate) const COMMON_KEYS: [&str; 5] = [
 
 /// A profile table read over its defaults: the common keys go to [`ProfileTable::service`],
 /// the agency's own keys to [`ProfileTable::read_own`].
-pub(crate) trait ProfileTable: Default {
+pub trait ProfileTable: Default {
     /// Every key the table takes (the common ones and the agency's own), for error messages.
     const KEYS: &'static [&'static str];
 

@@ -17,7 +17,7 @@ use super::faults::{parse_faults, Fault, Faults, FaultsView, Wire};
 use super::http::{Json, Query};
 use super::journal::{Entry, Filter, Journal, JournalQuery, JournalView};
 use super::MockKind;
-use crate::agency::profile::{Outage, Profile};
+use crate::agency::profile::{Outage, Profile, ProfileTable};
 use crate::clock::SimTime;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -109,6 +109,14 @@ impl<P: Clone + Serialize + DeserializeOwned> ProfileCell<P> {
     pub fn update<T>(&self, f: impl FnOnce(&mut P) -> T) -> T {
         let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
         f(&mut guard)
+    }
+
+    /// Adds an outage window to the profile's common keys.
+    pub fn add_outage(&self, outage: Outage) -> Result<(), MockError>
+    where
+        P: ProfileTable,
+    {
+        self.update(|p| push_outage(p.service(), outage))
     }
 
     /// Restores the starting profile.

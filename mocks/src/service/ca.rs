@@ -8,7 +8,7 @@
 //! Targeted fault `{"kind": "mismatch", "snils": S}`: the certificates of S are shown as issued
 //! to someone else.
 
-use super::admin::{push_outage, Admin, ProfileCell};
+use super::admin::{Admin, ProfileCell};
 use super::error::MockError;
 use super::faults::{Fault, Faults};
 use super::http::{Json, Path};
@@ -164,7 +164,7 @@ impl Admin for Ca {
         self.profile.patch(patch)
     }
     fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
-        self.profile.update(|p| push_outage(&mut p.service, outage))
+        self.profile.add_outage(outage)
     }
     fn targeted(&self, fault: &Fault) -> Result<(), MockError> {
         match fault {

@@ -18,7 +18,7 @@
 //! load run at any hour of the world's clock is served). Targeted fault `{"kind": "mismatch",
 //! "snils": S}`: the operator mistypes the passport number of S, so the engine refuses.
 
-use super::admin::{overlay, push_outage, Admin, ProfileCell};
+use super::admin::{overlay, Admin, ProfileCell};
 use super::banks::engine_body;
 use super::engine::{Api, Engine};
 use super::error::MockError;
@@ -153,7 +153,7 @@ impl Admin for Centers {
         Ok(())
     }
     fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
-        self.profile.update(|p| push_outage(&mut p.service, outage))
+        self.profile.add_outage(outage)
     }
     fn targeted(&self, fault: &Fault) -> Result<(), MockError> {
         match fault {

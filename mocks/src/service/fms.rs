@@ -8,7 +8,7 @@ use super::faults::Fault;
 use super::smev::Check;
 use super::MockKind;
 use crate::agency::fms::{compare, FmsProfile, FmsQuery, FmsRecord, FmsVerdict};
-use crate::agency::profile::{Fate, Profile};
+use crate::agency::profile::Fate;
 use crate::clock::SimTime;
 use chrono::NaiveDate;
 use rand_chacha::ChaCha20Rng;
@@ -107,10 +107,6 @@ impl Check for Fms {
 
     fn decide(profile: &FmsProfile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate {
         profile.service.decide(now, rng)
-    }
-
-    fn service_mut(profile: &mut FmsProfile) -> &mut Profile {
-        &mut profile.service
     }
 
     fn mismatch_key(fault: &Fault) -> Result<u64, MockError> {

@@ -4,12 +4,12 @@
 //! are dropped to make room: a test or a load run reads its code within seconds, so the store
 //! stays bounded under any load (each message to a new number, for hours) without refusing.
 
-use super::admin::{push_outage, Admin, ProfileCell};
+use super::admin::{Admin, ProfileCell};
 use super::error::MockError;
 use super::faults::Faults;
 use super::journal::Journal;
 use super::{Context, MockKind};
-use crate::agency::profile::{Outage, Profile};
+use crate::agency::profile::{Outage, ProfileTable};
 use crate::clock::SimTime;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -17,22 +17,15 @@ use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// A messaging agency's profile: the common keys ([`Profile`]) and its own.
-pub trait GatewayProfile: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
-    /// The common keys (latency, error rate, outages...).
-    fn service_mut(&mut self) -> &mut Profile;
+/// What a messaging mock's profile is: a profile table (the common keys and its own).
+pub trait GatewayProfile:
+    ProfileTable + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
+{
 }
 
-impl GatewayProfile for crate::agency::sms::SmsProfile {
-    fn service_mut(&mut self) -> &mut Profile {
-        &mut self.service
-    }
-}
-
-impl GatewayProfile for crate::agency::mail::MailProfile {
-    fn service_mut(&mut self) -> &mut Profile {
-        &mut self.service
-    }
+impl<P: ProfileTable + Clone + Serialize + DeserializeOwned + Send + Sync + 'static> GatewayProfile
+    for P
+{
 }
 
 /// A messaging mock (the SMS gateway, the mail service): its profile, its inboxes, its journal
@@ -88,8 +81,7 @@ impl<P: GatewayProfile> Admin for Gateway<P> {
         self.profile.patch(patch)
     }
     fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
-        self.profile
-            .update(|p| push_outage(p.service_mut(), outage))
+        self.profile.add_outage(outage)
     }
     fn reset_state(&self) {
         self.inboxes().clear();

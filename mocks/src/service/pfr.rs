@@ -8,7 +8,7 @@ use super::faults::Fault;
 use super::smev::Check;
 use super::MockKind;
 use crate::agency::pfr::{compare, PfrProfile, PfrQuery, PfrRecord, PfrVerdict};
-use crate::agency::profile::{Fate, Profile};
+use crate::agency::profile::Fate;
 use crate::clock::SimTime;
 use crate::ident::{Gender, Snils};
 use chrono::NaiveDate;
@@ -85,10 +85,6 @@ impl Check for Pfr {
 
     fn decide(profile: &PfrProfile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate {
         profile.service.decide(now, rng)
-    }
-
-    fn service_mut(profile: &mut PfrProfile) -> &mut Profile {
-        &mut profile.service
     }
 
     fn mismatch_key(fault: &Fault) -> Result<u64, MockError> {

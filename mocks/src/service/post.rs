@@ -16,7 +16,7 @@
 //! Tracking numbers are 14 digits: the sending office's postcode (101000), a sequence number
 //! and a check digit (weights 3 and 1, as in EAN).
 
-use super::admin::{push_outage, Admin, ProfileCell};
+use super::admin::{Admin, ProfileCell};
 use super::error::MockError;
 use super::faults::{Fault, Faults};
 use super::http::{Json, Path};
@@ -271,7 +271,7 @@ impl Admin for Post {
         self.profile.patch(patch)
     }
     fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
-        self.profile.update(|p| push_outage(&mut p.service, outage))
+        self.profile.add_outage(outage)
     }
     fn targeted(&self, fault: &Fault) -> Result<(), MockError> {
         match fault {

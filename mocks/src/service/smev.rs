@@ -20,13 +20,13 @@
 //! sleeps until the first with [`World`](super::World)'s clock and re-arms whenever the queue
 //! changes or the clock is advanced.
 
-use super::admin::{push_outage, Admin, ProfileCell};
+use super::admin::{Admin, ProfileCell};
 use super::error::MockError;
 use super::faults::{Fault, Faults};
 use super::http::{parse_json, Json, Path};
 use super::journal::Journal;
 use super::{CallbackPolicy, Context, MockKind, MocksConfig};
-use crate::agency::profile::{Fate, Outage, Profile};
+use crate::agency::profile::{Fate, Outage, ProfileTable};
 use crate::clock::SimTime;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -61,7 +61,14 @@ pub trait Check: Send + Sync + Sized + 'static {
     /// The answer.
     type Verdict: Serialize + DeserializeOwned + Copy + Send + Sync + fmt::Debug + 'static;
     /// The agency's profile.
-    type Profile: Clone + Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static;
+    type Profile: ProfileTable
+        + Clone
+        + Serialize
+        + DeserializeOwned
+        + fmt::Debug
+        + Send
+        + Sync
+        + 'static;
 
     /// The request's idempotency key.
     fn request_id(r: &Self::Request) -> &str;
@@ -75,8 +82,6 @@ pub trait Check: Send + Sync + Sized + 'static {
     fn judge(r: &Self::Request, truth: Option<&Self::Record>) -> Self::Verdict;
     /// The fate of a request arriving at `now`.
     fn decide(profile: &Self::Profile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate;
-    /// The common service profile inside the agency's.
-    fn service_mut(profile: &mut Self::Profile) -> &mut Profile;
     /// The key of the record a `mismatch` fault names (422 if it names it the wrong way).
     fn mismatch_key(fault: &Fault) -> Result<u64, MockError>;
 }
@@ -371,8 +376,7 @@ impl<C: Check> Admin for Smev<C> {
         self.profile.patch(patch)
     }
     fn add_outage(&self, outage: Outage) -> Result<(), MockError> {
-        self.profile
-            .update(|p| push_outage(C::service_mut(p), outage))
+        self.profile.add_outage(outage)
     }
     fn targeted(&self, fault: &Fault) -> Result<(), MockError> {
         match fault {
