@@ -177,22 +177,19 @@ async fn send(
             ids.push(inboxes.push(now, to, None, text, now.saturating_add(delay_ms), folder));
         }
     }
-    let mut sent = ids.into_iter().map(|id| Sent {
-        message_id: message_id(id),
-    });
-    Ok(if batch {
-        (
-            StatusCode::ACCEPTED,
-            Json(SentBatch {
-                messages: sent.collect(),
-            }),
-        )
-            .into_response()
-    } else {
-        let one = sent
-            .next()
-            .ok_or_else(|| MockError::invalid("to", "missing field `to`"))?;
-        (StatusCode::ACCEPTED, Json(one)).into_response()
+    let mut sent: Vec<Sent> = ids
+        .into_iter()
+        .map(|id| Sent {
+            message_id: message_id(id),
+        })
+        .collect();
+    // The single form has exactly one message: it is answered as itself.
+    Ok(match sent.pop() {
+        Some(one) if !batch => (StatusCode::ACCEPTED, Json(one)).into_response(),
+        last => {
+            sent.extend(last);
+            (StatusCode::ACCEPTED, Json(SentBatch { messages: sent })).into_response()
+        }
     })
 }
 
