@@ -3,10 +3,10 @@
 //! (latency, error and timeout rates, outage windows), and targeted faults ([`Fault`]: fail the
 //! next N requests, answer mismatch about one person, lose one letter, an outage from now).
 //!
-//! [`inject`] is the layer that applies the wire faults and the "fail next" counters to every
-//! request of a mock except its control routes (`/admin/...`, `.../complete`, `.../deliver`);
-//! the handlers consult [`Faults::mismatch`] themselves. An injected fault is marked on the
-//! response ([`Injected`]) so the journal shows it.
+//! [`apply`] (inside the mocks' one middleware) applies the wire faults and the "fail next"
+//! counters to every request of a mock except its control routes (`/admin/...`, `.../complete`,
+//! `.../deliver`); the handlers consult [`Faults::mismatch`] themselves. An injected fault is
+//! marked on the response ([`Injected`]) so the journal shows it.
 
 use super::error::MockError;
 use super::http::RequestError;
@@ -14,7 +14,7 @@ use super::Context;
 use crate::agency::duration::DurationMs;
 use crate::agency::latency::{happens, Latency};
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -365,14 +365,8 @@ async fn malformed(response: Response) -> Response {
     response
 }
 
-/// The fault layer of a mock as a middleware of its own (apply with
-/// `axum::middleware::from_fn_with_state`, inside the journal's layer). The mocks' routers use
-/// [`apply`] inside the journal's one middleware instead.
-pub async fn inject(State(faults): State<Arc<Faults>>, req: Request, next: Next) -> Response {
-    apply(&faults, req, next).await
-}
-
-/// Applies `faults` to `req`, running `next` unless the request fails before it.
+/// Applies `faults` to `req`, running `next` unless the request fails before it (the mocks'
+/// one middleware calls it inside [`super::journal::record_around`]).
 pub async fn apply(faults: &Faults, req: Request, next: Next) -> Response {
     if is_control(req.uri().path()) {
         return next.run(req).await;

@@ -12,10 +12,9 @@ use super::http::{error_response, BODY_LIMIT_BYTES};
 use super::world::World;
 use crate::clock::SimTime;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::Method;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -166,11 +165,6 @@ fn body_value(bytes: &[u8]) -> Option<serde_json::Value> {
     Some(serde_json::Value::String(
         String::from_utf8_lossy(cut).into_owned(),
     ))
-}
-
-/// Middleware recording each request in the journal (admin requests excepted).
-pub async fn record(State(journal): State<Arc<Journal>>, req: Request, next: Next) -> Response {
-    record_around(&journal, req, |req| next.run(req)).await
 }
 
 /// Records `req` and the answer `inner` gives it (admin requests pass unrecorded).

@@ -27,12 +27,12 @@
 //!   engine's operator API.
 //! - [`server`]: [`MockServer`], one call that starts mocks on a free port for a test.
 //!
-//! A request's path through a mock: the journal layer records it; the fault layer may delay it,
-//! fail it, cut its connection or garble its answer; the handler validates it, draws its fate
-//! from the agency's profile (answer after a delay, error, outage, no answer) with the mock's
-//! seeded RNG, and stores it; the answer becomes visible when sim time reaches its delivery
-//! time (inboxes, polling, a letter's arrival) and a PFR or FMS answer is also pushed to the
-//! caller's `callback_url` by a timer on that absolute deadline.
+//! A request's path through a mock: in its one middleware the journal records it and the faults may
+//! delay it, fail it, cut its connection or garble its answer; the handler validates it, draws its
+//! fate from the agency's profile (answer after a delay, error, outage, no answer) with the mock's
+//! seeded RNG, and stores it; the answer becomes visible when sim time reaches its delivery time
+//! (inboxes, polling, a letter's arrival) and a PFR or FMS answer is also pushed to the caller's
+//! `callback_url` by a timer on that absolute deadline.
 //!
 //! [`Mocks::router`] gives every mock with the clock's admin routes; [`start`] and
 //! [`MockServer`] serve them on a free loopback port and return the base URL.
