@@ -6,9 +6,11 @@
 //! it was heading for, the time it reached each step, and how it ended (completed, exited for
 //! a reason, or still in progress at the horizon: censored, not lost).
 
+use crate::queueing::QueueStats;
 use esia_mocks::clock::{SimTime, MS_PER_DAY};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Where a citizen is heading: the tier path of DOMAIN.md it follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -169,10 +171,13 @@ pub enum Exit {
     CenterGaveUp,
     /// Waited longer than the citizen's patience, and left.
     GaveUpWaiting,
+    /// Left a service center's queue when the citizen's patience ran out (a center with a
+    /// capacity).
+    GaveUpQueue,
 }
 
 impl Exit {
-    pub const ALL: [Exit; 18] = [
+    pub const ALL: [Exit; 19] = [
         Exit::CodeNotReceived,
         Exit::CodeExpired,
         Exit::CodeLocked,
@@ -191,6 +196,7 @@ impl Exit {
         Exit::SignatureRefused,
         Exit::CenterGaveUp,
         Exit::GaveUpWaiting,
+        Exit::GaveUpQueue,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -215,6 +221,7 @@ impl Exit {
             Exit::SignatureRefused => "signature_refused",
             Exit::CenterGaveUp => "center_gave_up",
             Exit::GaveUpWaiting => "gave_up_waiting",
+            Exit::GaveUpQueue => "gave_up_queue",
         }
     }
 }
@@ -439,6 +446,8 @@ pub struct Funnel {
     pub cohorts: Vec<Cohort>,
     /// Cumulative conversion to each path's goal, by days since arrival.
     pub maturity: [Maturity; Path::COUNT],
+    /// The queues of the agencies with a capacity, by the scenario's name of the agency.
+    pub queues: BTreeMap<&'static str, QueueStats>,
 }
 
 impl Funnel {
@@ -463,6 +472,7 @@ impl Funnel {
             },
             cohorts: vec![Cohort::default(); days.div_ceil(7)],
             maturity: std::array::from_fn(|_| Maturity::new(days)),
+            queues: BTreeMap::new(),
         }
     }
 
@@ -598,6 +608,14 @@ impl Funnel {
         }
         d.verifications_pending.merge(&o.verifications_pending);
         d.letters_in_transit.merge(&o.letters_in_transit);
+        for (name, stats) in &other.queues {
+            match self.queues.get_mut(name) {
+                Some(mine) => mine.merge(stats),
+                None => {
+                    self.queues.insert(name, stats.clone());
+                }
+            }
+        }
         for (a, b) in self.cohorts.iter_mut().zip(&other.cohorts) {
             a.arrived += b.arrived;
             a.simplified += b.simplified;

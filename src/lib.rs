@@ -30,6 +30,7 @@ pub use esia_mocks as mocks;
 pub mod export;
 pub mod funnel;
 pub mod load;
+pub mod queueing;
 pub mod registry;
 pub mod report;
 pub mod scenario;

@@ -30,6 +30,10 @@ pub struct Scenario {
     /// How long the run follows citizens, from the epoch (default 180 days).
     #[serde(with = "duration_ms")]
     pub horizon: u64,
+    /// The queue statistics of agencies with a capacity count only the requests that arrive
+    /// from this moment on (default 0: all of them), so that they describe the steady state.
+    #[serde(with = "duration_ms", skip_serializing_if = "is_zero")]
+    pub warmup: u64,
     pub population: PopulationConfig,
     pub arrivals: Arrivals,
     pub paths: PathWeights,
@@ -48,6 +52,7 @@ impl Default for Scenario {
             seed: 1,
             citizens: 100_000,
             horizon: 180 * MS_PER_DAY,
+            warmup: 0,
             population: PopulationConfig::default(),
             arrivals: Arrivals::default(),
             paths: PathWeights::default(),
@@ -300,6 +305,16 @@ impl Scenario {
                 ),
             );
         }
+        if self.warmup >= self.horizon {
+            return invalid(
+                "warmup",
+                format!(
+                    "must end before the horizon ({}), got {}",
+                    format_ms(self.horizon),
+                    format_ms(self.warmup)
+                ),
+            );
+        }
         if let Arrivals::Poisson { per_day } = self.arrivals {
             if !(per_day.is_finite() && per_day > 0.0) {
                 return invalid(
@@ -363,6 +378,10 @@ impl Scenario {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
+}
+
+fn is_zero(ms: &u64) -> bool {
+    *ms == 0
 }
 
 fn resolve_alias(key: &str) -> String {

@@ -55,6 +55,26 @@ impl Ci {
         })
     }
 
+    /// The interval of `values` that are not shares (waits, utilizations): not clamped to
+    /// [0, 1] but at 0 from below, rounded to 3 decimals; `None` with fewer than two.
+    pub fn of_measure(values: impl IntoIterator<Item = f64>) -> Option<Ci> {
+        let values: Vec<f64> = values.into_iter().collect();
+        let k = values.len();
+        if k < 2 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / k as f64;
+        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (k - 1) as f64;
+        let half = t_975(k - 1) * var.sqrt() / (k as f64).sqrt();
+        let r = |x: f64| super::figures::round(x, 3);
+        Some(Ci {
+            mean: r(mean),
+            low: r((mean - half).max(0.0)),
+            high: r(mean + half),
+            replicates: k,
+        })
+    }
+
     /// The interval from the replicates' optional values (undefined ones left out).
     pub fn of_some<'a>(values: impl IntoIterator<Item = &'a Option<f64>>) -> Option<Ci> {
         Ci::of(values.into_iter().filter_map(|v| *v))

@@ -329,6 +329,19 @@ pub fn write_all(dir: &Path, f: &Figures) -> Result<Vec<PathBuf>, ReportError> {
                 s.values.get(day).copied().unwrap_or(0).to_string(),
             ])?;
         }
+        // Agencies with a capacity: `<agency>.<figure>`, empty on a day without a value.
+        for s in &f.daily.queues {
+            t.row([
+                day.to_string(),
+                date.clone(),
+                s.series.clone(),
+                s.values
+                    .get(day)
+                    .copied()
+                    .flatten()
+                    .map_or(String::new(), |v| v.to_string()),
+            ])?;
+        }
     }
     written.push(t.finish()?);
 

@@ -12,6 +12,7 @@ use super::{ReportError, RunInfo};
 use crate::funnel::{Durations, Exit, Funnel, Path, PathCounts, Step};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The `format` field of `funnel.json`: bumped when its shape changes.
 pub const FORMAT: &str = "esia-sim funnel report 1";
@@ -369,6 +370,63 @@ pub struct DailyFigures {
     /// arrivals, simplified, standard, confirmed (events that day); verifications_pending and
     /// letters_in_transit (open at the end of the day).
     pub series: Vec<Series>,
+    /// The queues of agencies with a capacity, day by day (see [`QUEUE_SERIES`]); absent
+    /// without one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<QueueSeries>,
+}
+
+/// One agency's queue figure day by day: `<agency>.<figure>`, a value a day (none on a day
+/// without the requests it needs).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueSeries {
+    pub series: String,
+    pub values: Vec<Option<f64>>,
+}
+
+/// The daily queue figures of each agency with a capacity: requests offered, refused, the mean
+/// queue length they found, the mean wait of those served, and the share of server time busy.
+pub const QUEUE_SERIES: [&str; 5] = [
+    "arrivals",
+    "refused",
+    "queue_mean",
+    "wait_mean_s",
+    "utilization",
+];
+
+/// One agency's queue over the run (an agency with a capacity): funnel.json's
+/// `agencies.<name>.queue`. Waits are of the requests served; counts include retries.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueFigures {
+    /// Servers (for the centers, of every center together).
+    pub servers: u64,
+    pub arrivals: u64,
+    pub served: u64,
+    /// Refused for either reason, then by reason.
+    pub refused: u64,
+    pub refused_queue_full: u64,
+    pub refused_quota: u64,
+    /// Left the queue when their patience ran out.
+    pub reneged: u64,
+    pub wait_mean_s: Option<f64>,
+    pub wait_p50_s: Option<f64>,
+    pub wait_p90_s: Option<f64>,
+    pub wait_p99_s: Option<f64>,
+    /// Busy server time over available server time (for centers: while open).
+    pub utilization: Option<f64>,
+    /// The longest queue an arrival found.
+    pub max_queue: u64,
+    /// 95% intervals across replicates (with two or more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_mean_s_ci: Option<Ci>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilization_ci: Option<Ci>,
+}
+
+/// What funnel.json says of one agency.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AgencyFigures {
+    pub queue: QueueFigures,
 }
 
 /// An arrival week and how far its citizens got by the horizon.
@@ -433,6 +491,9 @@ pub struct Figures {
     pub maturity: Vec<MaturityCurve>,
     pub daily: DailyFigures,
     pub cohorts: Vec<CohortRow>,
+    /// Agencies with a capacity, by the scenario's name (`pfr`, `banks.sber`, `centers`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub agencies: BTreeMap<String, AgencyFigures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_checks: Option<Vec<Check>>,
     pub replicates: Vec<ReplicateFigures>,
@@ -512,6 +573,7 @@ impl Figures {
             maturity,
             daily: daily(&pooled, epoch),
             cohorts: cohorts(&pooled, replicates, epoch),
+            agencies: agencies(&pooled, replicates),
             baseline_checks,
             replicates: reps,
         })
@@ -765,7 +827,65 @@ fn daily(f: &Funnel, start: NaiveDate) -> DailyFigures {
             .zip(values)
             .map(|(series, values)| Series { series, values })
             .collect(),
+        queues: queue_series(f),
     }
+}
+
+fn queue_series(f: &Funnel) -> Vec<QueueSeries> {
+    let ratio = |a: &[u64], b: &[u64], scale: f64, decimals: i32| -> Vec<Option<f64>> {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (*y > 0).then(|| round(*x as f64 / *y as f64 / scale, decimals)))
+            .collect()
+    };
+    let counts = |v: &[u64]| v.iter().map(|x| Some(*x as f64)).collect::<Vec<_>>();
+    let mut out = Vec::new();
+    for (name, q) in &f.queues {
+        let d = &q.daily;
+        let values = [
+            counts(&d.arrivals),
+            counts(&d.refused),
+            ratio(&d.queue_seen_sum, &d.arrivals, 1.0, 3),
+            ratio(&d.wait_ms_sum, &d.served, 1000.0, 3),
+            ratio(&d.busy_ms, &d.available_ms, 1.0, 4),
+        ];
+        for (figure, values) in QUEUE_SERIES.iter().zip(values) {
+            out.push(QueueSeries {
+                series: format!("{name}.{figure}"),
+                values,
+            });
+        }
+    }
+    out
+}
+
+fn agencies(pooled: &Funnel, replicates: &[Funnel]) -> BTreeMap<String, AgencyFigures> {
+    let r3 = |x: Option<f64>| x.map(|x| round(x, 3));
+    pooled
+        .queues
+        .iter()
+        .map(|(name, q)| {
+            let reps = || replicates.iter().filter_map(|f| f.queues.get(name));
+            let queue = QueueFigures {
+                servers: q.servers,
+                arrivals: q.arrivals,
+                served: q.served,
+                refused: q.refused(),
+                refused_queue_full: q.refused_full,
+                refused_quota: q.refused_quota,
+                reneged: q.reneged,
+                wait_mean_s: r3(q.wait_mean_s()),
+                wait_p50_s: r3(q.wait_quantile_s(0.5)),
+                wait_p90_s: r3(q.wait_quantile_s(0.9)),
+                wait_p99_s: r3(q.wait_quantile_s(0.99)),
+                utilization: q.utilization().map(|u| round(u, 4)),
+                max_queue: q.max_queue,
+                wait_mean_s_ci: Ci::of_measure(reps().filter_map(|r| r.wait_mean_s())),
+                utilization_ci: Ci::of_measure(reps().filter_map(|r| r.utilization())),
+            };
+            (name.to_string(), AgencyFigures { queue })
+        })
+        .collect()
 }
 
 /// The date `days` after `start` (saturating at the calendar's end).

@@ -123,6 +123,7 @@ pub fn page(f: &Figures) -> Result<String, ReportError> {
     times(&mut p, f)?;
     maturity(&mut p, f)?;
     daily(&mut p, f)?;
+    agencies(&mut p, f)?;
     cohorts(&mut p, f);
     if f.baseline_checks.is_some() {
         baseline(&mut p, f);
@@ -548,6 +549,127 @@ fn maturity(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
         .collect();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     p.table(&header, &rows, 1);
+    Ok(())
+}
+
+/// The agencies with a capacity: their queues over the run and day by day.
+fn agencies(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
+    if f.agencies.is_empty() {
+        return Ok(());
+    }
+    p.push("<h2 id=\"agencies\">Agencies</h2>\n");
+    p.push(
+        "<p class=\"note\">Agencies with a capacity (servers, a queue, a quota). Waits are of \
+         the requests served, from arrival to the start of service; refused requests are asked \
+         again after the engine's backoff and count again; utilization is busy server time over \
+         server time available (a center's while it is open). The figures are in \
+         <code>funnel.json</code> under <code>agencies.&lt;name&gt;.queue</code>, the days in \
+         <code>daily.csv</code>.</p>\n",
+    );
+    let secs = |s: Option<f64>| s.map_or("–".to_string(), |s| duration_s(s.round() as u64));
+    let rows: Vec<Vec<String>> = f
+        .agencies
+        .iter()
+        .map(|(name, a)| {
+            let q = &a.queue;
+            vec![
+                esc(name),
+                count(q.servers),
+                count(q.arrivals),
+                count(q.served),
+                format!(
+                    "{} ({} full, {} quota)",
+                    count(q.refused),
+                    count(q.refused_queue_full),
+                    count(q.refused_quota)
+                ),
+                count(q.reneged),
+                secs(q.wait_mean_s),
+                secs(q.wait_p50_s),
+                secs(q.wait_p90_s),
+                secs(q.wait_p99_s),
+                percent(q.utilization),
+                count(q.max_queue),
+            ]
+        })
+        .collect();
+    p.table(
+        &[
+            "agency",
+            "servers",
+            "requests",
+            "served",
+            "refused",
+            "gave up",
+            "wait mean",
+            "p50",
+            "p90",
+            "p99",
+            "utilization",
+            "longest queue",
+        ],
+        &rows,
+        1,
+    );
+    let d = &f.daily;
+    let x = 0.0..(d.days.saturating_sub(1).max(1) as f64);
+    for (figure, title, y_desc, y_percent, scale) in [
+        (
+            "queue_mean",
+            "Queue found by arrivals, mean per day",
+            "requests waiting",
+            false,
+            1.0,
+        ),
+        (
+            "wait_mean_s",
+            "Wait of the requests served, mean per day",
+            "minutes",
+            false,
+            60.0,
+        ),
+        (
+            "utilization",
+            "Utilization per day",
+            "busy share of server time",
+            true,
+            1.0,
+        ),
+    ] {
+        let lines: Vec<Line> = d
+            .queues
+            .iter()
+            .filter_map(|s| {
+                let (agency, fig) = s.series.rsplit_once('.')?;
+                (fig == figure).then(|| (agency, s))
+            })
+            .enumerate()
+            .map(|(i, (agency, s))| Line {
+                name: agency.to_string(),
+                color: i,
+                points: s
+                    .values
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(day, v)| v.map(|v| (day as f64, v / scale)))
+                    .collect(),
+            })
+            .collect();
+        let svg = Chart {
+            title,
+            x_desc: "day of the run",
+            y_desc,
+            x: x.clone(),
+            y_min_top: if y_percent { 0.01 } else { 1.0 },
+            y_percent,
+            x_label: None,
+            x_ticks: 10,
+            legend: Legend::UpperRight,
+            lines,
+        }
+        .to_svg()?;
+        p.figure(title, &svg);
+    }
     Ok(())
 }
 

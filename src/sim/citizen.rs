@@ -7,6 +7,7 @@
 //! draws, so a citizen's story depends on nothing but the seed and its index.
 
 use super::queue::{Event as Scheduled, Queue};
+use super::stations::{Office, Stations};
 use super::World;
 use crate::funnel::{Ending, Exit, Funnel, Path, Step, Trace};
 use crate::registry::verification::{Agency, ReplyApplied};
@@ -14,11 +15,13 @@ use crate::registry::{AccountState, CodeCheck, CodePolicy, FailureReason, OneTim
 use crate::registry::{ConfirmationId, RegistryError, VerificationStatus};
 use esia_mocks::agency::banks::{self, Bank, BankVerdict};
 use esia_mocks::agency::ca::CaVerdict;
-use esia_mocks::agency::centers::{self, VisitOutcome};
+use esia_mocks::agency::centers::{self, Refusal, VisitOutcome};
 use esia_mocks::agency::fms::FmsVerdict;
 use esia_mocks::agency::pfr::PfrVerdict;
 use esia_mocks::agency::post::PostVerdict;
-use esia_mocks::agency::{ca, fms, mail, pfr, post, sms, MailVerdict, Reply, SmsVerdict};
+use esia_mocks::agency::{
+    ca, fms, mail, pfr, post, sms, Admission, MailVerdict, Reply, SmsVerdict,
+};
 use esia_mocks::chance::{Event, QuickRng};
 use esia_mocks::clock::{SimTime, MS_PER_DAY, MS_PER_MIN, MS_PER_SEC};
 use esia_mocks::population::Channel;
@@ -64,6 +67,14 @@ pub enum Kind {
     /// The CA's answer, and asking again after an error.
     CaAnswer(CaVerdict),
     CaRetry,
+    /// The engine sends the code again after the gateway refused it (capacity).
+    SendRetry,
+    /// The engine hands the letter to the post again after a refusal (capacity).
+    LetterRetry,
+    /// The bank's relay reaches the bank (only when the bank has a capacity).
+    BankRelay,
+    /// The citizen's patience runs out in a center's queue.
+    GiveUpQueue,
 }
 
 /// When and what comes of a request to an agency: its answer after the delay, or, after an
@@ -75,6 +86,31 @@ fn fate<V>(reply: Reply<V>, answer: impl FnOnce(V) -> Kind, retry: Kind) -> (u64
         Reply::ServerError => (RETRY_AFTER_ERROR_MS, retry),
         Reply::Timeout => (RETRY_AFTER_TIMEOUT_MS, retry),
         Reply::Outage => (RETRY_IN_OUTAGE_MS, retry),
+    }
+}
+
+/// An answer as a station lets it through: the reply with the wait added to its delay, or the
+/// agency's refusal (the time after which asking again has a chance). An agency without a
+/// capacity lets every reply through unchanged; failures never reach a server.
+fn through<V>(
+    stations: &mut Stations,
+    office: Office,
+    now: SimTime,
+    reply: Reply<V>,
+) -> Result<Reply<V>, u64> {
+    match reply {
+        Reply::Answer { verdict, delay_ms } if stations.has(office) => {
+            match stations.offer(office, 0, now, delay_ms, None, |t| t) {
+                Some(Admission::Served { done, .. }) => Ok(Reply::Answer {
+                    verdict,
+                    delay_ms: done.ms_since(now),
+                }),
+                Some(Admission::Refused { retry_after_ms, .. }) => Err(retry_after_ms),
+                // No patience was given: nobody gives up.
+                Some(Admission::GivesUp { .. }) | None => Ok(Reply::Answer { verdict, delay_ms }),
+            }
+        }
+        other => Ok(other),
     }
 }
 
@@ -102,6 +138,11 @@ struct Persona {
 const RETRY_AFTER_ERROR_MS: u64 = 30 * MS_PER_SEC;
 const RETRY_AFTER_TIMEOUT_MS: u64 = 60 * MS_PER_SEC;
 const RETRY_IN_OUTAGE_MS: u64 = 5 * MS_PER_MIN;
+/// The engine's backoff after an agency refused a request for capacity: doubling from 1 s to
+/// 5 min, never sooner than the agency's `Retry-After`, with up to 50% jitter so that the
+/// refused do not all come back at once.
+const REFUSED_BACKOFF_MS: u64 = MS_PER_SEC;
+const REFUSED_BACKOFF_MAX_MS: u64 = 5 * MS_PER_MIN;
 /// Submissions of personal data a citizen makes before giving up on corrections.
 const MAX_SUBMISSIONS: u8 = 3;
 /// A citizen retypes a wrong code after this long.
@@ -128,6 +169,8 @@ pub struct Live {
     delivered: bool,
     passwords: u8,
     visits: u8,
+    /// Refusals in a row by an agency at capacity (for the backoff).
+    refusals: u8,
     requests: u64,
 }
 
@@ -164,6 +207,7 @@ impl Live {
             delivered: false,
             passwords: 0,
             visits: 0,
+            refusals: 0,
             requests: 0,
         };
         let has_phone = s.phone.is_some();
@@ -231,10 +275,26 @@ impl Live {
     }
 
     /// Schedules the citizen's first event in `slot`.
-    pub fn start(&mut self, world: &World, now: SimTime, slot: u32, queue: &mut Queue) {
+    pub fn start(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        slot: u32,
+        queue: &mut Queue,
+        stations: &Stations,
+    ) {
         self.slot = slot;
         match self.trace.path {
             Path::Mfc => self.at(queue, now, Kind::Visit),
+            Path::Bank if stations.has(self.bank_office()) => {
+                // The bank's queue is met when the form reaches it.
+                let fill = world
+                    .scenario
+                    .behaviour
+                    .set_password
+                    .sample_ms(&mut self.rng(world));
+                self.after(queue, now, fill, Kind::BankRelay);
+            }
             Path::Bank => {
                 // The client fills the bank's form; the bank relays it to the engine.
                 let mut rng = self.rng(world);
@@ -255,6 +315,23 @@ impl Live {
         }
     }
 
+    fn bank_office(&self) -> Office {
+        match self.persona.bank.unwrap_or(Bank::Sber) {
+            Bank::Sber => Office::Sber,
+            Bank::Tinkoff => Office::Tinkoff,
+            Bank::Pochta => Office::Pochta,
+        }
+    }
+
+    /// The delay before asking again an agency that refused for capacity.
+    fn refused_backoff(&mut self, world: &World, retry_after_ms: u64) -> u64 {
+        let doubling = REFUSED_BACKOFF_MS << u32::from(self.refusals.min(16));
+        self.refusals = self.refusals.saturating_add(1);
+        let base = doubling.min(REFUSED_BACKOFF_MAX_MS).max(retry_after_ms);
+        let jitter = self.rng(world).random_range(0..=base / 2);
+        base + jitter
+    }
+
     /// Handles one event.
     pub fn handle(
         &mut self,
@@ -262,6 +339,7 @@ impl Live {
         event: Scheduled,
         queue: &mut Queue,
         funnel: &mut Funnel,
+        stations: &mut Stations,
     ) -> Outcome {
         let now = event.time;
         match event.kind {
@@ -269,8 +347,9 @@ impl Live {
             Kind::Register => {
                 let value = self.rng(world).random_range(0..1_000_000u64);
                 self.code = OneTimeCode::issue(now, value, self.policy(world));
-                self.send_code(world, now, queue)
+                self.send_code(world, now, queue, stations)
             }
+            Kind::SendRetry => self.send_code(world, now, queue, stations),
             Kind::CodeArrives => {
                 self.delivered = true;
                 let behaviour = &world.scenario.behaviour;
@@ -286,7 +365,7 @@ impl Live {
                 let value = self.rng(world).random_range(0..1_000_000u64);
                 let policy = *self.policy(world);
                 match self.code.resend(now, value, &policy) {
-                    Ok(_) => self.send_code(world, now, queue),
+                    Ok(_) => self.send_code(world, now, queue, stations),
                     Err(crate::registry::ResendRefused::TooSoon { retry_after_ms }) => {
                         self.after(queue, now, retry_after_ms, Kind::Resend);
                         Outcome::Continue
@@ -326,13 +405,37 @@ impl Live {
                 self.after(queue, now, delay, Kind::SubmitData);
                 Outcome::Continue
             }
-            Kind::SubmitData => self.submit(world, now, queue),
+            Kind::SubmitData => self.submit(world, now, queue, stations),
             Kind::PfrRetry => {
-                self.ask(world, now, queue, Agency::Pfr);
+                self.ask(world, now, queue, Agency::Pfr, stations);
                 Outcome::Continue
             }
             Kind::FmsRetry => {
-                self.ask(world, now, queue, Agency::Fms);
+                self.ask(world, now, queue, Agency::Fms, stations);
+                Outcome::Continue
+            }
+            Kind::BankRelay => {
+                let bank = self.persona.bank.unwrap_or(Bank::Sber);
+                let reply = banks::respond(
+                    bank,
+                    BankVerdict::Client,
+                    &world.scenario.agencies.banks,
+                    now,
+                    &mut self.rng(world),
+                );
+                match through(stations, self.bank_office(), now, reply) {
+                    Ok(reply) => {
+                        self.refusals = 0;
+                        // A failed relay is sent again after the backoff: either way the
+                        // data arrive.
+                        let (relay, _) = fate(reply, |_| Kind::SubmitData, Kind::SubmitData);
+                        self.after(queue, now, relay, Kind::SubmitData);
+                    }
+                    Err(retry_after_ms) => {
+                        let wait = self.refused_backoff(world, retry_after_ms);
+                        self.after(queue, now, wait, Kind::BankRelay);
+                    }
+                }
                 Outcome::Continue
             }
             Kind::PfrAnswer(verdict) => {
@@ -363,7 +466,8 @@ impl Live {
                 }
                 Outcome::Continue
             }
-            Kind::StartConfirmation => self.start_confirmation(world, now, queue),
+            Kind::StartConfirmation => self.start_confirmation(world, now, queue, stations),
+            Kind::LetterRetry => self.send_letter(world, now, queue, stations),
             Kind::LetterArrives => {
                 if let Some(ordered) = self.letter_ordered_at {
                     funnel.letter_delivered(ordered, now);
@@ -397,7 +501,7 @@ impl Live {
                 }
                 let share = world.scenario.behaviour.reorder_lost_letter_share;
                 if self.rng(world).random_bool(share) {
-                    self.order_letter(world, now, queue)
+                    self.order_letter(world, now, queue, stations)
                 } else {
                     self.exit(Exit::LetterLost)
                 }
@@ -418,7 +522,8 @@ impl Live {
                     Err(_) => self.exit(Exit::LetterExpired),
                 }
             }
-            Kind::Visit => self.visit(world, now, queue),
+            Kind::Visit => self.visit(world, now, queue, stations),
+            Kind::GiveUpQueue => self.exit(Exit::GaveUpQueue),
             Kind::Served => {
                 if self.trace.path == Path::Mfc {
                     self.account = AccountState::mfc_registered(now);
@@ -434,7 +539,7 @@ impl Live {
                 }
             }
             Kind::CaRetry => {
-                self.ask_ca(world, now, queue);
+                self.ask_ca(world, now, queue, stations);
                 Outcome::Continue
             }
             Kind::CaAnswer(verdict) => {
@@ -455,26 +560,58 @@ impl Live {
         }
     }
 
-    fn send_code(&mut self, world: &World, now: SimTime, queue: &mut Queue) -> Outcome {
+    fn send_code(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        queue: &mut Queue,
+        stations: &mut Stations,
+    ) -> Outcome {
         self.delivered = false;
         let agencies = &world.scenario.agencies;
         let behaviour = &world.scenario.behaviour;
         let mut rng = self.rng(world);
+        let queued = match self.persona.channel {
+            Channel::Sms => through(
+                stations,
+                Office::Sms,
+                now,
+                sms::send(&agencies.sms, now, &mut rng).map(Ok),
+            ),
+            Channel::Email => through(
+                stations,
+                Office::Mail,
+                now,
+                mail::send(&agencies.mail, now, &mut rng).map(Err),
+            ),
+        };
+        let reply = match queued {
+            Ok(reply) => {
+                self.refusals = 0;
+                reply
+            }
+            Err(retry_after_ms) => {
+                // The gateway refused: the engine sends the same code again later.
+                let wait = self.refused_backoff(world, retry_after_ms);
+                self.after(queue, now, wait, Kind::SendRetry);
+                return Outcome::Continue;
+            }
+        };
         let arrives = match self.persona.channel {
-            Channel::Sms => match sms::send(&agencies.sms, now, &mut rng) {
+            Channel::Sms => match reply.map(|v| v.ok()) {
                 Reply::Answer {
-                    verdict: SmsVerdict::Delivered,
+                    verdict: Some(SmsVerdict::Delivered),
                     delay_ms,
                 } => Some(delay_ms),
                 _ => None,
             },
-            Channel::Email => match mail::send(&agencies.mail, now, &mut rng) {
+            Channel::Email => match reply.map(|v| v.err()) {
                 Reply::Answer {
-                    verdict: MailVerdict::Inbox,
+                    verdict: Some(MailVerdict::Inbox),
                     delay_ms,
                 } => Some(delay_ms),
                 Reply::Answer {
-                    verdict: MailVerdict::Spam,
+                    verdict: Some(MailVerdict::Spam),
                     delay_ms,
                 } if rng.random_bool(behaviour.find_in_spam_share) => Some(delay_ms),
                 _ => None,
@@ -550,7 +687,13 @@ impl Live {
         };
     }
 
-    fn submit(&mut self, world: &World, now: SimTime, queue: &mut Queue) -> Outcome {
+    fn submit(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        queue: &mut Queue,
+        stations: &mut Stations,
+    ) -> Outcome {
         self.plan_answers(world);
         self.requests += 2;
         let (pfr_request, fms_request) = (RequestId(self.requests - 1), RequestId(self.requests));
@@ -562,28 +705,46 @@ impl Live {
             return Outcome::Continue; // a verification is already running
         }
         self.trace.reach(Step::PersonalData, now);
-        self.ask(world, now, queue, Agency::Pfr);
-        self.ask(world, now, queue, Agency::Fms);
+        self.ask(world, now, queue, Agency::Pfr, stations);
+        self.ask(world, now, queue, Agency::Fms, stations);
         Outcome::Continue
     }
 
     /// Asks PFR or FMS about the submission in force; past the engine's verification timeout
     /// the answer no longer matters, so the timeout is scheduled instead (no citizen keeps a
     /// far-off timeout in the queue just in case).
-    fn ask(&mut self, world: &World, now: SimTime, queue: &mut Queue, agency: Agency) {
+    fn ask(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        queue: &mut Queue,
+        agency: Agency,
+        stations: &mut Stations,
+    ) {
         let agencies = &world.scenario.agencies;
         let mut rng = self.rng(world);
-        let (delay_ms, kind) = match agency {
-            Agency::Pfr => fate(
-                pfr::respond(self.pfr_truth, &agencies.pfr, now, &mut rng),
-                Kind::PfrAnswer,
-                Kind::PfrRetry,
-            ),
-            Agency::Fms => fate(
-                fms::respond(self.fms_truth, &agencies.fms, now, &mut rng),
-                Kind::FmsAnswer,
-                Kind::FmsRetry,
-            ),
+        let queued = match agency {
+            Agency::Pfr => through(
+                stations,
+                Office::Pfr,
+                now,
+                pfr::respond(self.pfr_truth, &agencies.pfr, now, &mut rng).map(Kind::PfrAnswer),
+            )
+            .map(|reply| fate(reply, |kind| kind, Kind::PfrRetry))
+            .map_err(|retry_after| (retry_after, Kind::PfrRetry)),
+            Agency::Fms => through(
+                stations,
+                Office::Fms,
+                now,
+                fms::respond(self.fms_truth, &agencies.fms, now, &mut rng).map(Kind::FmsAnswer),
+            )
+            .map(|reply| fate(reply, |kind| kind, Kind::FmsRetry))
+            .map_err(|retry_after| (retry_after, Kind::FmsRetry)),
+        };
+        // SMEV refused for its quota or queue: the engine asks again after its backoff.
+        let (delay_ms, kind) = match queued {
+            Ok(next) => next,
+            Err((retry_after_ms, retry)) => (self.refused_backoff(world, retry_after_ms), retry),
         };
         let at = now.saturating_add(delay_ms);
         let deadline = self
@@ -598,7 +759,7 @@ impl Live {
         }
     }
 
-    fn ask_ca(&mut self, world: &World, now: SimTime, queue: &mut Queue) {
+    fn ask_ca(&mut self, world: &World, now: SimTime, queue: &mut Queue, stations: &mut Stations) {
         let verdict = match self.persona.signature {
             Some((_, true)) => CaVerdict::Revoked,
             Some((last, false)) if now > last => CaVerdict::Expired,
@@ -611,7 +772,10 @@ impl Live {
             now,
             &mut self.rng(world),
         );
-        let (delay_ms, kind) = fate(reply, Kind::CaAnswer, Kind::CaRetry);
+        let (delay_ms, kind) = match through(stations, Office::Ca, now, reply) {
+            Ok(reply) => fate(reply, Kind::CaAnswer, Kind::CaRetry),
+            Err(retry_after_ms) => (self.refused_backoff(world, retry_after_ms), Kind::CaRetry),
+        };
         self.after(queue, now, delay_ms, kind);
     }
 
@@ -705,10 +869,16 @@ impl Live {
         }
     }
 
-    fn start_confirmation(&mut self, world: &World, now: SimTime, queue: &mut Queue) -> Outcome {
+    fn start_confirmation(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        queue: &mut Queue,
+        stations: &mut Stations,
+    ) -> Outcome {
         self.trace.reach(Step::ConfirmationStarted, now);
         match self.trace.path {
-            Path::Post => self.order_letter(world, now, queue),
+            Path::Post => self.order_letter(world, now, queue, stations),
             Path::ESignature => {
                 self.requests += 1;
                 if self
@@ -718,14 +888,20 @@ impl Live {
                 {
                     return self.exit(Exit::SignatureRefused);
                 }
-                self.ask_ca(world, now, queue);
+                self.ask_ca(world, now, queue, stations);
                 Outcome::Continue
             }
             _ => Outcome::Continue,
         }
     }
 
-    fn order_letter(&mut self, world: &World, now: SimTime, queue: &mut Queue) -> Outcome {
+    fn order_letter(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        queue: &mut Queue,
+        stations: &mut Stations,
+    ) -> Outcome {
         let value = self.rng(world).random_range(0..100_000_000u64);
         self.requests += 1;
         let id = ConfirmationId(self.requests);
@@ -737,7 +913,29 @@ impl Live {
             return self.exit(Exit::LetterLost); // no more re-orders
         }
         self.letter_ordered_at = Some(now);
+        self.send_letter(world, now, queue, stations)
+    }
+
+    /// Hands the letter in force to the post.
+    fn send_letter(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        queue: &mut Queue,
+        stations: &mut Stations,
+    ) -> Outcome {
         let reply = post::send(&world.scenario.agencies.post, now, &mut self.rng(world));
+        let reply = match through(stations, Office::Post, now, reply) {
+            Ok(reply) => {
+                self.refusals = 0;
+                reply
+            }
+            Err(retry_after_ms) => {
+                let wait = self.refused_backoff(world, retry_after_ms);
+                self.after(queue, now, wait, Kind::LetterRetry);
+                return Outcome::Continue;
+            }
+        };
         match reply {
             Reply::Answer {
                 verdict: PostVerdict::Delivered,
@@ -756,13 +954,25 @@ impl Live {
         Outcome::Continue
     }
 
-    fn visit(&mut self, world: &World, now: SimTime, queue: &mut Queue) -> Outcome {
+    fn visit(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        queue: &mut Queue,
+        stations: &mut Stations,
+    ) -> Outcome {
         let centers = if self.trace.path == Path::Mfc {
             &world.mfcs
         } else {
             &world.centers
         };
-        let center = &centers[self.rng(world).random_range(0..centers.len())];
+        let pick = self.rng(world).random_range(0..centers.len());
+        let center = &centers[pick];
+        let index = if self.trace.path == Path::Mfc {
+            world.mfc_index[pick]
+        } else {
+            pick
+        };
         // Citizens come while the center is open: at opening or later that day.
         let open = center.next_open(world.epoch, now).unwrap_or(now);
         if open > now {
@@ -779,6 +989,25 @@ impl Live {
             &world.scenario.agencies.centers,
             &mut self.rng(world),
         );
+        let outcome = match outcome {
+            VisitOutcome::Served { delay_ms } if stations.has(Office::Centers) => {
+                let epoch = world.epoch;
+                let opening = |t: SimTime| center.next_open(epoch, t).unwrap_or(t);
+                let patience = Some(self.persona.patience_ms);
+                match stations.offer(Office::Centers, index, now, delay_ms, patience, opening) {
+                    Some(Admission::Served { done, .. }) => VisitOutcome::Served {
+                        delay_ms: done.ms_since(now),
+                    },
+                    Some(Admission::GivesUp { at }) => {
+                        self.at(queue, at, Kind::GiveUpQueue);
+                        return Outcome::Continue;
+                    }
+                    Some(Admission::Refused { .. }) => VisitOutcome::Refused(Refusal::Queue),
+                    None => outcome,
+                }
+            }
+            other => other,
+        };
         match outcome {
             VisitOutcome::Served { delay_ms } => {
                 self.after(queue, now, delay_ms, Kind::Served);

@@ -7,17 +7,33 @@
 //! traits and the scenario's behaviour), the engine decides what that does to their accounts,
 //! the agency models decide how the world answers and when.
 //!
-//! Citizens are independent (agencies have unlimited capacity; a backlog is a slower latency
-//! profile), and every draw comes from a stream keyed by (seed, citizen, event, attempt), so the
-//! simulator shards citizens across threads by index and merges the integer-only [`Funnel`]s:
-//! one thread and many give byte-identical reports. Memory holds only live citizens (fixed-size
-//! state, no strings); a finished citizen folds into its shard's funnel at once.
+//! Every draw comes from a stream keyed by (seed, citizen, event, attempt), so a citizen's
+//! story depends on the seed, its index and the agencies it meets, never on scheduling.
+//!
+//! **Independent citizens** (no agency has a capacity: a backlog is a slower latency profile):
+//! the simulator shards citizens across threads by index, runs each shard in batches, and
+//! merges the integer-only [`Funnel`]s: one thread and many give byte-identical reports.
+//!
+//! **Coupled citizens** (some agency has a `capacity`: servers, a queue, a quota): the citizens
+//! who use that agency wait for one another, so who arrives first at a station decides who
+//! waits. Determinism then rests on one order of every request: all citizens run in **one
+//! event loop** in (time, scheduling order), with arrivals fed into it one at a time, and every
+//! [`stations::Stations`] offer happens at its event's time. The thread count does not enter
+//! that order, so `--threads 1` and `--threads N` give the same bytes; a coupled run uses one
+//! core, and `--replicates` and `--sweep` spread their runs over the threads instead (each run
+//! whole on one thread, merged in seed order). A station decides a request's whole fate when
+//! it arrives (FIFO: the start depends only on the requests before it), so the coupling costs
+//! a few heap operations a request, not extra events.
+//!
+//! Memory holds only live citizens (fixed-size state, no strings); a finished citizen folds
+//! into the funnel at once.
 //!
 //! Modules: [`citizen`] (one citizen's state and the handling of its events), [`queue`] (the
-//! event queue and the arrival process).
+//! event queue and the arrival process), [`stations`] (the agencies with a capacity).
 
 pub mod citizen;
 pub mod queue;
+pub mod stations;
 
 use crate::funnel::Funnel;
 use crate::registry::RegistryConfig;
@@ -28,6 +44,7 @@ use esia_mocks::chance::Chance;
 use esia_mocks::clock::{Epoch, SimTime, MS_PER_DAY};
 use esia_mocks::population::{Population, PopulationError};
 use queue::{ArrivalClock, Queue};
+use stations::{Office, Stations};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Why a simulation cannot run.
@@ -50,6 +67,8 @@ pub struct World {
     /// Every service center, and the MFCs among them.
     pub centers: Vec<Center>,
     pub mfcs: Vec<Center>,
+    /// Each MFC's index in `centers`.
+    pub mfc_index: Vec<usize>,
 }
 
 impl World {
@@ -62,11 +81,13 @@ impl World {
             ..RegistryConfig::default()
         };
         let centers = directory();
-        let mfcs = centers
+        let mfc_index: Vec<usize> = centers
             .iter()
-            .filter(|c| c.kind == CenterKind::Mfc)
-            .cloned()
+            .enumerate()
+            .filter(|(_, c)| c.kind == CenterKind::Mfc)
+            .map(|(i, _)| i)
             .collect();
+        let mfcs = mfc_index.iter().map(|&i| centers[i].clone()).collect();
         Ok(Self {
             scenario: scenario.clone(),
             population,
@@ -76,7 +97,15 @@ impl World {
             horizon: SimTime::from_millis(scenario.horizon),
             centers,
             mfcs,
+            mfc_index,
         })
+    }
+
+    /// Whether some agency has a capacity: citizens then wait for one another.
+    pub fn coupled(&self) -> bool {
+        Office::ALL
+            .iter()
+            .any(|o| o.profile(&self.scenario.agencies).capacity.is_some())
     }
 
     /// Days from the start to the horizon.
@@ -106,6 +135,13 @@ impl Progress {
     /// know, so a progress made for fewer threads only shows less).
     fn reached(&self, shard: usize, ms: u64) {
         if let Some(t) = self.shard_times.get(shard) {
+            t.store(ms, Ordering::Relaxed);
+        }
+    }
+
+    /// Every shard has reached `ms` (a coupled run is one loop for all).
+    fn reached_all(&self, ms: u64) {
+        for t in &self.shard_times {
             t.store(ms, Ordering::Relaxed);
         }
     }
@@ -140,6 +176,14 @@ pub fn run(
         return Err(SimError::NoThreads);
     }
     world.population.check_count(citizens)?;
+    if world.coupled() {
+        let (funnel, arrived) = run_coupled(world, citizens, progress);
+        return Ok(Run {
+            funnel,
+            arrived,
+            after_horizon: citizens - arrived,
+        });
+    }
     let results: Vec<(Funnel, u64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|shard| scope.spawn(move || run_shard(world, citizens, shard, threads, progress)))
@@ -195,6 +239,7 @@ fn run_shard(
     let mut lives: Vec<Live> = Vec::with_capacity(BATCH);
     let mut free: Vec<u32> = Vec::new();
     let mut queue = Queue::default();
+    let mut stations = Stations::none();
     loop {
         batch.clear();
         batch.extend(arrivals.by_ref().take_while(|a| a.0 <= horizon).take(BATCH));
@@ -211,6 +256,7 @@ fn run_shard(
             &mut free,
             &mut queue,
             &mut funnel,
+            &mut stations,
         );
         progress
             .finished
@@ -233,6 +279,7 @@ fn run_batch(
     free: &mut Vec<u32>,
     queue: &mut Queue,
     funnel: &mut Funnel,
+    stations: &mut Stations,
 ) {
     let horizon = world.horizon;
     *queue = Queue::default();
@@ -247,38 +294,137 @@ fn run_batch(
         }
         if event.kind == Kind::Arrive {
             let (t, k) = batch[event.slot as usize];
-            let live = Live::arrive(world, k, t);
-            let slot = match free.pop() {
-                Some(slot) => {
-                    // Keep the slot's generation: events of its earlier citizen stay void.
-                    let generation = lives[slot as usize].generation;
-                    lives[slot as usize] = live;
-                    lives[slot as usize].generation = generation;
-                    slot
-                }
-                None => {
-                    lives.push(live);
-                    (lives.len() - 1) as u32
-                }
-            };
-            lives[slot as usize].start(world, t, slot, queue);
+            admit(world, k, t, lives, free, queue, stations);
             continue;
         }
-        let live = &mut lives[event.slot as usize];
-        if live.generation != event.generation {
-            continue; // the slot's earlier citizen left; its events are void
-        }
-        if let Outcome::Done = live.handle(world, event, queue, funnel) {
-            live.finish(funnel, horizon);
-            live.generation = live.generation.wrapping_add(1);
-            free.push(event.slot);
-        }
+        step(world, event, lives, free, queue, funnel, stations);
     }
-    // Everyone still live at the horizon is censored: in progress, not lost.
+    censor(lives, free, funnel, horizon);
+}
+
+/// Citizen `k` arrives at `t`: takes a free slot (or a new one) and schedules its first event.
+fn admit(
+    world: &World,
+    k: u64,
+    t: SimTime,
+    lives: &mut Vec<Live>,
+    free: &mut Vec<u32>,
+    queue: &mut Queue,
+    stations: &Stations,
+) {
+    let live = Live::arrive(world, k, t);
+    let slot = match free.pop() {
+        Some(slot) => {
+            // Keep the slot's generation: events of its earlier citizen stay void.
+            let generation = lives[slot as usize].generation;
+            lives[slot as usize] = live;
+            lives[slot as usize].generation = generation;
+            slot
+        }
+        None => {
+            lives.push(live);
+            (lives.len() - 1) as u32
+        }
+    };
+    lives[slot as usize].start(world, t, slot, queue, stations);
+}
+
+/// Handles one citizen's event; a citizen who is done folds into the funnel and frees its
+/// slot. Returns whether a citizen finished.
+fn step(
+    world: &World,
+    event: queue::Event,
+    lives: &mut [Live],
+    free: &mut Vec<u32>,
+    queue: &mut Queue,
+    funnel: &mut Funnel,
+    stations: &mut Stations,
+) -> bool {
+    let live = &mut lives[event.slot as usize];
+    if live.generation != event.generation {
+        return false; // the slot's earlier citizen left; its events are void
+    }
+    if let Outcome::Done = live.handle(world, event, queue, funnel, stations) {
+        live.finish(funnel, world.horizon);
+        live.generation = live.generation.wrapping_add(1);
+        free.push(event.slot);
+        return true;
+    }
+    false
+}
+
+/// Everyone still live at the horizon is censored: in progress, not lost.
+fn censor(lives: &mut [Live], free: &[u32], funnel: &mut Funnel, horizon: SimTime) {
     let vacant: std::collections::HashSet<u32> = free.iter().copied().collect();
     for (slot, live) in lives.iter_mut().enumerate() {
         if !vacant.contains(&(slot as u32)) {
             live.finish(funnel, horizon);
         }
     }
+}
+
+/// A run with agencies at capacity: every citizen in one event loop, in (time, scheduling
+/// order), so the stations see one order of requests whatever the thread count (module doc).
+/// Arrivals enter the loop one at a time: the next arrival is always the one `Arrive` event in
+/// the queue.
+fn run_coupled(world: &World, citizens: u64, progress: &Progress) -> (Funnel, u64) {
+    let mut funnel = Funnel::new(world.days());
+    let mut stations = Stations::new(world);
+    let per_day = match world.scenario.arrivals {
+        Arrivals::Poisson { per_day } => Some(per_day),
+        Arrivals::Cohort => None,
+    };
+    let horizon = world.horizon;
+    let mut arrivals =
+        ArrivalClock::new(&world.chance, per_day, citizens, 0, 1).take_while(|a| a.0 <= horizon);
+    let mut lives: Vec<Live> = Vec::new();
+    let mut free: Vec<u32> = Vec::new();
+    let mut queue = Queue::default();
+    let mut next = arrivals.next();
+    if let Some((t, _)) = next {
+        queue.push(t, 0, 0, Kind::Arrive);
+    }
+    let (mut arrived, mut finished, mut flushed, mut events) = (0u64, 0u64, 0u64, 0u64);
+    while let Some(event) = queue.pop() {
+        if event.time > horizon {
+            break;
+        }
+        events += 1;
+        if events % 65_536 == 0 {
+            progress.finished.fetch_add(finished, Ordering::Relaxed);
+            flushed += finished;
+            finished = 0;
+            progress.reached_all(event.time.as_millis());
+        }
+        if event.kind == Kind::Arrive {
+            if let Some((t, k)) = next {
+                arrived += 1;
+                admit(world, k, t, &mut lives, &mut free, &mut queue, &stations);
+                next = arrivals.next();
+                if let Some((t, _)) = next {
+                    queue.push(t, 0, 0, Kind::Arrive);
+                }
+            }
+            continue;
+        }
+        if step(
+            world,
+            event,
+            &mut lives,
+            &mut free,
+            &mut queue,
+            &mut funnel,
+            &mut stations,
+        ) {
+            finished += 1;
+        }
+    }
+    censor(&mut lives, &free, &mut funnel, horizon);
+    // The censored finish at the horizon.
+    progress
+        .finished
+        .fetch_add(arrived.saturating_sub(flushed), Ordering::Relaxed);
+    progress.reached_all(horizon.as_millis());
+    funnel.queues = stations.into_stats();
+    (funnel, arrived)
 }

@@ -235,6 +235,46 @@ impl Center {
     }
 }
 
+impl Center {
+    /// The moments in `[from, to)` when the center is open, as windows in time order (for a
+    /// capacity's utilization: counters work only while the center is open).
+    pub fn open_windows(
+        &self,
+        epoch: Epoch,
+        from: SimTime,
+        to: SimTime,
+    ) -> Vec<(SimTime, SimTime)> {
+        let mut windows = Vec::new();
+        if to <= from {
+            return windows;
+        }
+        let first = self.local_time(epoch, from).date();
+        let last = self.local_time(epoch, to).date();
+        let mut date = first.pred_opt().unwrap_or(first);
+        while date <= last {
+            let weekday = date.weekday().num_days_from_monday() as usize;
+            if let Some((open, close)) = self.hours.window(weekday) {
+                let local = |minute: u16| {
+                    date.and_time(NaiveTime::MIN) + TimeDelta::minutes(i64::from(minute))
+                        - TimeDelta::minutes(i64::from(self.utc_offset_min))
+                };
+                let (a, b) = (
+                    epoch.time_at(local(open)).max(from),
+                    epoch.time_at(local(close)).min(to),
+                );
+                if a < b {
+                    windows.push((a, b));
+                }
+            }
+            match date.succ_opt() {
+                Some(next) => date = next,
+                None => break,
+            }
+        }
+        windows
+    }
+}
+
 /// The default directory of service centers: `mfc-1` always exists, with a handful of others
 /// in Moscow, Saint Petersburg, Tatarstan and Novosibirsk.
 pub fn directory() -> Vec<Center> {
@@ -387,6 +427,7 @@ impl ProfileTable for CentersProfile {
         "timeout_rate",
         "outages",
         "speedup",
+        "capacity",
         "visit_delay",
         "refusal_rate",
     ];
@@ -540,6 +581,36 @@ mod tests {
             visit(&mfc, epoch, noon, &down, &mut r),
             VisitOutcome::Refused(Refusal::SystemDown)
         );
+    }
+
+    #[test]
+    fn open_windows_follow_the_hours() {
+        let epoch = Epoch::default();
+        let mfc = mfc_1();
+        // Monday 2026-01-05 00:00 to Wednesday 00:00 Moscow: two days of 08:00-20:00.
+        let from = moscow(epoch, 2026, 1, 5, 0, 0);
+        let to = moscow(epoch, 2026, 1, 7, 0, 0);
+        let windows = mfc.open_windows(epoch, from, to);
+        assert_eq!(
+            windows,
+            vec![
+                (
+                    moscow(epoch, 2026, 1, 5, 8, 0),
+                    moscow(epoch, 2026, 1, 5, 20, 0)
+                ),
+                (
+                    moscow(epoch, 2026, 1, 6, 8, 0),
+                    moscow(epoch, 2026, 1, 6, 20, 0)
+                ),
+            ]
+        );
+        // Cut by the interval's ends.
+        let noon = moscow(epoch, 2026, 1, 5, 12, 0);
+        assert_eq!(
+            mfc.open_windows(epoch, noon, moscow(epoch, 2026, 1, 5, 13, 0)),
+            vec![(noon, moscow(epoch, 2026, 1, 5, 13, 0))]
+        );
+        assert!(mfc.open_windows(epoch, to, from).is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! latency = { kind = "fixed", value = "5s" }
 //! latency = { kind = "uniform", min = "1m", max = "5m" }               # min and max inclusive
 //! latency = { kind = "lognormal", median = "15m", p99 = "2d" }         # from two quantiles
+//! latency = { kind = "exponential", mean = "10m" }                     # memoryless (M/M/c)
 //! latency = { kind = "empirical", points = [[0.0, "3d"], [0.5, "14d"], [1.0, "30d"]] }
 //! latency = { kind = "mixture", parts = [
 //!     { weight = 0.85, latency = { kind = "lognormal", median = "12m", p99 = "2h" } },
@@ -101,6 +102,9 @@ enum Shape {
         mu: f64,
         sigma: f64,
     },
+    Exponential {
+        mean_ms: u64,
+    },
     Empirical {
         points: Box<[Point]>,
     },
@@ -160,6 +164,12 @@ impl Latency {
             mu,
             sigma,
         }))
+    }
+
+    /// Exponential with mean `mean_ms`: the memoryless service time of queueing theory's
+    /// M/M/c, drawn by inversion and rounded to the millisecond.
+    pub fn exponential(mean_ms: u64) -> Self {
+        Self::unclamped(Shape::Exponential { mean_ms })
     }
 
     /// The piecewise-linear inverse CDF through `(quantile, value_ms)` points: quantiles rise
@@ -264,6 +274,10 @@ impl Latency {
                 // Float to integer casts saturate: an extreme draw gives u64::MAX, then the clamp.
                 (mu + sigma * standard_normal(rng)).exp().round() as u64
             }
+            Shape::Exponential { mean_ms } => {
+                // 1 - u is in (0, 1]: the logarithm stays finite.
+                (-(1.0 - unit(rng)).ln() * *mean_ms as f64).round() as u64
+            }
             Shape::Empirical { points } => {
                 let u = unit(rng);
                 // points[0] is at 0 <= u and the last at 1 > u, so 1 <= i < len.
@@ -347,6 +361,8 @@ struct LatencySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     p99: Option<DurationMs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    mean: Option<DurationMs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     points: Option<Vec<(Quantile, DurationMs)>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     parts: Option<Vec<PartSpec>>,
@@ -362,6 +378,7 @@ enum Kind {
     Fixed,
     Uniform,
     Lognormal,
+    Exponential,
     Empirical,
     Mixture,
 }
@@ -372,6 +389,7 @@ impl Kind {
             Kind::Fixed => "fixed",
             Kind::Uniform => "uniform",
             Kind::Lognormal => "lognormal",
+            Kind::Exponential => "exponential",
             Kind::Empirical => "empirical",
             Kind::Mixture => "mixture",
         }
@@ -456,6 +474,10 @@ impl TryFrom<LatencySpec> for Latency {
                 spec.p99.is_some() && !matches!(spec.kind, Kind::Lognormal),
             ),
             (
+                "mean",
+                spec.mean.is_some() && !matches!(spec.kind, Kind::Exponential),
+            ),
+            (
                 "points",
                 spec.points.is_some() && !matches!(spec.kind, Kind::Empirical),
             ),
@@ -482,6 +504,10 @@ impl TryFrom<LatencySpec> for Latency {
                 need(spec.median.is_some(), "median")?;
                 need(spec.p99.is_some(), "p99")?;
                 Latency::lognormal(ms(spec.median).unwrap_or(0), ms(spec.p99).unwrap_or(0))?
+            }
+            Kind::Exponential => {
+                need(spec.mean.is_some(), "mean")?;
+                Latency::exponential(ms(spec.mean).unwrap_or(0))
             }
             Kind::Empirical => {
                 let points = spec.points.ok_or(LatencyError::Missing {
@@ -535,6 +561,7 @@ impl From<Latency> for LatencySpec {
             value: None,
             median: None,
             p99: None,
+            mean: None,
             points: None,
             parts: None,
             min: latency.clamp_min_ms.map(DurationMs),
@@ -553,6 +580,10 @@ impl From<Latency> for LatencySpec {
                 spec.kind = Kind::Lognormal;
                 spec.median = d(median_ms);
                 spec.p99 = d(p99_ms);
+            }
+            Shape::Exponential { mean_ms } => {
+                spec.kind = Kind::Exponential;
+                spec.mean = d(mean_ms);
             }
             Shape::Empirical { points } => {
                 spec.kind = Kind::Empirical;
@@ -600,11 +631,39 @@ pub(crate) mod tests {
         draws[((n as f64 * q) as usize).min(n - 1)]
     }
 
+    #[test]
+    fn exponential_has_its_mean_and_memoryless_tail() {
+        let l = parse(r#"latency = { kind = "exponential", mean = "10m" }"#).unwrap();
+        assert_eq!(l, Latency::exponential(10 * MS_PER_MIN));
+        let mut r = rng(77);
+        let n = 200_000;
+        let draws: Vec<u64> = (0..n).map(|_| l.sample_ms(&mut r)).collect();
+        let mean = draws.iter().sum::<u64>() as f64 / n as f64;
+        // The standard error of the mean is 600 s / sqrt(n) = 1.34 s; allow four.
+        assert!((mean - 600_000.0).abs() < 5_400.0, "{mean}");
+        // P(X > mean) = 1/e; P(X > 2 mean | X > mean) = 1/e again.
+        let above = draws.iter().filter(|&&d| d > 600_000).count() as f64;
+        let above2 = draws.iter().filter(|&&d| d > 1_200_000).count() as f64;
+        assert!((above / n as f64 - (-1.0f64).exp()).abs() < 0.005);
+        assert!((above2 / above - (-1.0f64).exp()).abs() < 0.01);
+        assert!(parse(r#"latency = { kind = "exponential" }"#)
+            .unwrap_err()
+            .contains("mean"));
+        assert!(
+            parse(r#"latency = { kind = "fixed", value = "1s", mean = "1s" }"#)
+                .unwrap_err()
+                .contains("mean")
+        );
+        let text = toml::to_string(&Doc { latency: l.clone() }).unwrap();
+        assert_eq!(parse(&text).unwrap(), l, "{text}");
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Doc {
+        latency: Latency,
+    }
+
     fn parse(toml_text: &str) -> Result<Latency, String> {
-        #[derive(Deserialize)]
-        struct Doc {
-            latency: Latency,
-        }
         toml::from_str::<Doc>(toml_text)
             .map(|d| d.latency)
             .map_err(|e| e.to_string())

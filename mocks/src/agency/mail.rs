@@ -77,6 +77,7 @@ impl ProfileTable for MailProfile {
         "timeout_rate",
         "outages",
         "speedup",
+        "capacity",
         "spam_rate",
         "loss_rate",
     ];

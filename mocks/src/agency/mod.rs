@@ -6,6 +6,9 @@
 //! - [`latency`]: delay distributions (fixed, uniform, lognormal, empirical, mixture).
 //! - [`profile`]: the common service profile (latency, error and timeout rates, outages,
 //!   speedup), the [`Fate`] of one request and the [`Reply`] that carries a verdict.
+//! - [`capacity`]: servers, queue and quota of an agency, and the [`Station`] that serves
+//!   requests first come, first served (shared by the simulator and the mocks), with queueing
+//!   theory's formulas as the oracle of its tests.
 //! - [`matching`]: how typed names and identifiers are compared with the truth.
 //! - one module per agency, each with its profile, its truth record and two layers:
 //!   `compare(query, truth) -> verdict` (strings, for the HTTP mocks) and
@@ -37,6 +40,7 @@
 //! | `centers` | `visit_delay` (registering to visit) | lognormal(median 36h, p99 7d) clamped to [1h, 30d] |
 //! | `centers` | `refusal_rate`, `error_rate`, `timeout_rate` | 0.02, 0.002, 0 |
 //! | every table | `outages`, `speedup` | `[]`, 1.0 |
+//! | every table | `capacity` | none: unlimited (see [`capacity`]; `latency` is then the service time) |
 //!
 //! ```toml
 //! [agencies.pfr]
@@ -53,6 +57,7 @@
 
 pub mod banks;
 pub mod ca;
+pub mod capacity;
 pub mod centers;
 pub mod duration;
 pub mod fms;
@@ -68,6 +73,7 @@ use serde::{Deserialize, Serialize};
 
 pub use banks::{Bank, BankClient, BankProfile, BankVerdict, BanksProfile};
 pub use ca::{CaProfile, CaQuery, CaVerdict, CertKind, Certificate};
+pub use capacity::{Admission, Capacity, Occupancy, Station};
 pub use centers::{Center, CenterKind, CentersProfile, Hours, Refusal, VisitOutcome};
 pub use duration::{DurationError, DurationMs};
 pub use fms::{FmsProfile, FmsQuery, FmsRecord, FmsVerdict};

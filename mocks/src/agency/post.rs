@@ -238,6 +238,7 @@ impl ProfileTable for PostProfile {
         "timeout_rate",
         "outages",
         "speedup",
+        "capacity",
         "loss_rate",
     ];
     fn service(&mut self) -> &mut Profile {

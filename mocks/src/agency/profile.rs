@@ -16,6 +16,7 @@ use rand::Rng;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::capacity::Capacity;
 use super::duration::DurationMs;
 use super::latency::{unit, Latency};
 use crate::clock::SimTime;
@@ -32,6 +33,12 @@ pub enum ProfileError {
     /// A speedup that is not a positive finite number.
     #[error("`speedup` = {0} must be a positive finite number")]
     Speedup(f64),
+    /// A capacity without servers, or with more than a station keeps.
+    #[error("`capacity.servers` = {0} must be between 1 and 1000000")]
+    Servers(u32),
+    /// A quota that is not a positive finite number of requests a second.
+    #[error("`capacity.rate` = {0} must be a positive finite number of requests a second")]
+    QuotaRate(f64),
     /// An outage that ends before it starts.
     #[error("outage ends (`to` = {to} ms) before it starts (`from` = {from} ms)")]
     OutageBackwards { from: u64, to: u64 },
@@ -46,6 +53,7 @@ pub enum ProfileError {
 /// | `timeout_rate` | `0.0` | probability of no answer at all |
 /// | `outages` | `[]` | sim-time windows `{ from = "3d", to = "3d 2h" }` (offsets from the epoch) when the service is down |
 /// | `speedup` | `1.0` | every delay is divided by it (a load run compresses agencies' time) |
+/// | `capacity` | none (unlimited) | `{ servers, queue?, rate? }`: answers at once, waiting places, quota a second ([`Capacity`]); `latency` is then the service time at a server |
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Profile {
     /// The delay of an answer, before `speedup`.
@@ -58,6 +66,10 @@ pub struct Profile {
     pub outages: Vec<Outage>,
     /// Divides every delay; 86400 makes a two-week letter arrive in 14 s.
     pub speedup: f64,
+    /// Servers, queue and quota; `None` is unlimited (every request answered after its
+    /// latency alone, whatever the load).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
 }
 
 impl Default for Profile {
@@ -68,6 +80,7 @@ impl Default for Profile {
             timeout_rate: 0.0,
             outages: Vec::new(),
             speedup: 1.0,
+            capacity: None,
         }
     }
 }
@@ -258,6 +271,9 @@ impl Profile {
         if !(self.speedup.is_finite() && self.speedup > 0.0) {
             return Err(ProfileError::Speedup(self.speedup));
         }
+        if let Some(capacity) = &self.capacity {
+            capacity.check()?;
+        }
         Ok(())
     }
 }
@@ -272,12 +288,13 @@ pub(crate) fn check_rate(key: &'static str, value: f64) -> Result<(), ProfileErr
 }
 
 /// The common keys of every profile table.
-pub(crate) const COMMON_KEYS: [&str; 5] = [
+pub(crate) const COMMON_KEYS: [&str; 6] = [
     "latency",
     "error_rate",
     "timeout_rate",
     "outages",
     "speedup",
+    "capacity",
 ];
 
 /// A profile table read over its defaults: the common keys go to [`ProfileTable::service`],
@@ -329,6 +346,7 @@ where
                     "timeout_rate" => service.timeout_rate = map.next_value()?,
                     "outages" => service.outages = map.next_value()?,
                     "speedup" => service.speedup = map.next_value()?,
+                    "capacity" => service.capacity = Some(map.next_value()?),
                     own => {
                         if !table.read_own(own, &mut map)? {
                             return Err(de::Error::unknown_field(own, T::KEYS));

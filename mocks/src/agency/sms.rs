@@ -78,6 +78,7 @@ impl ProfileTable for SmsProfile {
         "timeout_rate",
         "outages",
         "speedup",
+        "capacity",
         "loss_rate",
     ];
     fn service(&mut self) -> &mut Profile {
