@@ -1,8 +1,13 @@
 //! The engine's clients of the agencies: JSON over HTTP to each agency's base URL, every attempt
 //! with a timeout that covers the whole answer (a slow body times out too), failed attempts
 //! retried with exponential backoff and full jitter. What is retried: timeouts, connection
-//! errors, 5xx, 408, 429 and 2xx answers whose body is not the expected JSON. What is not: any
-//! other 4xx (the request itself is wrong; repeating it cannot help).
+//! errors, 5xx, 408 and 2xx answers whose body is not the expected JSON. What is not: any
+//! other 4xx (the request itself is wrong; repeating it cannot help), and 429: the agency is at
+//! its capacity (a full queue, a spent quota; SMEV's `requestIsRejectedBySmev` with
+//! `QUOTE_LIMIT_EXCEEDED` comes as a 429 too), and the call ends at once with
+//! [`AgencyError::Busy`] and the `Retry-After` it gave, so that the caller sets the request
+//! aside and asks again later instead of holding a worker through the wait (see
+//! [`super::performer`]).
 //!
 //! Requests are idempotent by construction: a PFR or FMS request carries its `request_id`, and
 //! the agency answers a repeat with the first request's state, so a retry after a lost answer
@@ -56,9 +61,13 @@ pub enum AgencyError {
     /// The connection could not be made or broke.
     #[error("connection failed: {0}")]
     Connect(String),
-    /// A status worth retrying (5xx, 408, 429).
+    /// A status worth retrying (5xx, 408).
     #[error("answered HTTP {status}")]
     Unavailable { status: u16 },
+    /// 429: the agency is at its capacity; ask again after `retry_after_ms` (its `Retry-After`
+    /// in whole seconds, if it gave one).
+    #[error("at capacity (HTTP 429){}", retry_after_ms.map(|ms| format!("; retry after {ms} ms")).unwrap_or_default())]
+    Busy { retry_after_ms: Option<u64> },
     /// A status not worth retrying (4xx): the request is wrong for this agency.
     #[error("refused with HTTP {status}: {body}")]
     Refused { status: u16, body: String },
@@ -68,9 +77,20 @@ pub enum AgencyError {
 }
 
 impl AgencyError {
-    /// Whether another attempt may succeed.
+    /// Whether another attempt at once may succeed (a busy agency is asked again later, by
+    /// the caller).
     pub fn retryable(&self) -> bool {
-        !matches!(self, AgencyError::Refused { .. })
+        !matches!(self, AgencyError::Refused { .. } | AgencyError::Busy { .. })
+    }
+}
+
+impl CallFailed {
+    /// The agency's capacity refused the call: `Some(its Retry-After in ms, if it gave one)`.
+    pub fn busy(&self) -> Option<Option<u64>> {
+        match self.last {
+            AgencyError::Busy { retry_after_ms } => Some(retry_after_ms),
+            _ => None,
+        }
     }
 }
 
@@ -121,7 +141,7 @@ impl AgencyClient {
     }
 
     /// The wait before attempt `attempt + 1` (after `attempt` failures), with full jitter.
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let bound = self
             .policy
             .backoff_first_ms
@@ -217,6 +237,12 @@ impl AgencyClient {
                 .await
                 .map_err(|e| AgencyError::Connect(chain(&e)))?;
             let status = response.status();
+            let retry_after_ms = response
+                .headers()
+                .get(hyper::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| s.saturating_mul(1_000));
             let bytes = Limited::new(response.into_body(), ANSWER_MAX)
                 .collect()
                 .await
@@ -224,7 +250,9 @@ impl AgencyClient {
                 .to_bytes();
             if status.is_success() {
                 serde_json::from_slice(&bytes).map_err(|e| AgencyError::Malformed(e.to_string()))
-            } else if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
+            } else if status.as_u16() == 429 {
+                Err(AgencyError::Busy { retry_after_ms })
+            } else if status.is_server_error() || status.as_u16() == 408 {
                 Err(AgencyError::Unavailable {
                     status: status.as_u16(),
                 })
@@ -270,6 +298,10 @@ mod tests {
             }
         }
         assert!(AgencyError::Timeout { timeout_ms: 1 }.retryable());
+        assert!(!AgencyError::Busy {
+            retry_after_ms: None
+        }
+        .retryable());
         assert!(!AgencyError::Refused {
             status: 400,
             body: String::new()

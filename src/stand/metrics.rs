@@ -1,10 +1,14 @@
 //! `GET /metrics` in the Prometheus text format (with `prometheus-client`, the Prometheus
 //! project's own Rust client): requests by route, method and status; latency histograms by
 //! route; accounts by tier, verifications pending, registry store sizes, effects performed and
-//! the performer's queue, the last group read from the registry at each scrape.
+//! the performer's queue, the last group read from the registry at each scrape; and each mock's
+//! capacity at work (`esia_mock_in_service`, `esia_mock_queued` for a mock with a capacity,
+//! `esia_mock_refused_total{agency, reason}` for every mock), read from its stations at each
+//! scrape.
 
 use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
+use esia_mocks::service::StationLoad;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -79,6 +83,17 @@ struct StoreLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AgencyLabels {
+    agency: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusedLabels {
+    agency: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EffectLabels {
     kind: String,
     outcome: String,
@@ -96,6 +111,12 @@ pub struct Metrics {
     effects: Family<EffectLabels, Counter>,
     effects_queued: Gauge,
     requests_waiting: Gauge,
+    effects_deferred: Gauge,
+    mock_in_service: Family<AgencyLabels, Gauge>,
+    mock_queued: Family<AgencyLabels, Gauge>,
+    mock_refused: Family<RefusedLabels, Counter>,
+    /// One scrape at a time: the mocks' refusal counts are caught up by difference.
+    scrape: std::sync::Mutex<()>,
 }
 
 /// Latency buckets, in seconds: 0.5 ms to 10 s.
@@ -113,6 +134,10 @@ pub struct Snapshot {
     pub stores: Vec<(&'static str, i64)>,
     pub effects_queued: i64,
     pub requests_waiting: i64,
+    /// Effects an agency refused for its capacity, waiting to be tried again.
+    pub effects_deferred: i64,
+    /// Each mock's stations (empty when the stand serves no mocks).
+    pub mocks: Vec<StationLoad>,
 }
 
 impl Default for Metrics {
@@ -156,7 +181,7 @@ impl Metrics {
         let effects = Family::<EffectLabels, Counter>::default();
         registry.register(
             "effects",
-            "Effects performed against the agencies, by kind and outcome (ok, failed)",
+            "Effects performed against the agencies, by kind and outcome (ok, failed, deferred: refused for the agency's capacity, to be tried again)",
             effects.clone(),
         );
         let effects_queued = Gauge::default();
@@ -171,6 +196,30 @@ impl Metrics {
             "PFR and FMS requests acknowledged and waiting for their answer",
             requests_waiting.clone(),
         );
+        let effects_deferred = Gauge::default();
+        registry.register(
+            "effects_deferred",
+            "Effects an agency refused for its capacity (429, SMEV's quota), to be tried again",
+            effects_deferred.clone(),
+        );
+        let mock_in_service = Family::<AgencyLabels, Gauge>::default();
+        registry.register(
+            "mock_in_service",
+            "Requests a mock with a capacity is serving now, by agency",
+            mock_in_service.clone(),
+        );
+        let mock_queued = Family::<AgencyLabels, Gauge>::default();
+        registry.register(
+            "mock_queued",
+            "Requests waiting for a server of a mock with a capacity, by agency",
+            mock_queued.clone(),
+        );
+        let mock_refused = Family::<RefusedLabels, Counter>::default();
+        registry.register(
+            "mock_refused",
+            "Requests a mock refused for its capacity, by agency and reason (queue_full, quota)",
+            mock_refused.clone(),
+        );
         Self {
             registry,
             requests,
@@ -181,6 +230,11 @@ impl Metrics {
             effects,
             effects_queued,
             requests_waiting,
+            effects_deferred,
+            mock_in_service,
+            mock_queued,
+            mock_refused,
+            scrape: std::sync::Mutex::new(()),
         }
     }
 
@@ -191,16 +245,30 @@ impl Metrics {
 
     /// `n` effects of `kind` performed together (a batch of SMS).
     pub fn effects(&self, kind: &str, ok: bool, n: u64) {
+        self.effects_outcome(kind, if ok { "ok" } else { "failed" }, n);
+    }
+
+    /// `n` effects of `kind` an agency refused for its capacity, set aside to be tried again
+    /// (outcome `deferred`: each refusal counts once).
+    pub fn deferred(&self, kind: &str, n: u64) {
+        self.effects_outcome(kind, "deferred", n);
+    }
+
+    fn effects_outcome(&self, kind: &str, outcome: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
         self.effects
             .get_or_create(&EffectLabels {
                 kind: kind.to_owned(),
-                outcome: if ok { "ok" } else { "failed" }.to_owned(),
+                outcome: outcome.to_owned(),
             })
             .inc_by(n);
     }
 
     /// The text exposition, with the gauges set from `snapshot`.
     pub fn encode(&self, snapshot: &Snapshot) -> String {
+        let _one = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
         for (tier, n) in &snapshot.accounts {
             self.accounts
                 .get_or_create(&TierLabels {
@@ -219,6 +287,34 @@ impl Metrics {
         }
         self.effects_queued.set(snapshot.effects_queued);
         self.requests_waiting.set(snapshot.requests_waiting);
+        self.effects_deferred.set(snapshot.effects_deferred);
+        for load in &snapshot.mocks {
+            let agency = AgencyLabels {
+                agency: load.agency,
+            };
+            if load.limited {
+                self.mock_in_service
+                    .get_or_create(&agency)
+                    .set(load.in_service as i64);
+                self.mock_queued
+                    .get_or_create(&agency)
+                    .set(load.queued as i64);
+            } else {
+                self.mock_in_service.remove(&agency);
+                self.mock_queued.remove(&agency);
+            }
+            for (reason, total) in [
+                ("queue_full", load.refused_queue_full),
+                ("quota", load.refused_quota),
+            ] {
+                // The mocks count since their start; the counter catches up.
+                let counter = self.mock_refused.get_or_create(&RefusedLabels {
+                    agency: load.agency,
+                    reason,
+                });
+                counter.inc_by(total.saturating_sub(counter.get()));
+            }
+        }
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();

@@ -161,6 +161,8 @@ pub struct Stand {
     client: AgencyClient,
     pub metrics: Arc<metrics::Metrics>,
     partner_wait_ms: u64,
+    /// The stand's own mocks, whose stations `/metrics` shows (set by [`app`]).
+    mocks: std::sync::OnceLock<Mocks>,
 }
 
 impl std::fmt::Debug for Stand {
@@ -211,6 +213,7 @@ impl Stand {
             client: AgencyClient::new(config.retry, jitter_seed),
             metrics: Arc::new(metrics::Metrics::new()),
             partner_wait_ms: config.partner_wait_ms,
+            mocks: std::sync::OnceLock::new(),
         })
     }
 
@@ -396,6 +399,8 @@ impl Stand {
             stores,
             effects_queued: self.performer.queued() as i64,
             requests_waiting: self.performer.waiting() as i64,
+            effects_deferred: self.performer.deferred_len() as i64,
+            mocks: self.mocks.get().map(Mocks::loads).unwrap_or_default(),
         }
     }
 }
@@ -427,6 +432,9 @@ async fn housekeeping(stand: Arc<Stand>, cancel: CancellationToken) {
 /// outer layers (JSON errors for every rejection, the body limit, panics caught, metrics).
 pub fn app(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
     let metrics = stand.metrics.clone();
+    if let Some(m) = mocks {
+        let _ = stand.mocks.set(m.clone());
+    }
     let mut router = api::router(stand);
     if let Some(m) = mocks {
         router = router.merge(m.router());

@@ -22,6 +22,14 @@
 //!   bounded map that the signing route reads.
 //! - Without a post or CA URL ([`AgencyUrls`]'s `None`), letters and checks are kept in a
 //!   bounded list of held effects and logged.
+//! - An agency at its capacity (429 with `Retry-After`: a full queue, a spent quota, SMEV's
+//!   `QUOTE_LIMIT_EXCEEDED`) does not fail the effect: it is set aside, without holding a
+//!   worker, and performed again after the agency's `Retry-After` plus the client's jittered
+//!   backoff, as often as it is refused, for up to `refused_for_max_ms`. Only then, or when
+//!   `deferred_max` effects are already set aside, does it fail as an agency that cannot be
+//!   reached (a verification with `pfr_unavailable` / `fms_unavailable`, a letter refused with
+//!   the reason, an SMS or e-mail logged and counted as failed). So an SMS, a letter or a
+//!   verification is never lost: it is performed in the end, or fails with a reason.
 
 use super::agencies::CallFailed;
 use super::Stand;
@@ -45,7 +53,8 @@ use tokio_util::sync::CancellationToken;
 /// (a command waits up to 1 s for room, then 503), polls from 2 s doubling to 60 s, a
 /// forgotten request sent again at most 5 times, 1,000 held effects kept, the outcomes of the
 /// last 100,000 letters and certificate checks kept, SMS sent one per request (`sms_batch` 1;
-/// the stand sets 100 for its own SMS mock).
+/// the stand sets 100 for its own SMS mock), up to 65,536 effects set aside after an agency
+/// refused them for its capacity, each tried again for up to 10 minutes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PerformerConfig {
     pub in_flight: usize,
@@ -59,6 +68,12 @@ pub struct PerformerConfig {
     /// The most SMS sent in one request (`{"messages": [...]}`, as bulk gateways take them):
     /// SMS queued together while every call is in flight leave together. 1: one per request.
     pub sms_batch: usize,
+    /// Effects set aside after an agency refused them for its capacity (429), at most; past
+    /// it a refused effect fails at once.
+    pub deferred_max: usize,
+    /// How long (wall time, from its first refusal) a refused effect is tried again before it
+    /// fails.
+    pub refused_for_max_ms: u64,
 }
 
 impl Default for PerformerConfig {
@@ -73,6 +88,8 @@ impl Default for PerformerConfig {
             outcomes_max: 100_000,
             room_wait_ms: 1_000,
             sms_batch: 1,
+            deferred_max: 65_536,
+            refused_for_max_ms: 600_000,
         }
     }
 }
@@ -209,6 +226,36 @@ struct Waits {
 /// Early callbacks remembered.
 const EARLY_CALLBACKS_MAX: usize = 1_024;
 
+/// What an agency refused for its capacity, to do again.
+#[derive(Debug)]
+enum Again {
+    /// An effect, performed again as if it came from the queue.
+    Effect(Effect),
+    /// SMS (a batch, or the refused part of one), sent again together.
+    Sms(Vec<Sms>),
+    /// A verification request, sent again (after `resends` resends of a forgotten one).
+    Ask {
+        agency: Agency,
+        id: RequestId,
+        body: Arc<serde_json::Value>,
+        resends: u32,
+    },
+}
+
+/// The refusals for capacity of one effect so far: how many, and since when (wall time).
+#[derive(Clone, Copy, Debug, Default)]
+struct Refusals {
+    count: u32,
+    since: Option<Instant>,
+}
+
+/// Effects set aside until they are due again, by (due, sequence number).
+#[derive(Debug, Default)]
+struct Deferred {
+    by_due: std::collections::BTreeMap<(Instant, u64), (Again, Refusals)>,
+    next: u64,
+}
+
 /// The performer's state inside the [`Stand`].
 #[derive(Debug)]
 pub struct Performer {
@@ -231,6 +278,9 @@ pub struct Performer {
     sms_rx: Mutex<Option<mpsc::Receiver<Sms>>>,
     /// Partner requests waiting for their verification, woken when it is decided.
     partners: Mutex<HashMap<ConfirmationId, Arc<Notify>>>,
+    /// Effects an agency refused for its capacity, and the wake of their task.
+    deferred: Mutex<Deferred>,
+    deferred_wake: Notify,
 }
 
 /// A partner request's place among the waiting ones; dropping it leaves.
@@ -271,7 +321,18 @@ impl Performer {
             sms,
             sms_rx: Mutex::new(Some(sms_rx)),
             partners: Mutex::new(HashMap::new()),
+            deferred: Mutex::new(Deferred::default()),
+            deferred_wake: Notify::new(),
         }
+    }
+
+    fn deferred(&self) -> std::sync::MutexGuard<'_, Deferred> {
+        self.deferred.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Effects set aside after an agency refused them for its capacity.
+    pub fn deferred_len(&self) -> usize {
+        self.deferred().by_due.len()
     }
 
     fn outcomes(&self) -> std::sync::MutexGuard<'_, Outcomes> {
@@ -490,7 +551,117 @@ pub(crate) fn spawn(stand: &Arc<Stand>, cancel: CancellationToken) {
     if let (Some(rx), true) = (sms_rx, stand.performer.config.sms_batch > 1) {
         tokio::spawn(sms_lane(stand.clone(), rx, cancel.clone()));
     }
+    tokio::spawn(deferred_loop(stand.clone(), cancel.clone()));
     tokio::spawn(poll_loop(stand.clone(), cancel));
+}
+
+/// Sets `again` aside if `e` is an agency's refusal for capacity and it may still wait: due
+/// after the agency's `Retry-After` plus the client's jittered backoff. False when it must fail
+/// now (not a refusal, refused for too long, too many set aside); `n` effects of `kind` are
+/// counted either way.
+fn defer(
+    stand: &Arc<Stand>,
+    kind: &'static str,
+    n: u64,
+    again: Again,
+    refusals: Refusals,
+    e: &CallFailed,
+) -> bool {
+    let Some(retry_after_ms) = e.busy() else {
+        stand.metrics.effects(kind, false, n);
+        return false;
+    };
+    let p = &stand.performer;
+    let now = Instant::now();
+    let since = refusals.since.unwrap_or(now);
+    let count = refusals.count.saturating_add(1);
+    if now.duration_since(since) >= Duration::from_millis(p.config.refused_for_max_ms) {
+        tracing::warn!(
+            kind,
+            refusals = count,
+            "an agency refused an effect for too long; it fails"
+        );
+        stand.metrics.effects(kind, false, n);
+        return false;
+    }
+    let wait = Duration::from_millis(retry_after_ms.unwrap_or(0)) + stand.client.backoff(count);
+    {
+        let mut d = p.deferred();
+        if d.by_due.len() >= p.config.deferred_max.max(1) {
+            drop(d);
+            tracing::warn!(
+                kind,
+                "too many effects set aside for agencies at capacity; it fails"
+            );
+            stand.metrics.effects(kind, false, n);
+            return false;
+        }
+        d.next += 1;
+        let key = (now + wait, d.next);
+        d.by_due.insert(
+            key,
+            (
+                again,
+                Refusals {
+                    count,
+                    since: Some(since),
+                },
+            ),
+        );
+    }
+    p.deferred_wake.notify_one();
+    stand.metrics.deferred(kind, n);
+    tracing::debug!(
+        kind,
+        refusals = count,
+        wait_ms = wait.as_millis() as u64,
+        "agency at capacity; effect set aside"
+    );
+    true
+}
+
+/// Performs the effects set aside as they fall due, a bounded number at once.
+async fn deferred_loop(stand: Arc<Stand>, cancel: CancellationToken) {
+    loop {
+        let now = Instant::now();
+        let (due, next) = {
+            let mut d = stand.performer.deferred();
+            let mut due = Vec::new();
+            while let Some(entry) = d.by_due.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                due.push(entry.remove());
+            }
+            (due, d.by_due.keys().next().map(|(at, _)| *at))
+        };
+        for (again, refusals) in due {
+            let permit = tokio::select! {
+                p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+                _ = cancel.cancelled() => return,
+            };
+            let stand = stand.clone();
+            tokio::spawn(async move {
+                match again {
+                    Again::Effect(effect) => perform_with(&stand, effect, refusals).await,
+                    Again::Sms(sms) => send_sms(&stand, sms, refusals).await,
+                    Again::Ask {
+                        agency,
+                        id,
+                        body,
+                        resends,
+                    } => ask(&stand, agency, id, body, resends, refusals).await,
+                }
+                drop(permit);
+            });
+        }
+        let at = next.unwrap_or_else(|| Instant::now() + Duration::from_secs(60));
+        tokio::select! {
+            _ = tokio::time::sleep_until(at) => {}
+            _ = stand.performer.deferred_wake.notified() => {}
+            _ = cancel.cancelled() => return,
+        }
+    }
 }
 
 async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: CancellationToken) {
@@ -552,7 +723,7 @@ async fn sms_lane(stand: Arc<Stand>, mut rx: mpsc::Receiver<Sms>, cancel: Cancel
         }
         let stand = stand.clone();
         tokio::spawn(async move {
-            send_sms(&stand, &batch).await;
+            send_sms(&stand, batch, Refusals::default()).await;
             drop(permit);
         });
     }
@@ -564,8 +735,10 @@ struct Messages<'a> {
     messages: Vec<Message<'a>>,
 }
 
-/// Sends SMS in one request: the plain message when alone, else `{"messages": [...]}`.
-async fn send_sms(stand: &Arc<Stand>, sms: &[Sms]) {
+/// Sends SMS in one request: the plain message when alone, else `{"messages": [...]}`. What
+/// the gateway refused for its capacity (the request, or messages of a batch, whose entries are
+/// then `{error}` instead of `{message_id}`) is set aside and sent again later.
+async fn send_sms(stand: &Arc<Stand>, sms: Vec<Sms>, refusals: Refusals) {
     let url = format!("{}/messages", stand.performer.urls.sms);
     fn message(m: &Sms) -> Message<'_> {
         Message {
@@ -574,28 +747,85 @@ async fn send_sms(stand: &Arc<Stand>, sms: &[Sms]) {
             text: &m.text,
         }
     }
-    let r = match sms {
-        [one] => {
-            stand
-                .client
-                .post::<_, IgnoredAny>(&url, &message(one))
-                .await
-        }
+    let r = match sms.as_slice() {
+        [one] => stand
+            .client
+            .post::<_, IgnoredAny>(&url, &message(one))
+            .await
+            .map(|_| (Vec::new(), None)),
         many => {
             let body = Messages {
                 messages: many.iter().map(message).collect(),
             };
-            stand.client.post::<_, IgnoredAny>(&url, &body).await
+            stand
+                .client
+                .post::<_, serde_json::Value>(&url, &body)
+                .await
+                .map(|answer| refused_in_batch(&answer))
         }
     };
-    stand.metrics.effects("sms", r.is_ok(), sms.len() as u64);
-    if let Err(e) = r {
-        tracing::warn!(error = %e, messages = sms.len(), "SMS could not be sent");
+    let n = sms.len() as u64;
+    let (refused, e) = match r {
+        Ok((refused, _)) if refused.is_empty() => {
+            stand.metrics.effects("sms", true, n);
+            return;
+        }
+        Ok((refused, retry_after_ms)) => {
+            stand.metrics.effects("sms", true, n - refused.len() as u64);
+            let again: Vec<Sms> = sms
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| refused.contains(i))
+                .map(|(_, m)| m)
+                .collect();
+            let e = CallFailed {
+                attempts: 1,
+                last: super::agencies::AgencyError::Busy { retry_after_ms },
+            };
+            (again, e)
+        }
+        Err(e) => (sms, e),
+    };
+    let count = refused.len();
+    if !defer(
+        stand,
+        "sms",
+        count as u64,
+        Again::Sms(refused),
+        refusals,
+        &e,
+    ) {
+        tracing::warn!(error = %e, messages = count, "SMS could not be sent");
     }
+}
+
+/// The messages of a batch's answer that the gateway refused for its capacity (entries with
+/// `error`), and the longest `retry_after_s` among them, in ms.
+fn refused_in_batch(answer: &serde_json::Value) -> (Vec<usize>, Option<u64>) {
+    let mut refused = Vec::new();
+    let mut retry_after_ms = None;
+    let items = answer["messages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    for (i, item) in items.iter().enumerate() {
+        if item.get("error").is_some() && item.get("message_id").is_none() {
+            refused.push(i);
+            if let Some(s) = item["error"]["retry_after_s"].as_u64() {
+                retry_after_ms = retry_after_ms.max(Some(s.saturating_mul(1_000)));
+            }
+        }
+    }
+    (refused, retry_after_ms)
 }
 
 /// Performs one effect.
 async fn perform(stand: &Arc<Stand>, effect: Effect) {
+    perform_with(stand, effect, Refusals::default()).await;
+}
+
+/// Performs one effect that agencies refused `refusals` times for their capacity so far.
+async fn perform_with(stand: &Arc<Stand>, effect: Effect, refusals: Refusals) {
     let p = &stand.performer;
     let client = &stand.client;
     match effect {
@@ -604,10 +834,13 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
                 to: to.canonical(),
                 text,
             };
-            send_sms(stand, std::slice::from_ref(&sms)).await;
+            send_sms(stand, vec![sms], refusals).await;
         }
         Effect::SendMail {
-            to, subject, text, ..
+            to,
+            subject,
+            text,
+            topic,
         } => {
             // The registry writes the link relative to the engine; the citizen needs it whole.
             let text = text.replace(" /api/v1/", &format!(" {}/api/v1/", p.public_base));
@@ -618,9 +851,20 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
                 text: &text,
             };
             let r = client.post::<_, IgnoredAny>(&url, &body).await;
-            stand.metrics.effect("mail", r.is_ok());
-            if let Err(e) = r {
-                tracing::warn!(error = %e, "an e-mail could not be sent");
+            match r {
+                Ok(_) => stand.metrics.effect("mail", true),
+                Err(e) => {
+                    // Sent again as it is (its link already whole).
+                    let again = Again::Effect(Effect::SendMail {
+                        to,
+                        subject,
+                        text,
+                        topic,
+                    });
+                    if !defer(stand, "mail", 1, again, refusals, &e) {
+                        tracing::warn!(error = %e, "an e-mail could not be sent");
+                    }
+                }
             }
         }
         Effect::VerifyPfr(r) => {
@@ -635,7 +879,15 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
                 callback_url: Some(format!("{}/pfr", p.callback_base)),
             };
             let body = serde_json::to_value(&body).unwrap_or_default();
-            ask(stand, Agency::Pfr, r.request_id, Arc::new(body), 0).await;
+            ask(
+                stand,
+                Agency::Pfr,
+                r.request_id,
+                Arc::new(body),
+                0,
+                refusals,
+            )
+            .await;
         }
         Effect::VerifyFms(r) => {
             let body = FmsRequest {
@@ -650,7 +902,15 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
                 callback_url: Some(format!("{}/fms", p.callback_base)),
             };
             let body = serde_json::to_value(&body).unwrap_or_default();
-            ask(stand, Agency::Fms, r.request_id, Arc::new(body), 0).await;
+            ask(
+                stand,
+                Agency::Fms,
+                r.request_id,
+                Arc::new(body),
+                0,
+                refusals,
+            )
+            .await;
         }
         Effect::CheckCertificate {
             request_id,
@@ -670,7 +930,9 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
             // The registry checked the serial: letters and digits only.
             let url = format!("{base}/certificates/{serial}");
             let r = client.get::<Certificate>(&url).await;
-            stand.metrics.effect("certificate", r.is_ok());
+            if r.is_ok() {
+                stand.metrics.effect("certificate", true);
+            }
             let checked = match r {
                 Ok(certificate) => {
                     let snils = snils.canonical();
@@ -694,6 +956,15 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
                     }
                 }
                 Err(e) => {
+                    let again = Again::Effect(Effect::CheckCertificate {
+                        request_id,
+                        serial,
+                        issuer,
+                        snils,
+                    });
+                    if defer(stand, "certificate", 1, again, refusals, &e) {
+                        return;
+                    }
                     tracing::warn!(request_id = %request_id, error = %e, "the CA is unreachable; the check is dropped");
                     stand.apply(|r, now, _| r.apply_certificate_unavailable(now, request_id));
                     SignatureChecked::Unavailable
@@ -743,15 +1014,25 @@ async fn perform(stand: &Arc<Stand>, effect: Effect) {
             }
             let url = format!("{base}/letters");
             let r = client.post::<_, PostAccepted>(&url, &body).await;
-            stand.metrics.effect("letter", r.is_ok());
             let sent = match r {
                 Ok(a) => {
+                    stand.metrics.effect("letter", true);
                     tracing::info!(confirmation_id = %confirmation_id, tracking_number = a.tracking_number, "letter accepted by the post");
                     LetterSent::Accepted {
                         tracking_number: a.tracking_number,
                     }
                 }
                 Err(e) => {
+                    let again = Again::Effect(Effect::OrderLetter {
+                        confirmation_id,
+                        oid,
+                        recipient,
+                        address,
+                        code,
+                    });
+                    if defer(stand, "letter", 1, again, refusals, &e) {
+                        return;
+                    }
                     tracing::warn!(confirmation_id = %confirmation_id, error = %e, "the post did not accept a letter");
                     LetterSent::Refused {
                         reason: e.to_string(),
@@ -772,22 +1053,25 @@ pub fn letter_text(code: &str) -> String {
 }
 
 /// Sends a verification request (again, after `resends` earlier sends) until acknowledged;
-/// then handles the acknowledgement (which may already carry the answer).
+/// then handles the acknowledgement (which may already carry the answer). A request the
+/// agency refused for its capacity (SMEV's `QUOTE_LIMIT_EXCEEDED`, 429) is set aside and
+/// sent again later (`refusals` so far).
 async fn ask(
     stand: &Arc<Stand>,
     agency: Agency,
     id: RequestId,
     body: Arc<serde_json::Value>,
     resends: u32,
+    refusals: Refusals,
 ) {
     let url = format!("{}/requests", stand.performer.url_of(agency));
     let r = stand
         .client
         .post::<_, RequestView<serde_json::Value>>(&url, &*body)
         .await;
-    stand.metrics.effect(agency.name(), r.is_ok());
     match r {
         Ok(view) => {
+            stand.metrics.effect(agency.name(), true);
             let issued_at = stand.world.now();
             let waiting = Waiting {
                 agency,
@@ -799,7 +1083,17 @@ async fn ask(
             };
             answer(stand, id, view, waiting);
         }
-        Err(e) => unavailable(stand, agency, id, &e),
+        Err(e) => {
+            let again = Again::Ask {
+                agency,
+                id,
+                body,
+                resends,
+            };
+            if !defer(stand, agency.name(), 1, again, refusals, &e) {
+                unavailable(stand, agency, id, &e);
+            }
+        }
     }
 }
 
@@ -932,7 +1226,16 @@ async fn poll(stand: &Arc<Stand>, id: RequestId, waiting: Waiting) {
                 };
                 unavailable(stand, agency, id, &e);
             } else {
-                ask(stand, agency, id, waiting.body, waiting.resends + 1).await;
+                let refusals = Refusals::default();
+                ask(
+                    stand,
+                    agency,
+                    id,
+                    waiting.body,
+                    waiting.resends + 1,
+                    refusals,
+                )
+                .await;
             }
         }
         Err(e) => {

@@ -346,7 +346,7 @@ where
                     "timeout_rate" => service.timeout_rate = map.next_value()?,
                     "outages" => service.outages = map.next_value()?,
                     "speedup" => service.speedup = map.next_value()?,
-                    "capacity" => service.capacity = Some(map.next_value()?),
+                    "capacity" => service.capacity = map.next_value()?,
                     own => {
                         if !table.read_own(own, &mut map)? {
                             return Err(de::Error::unknown_field(own, T::KEYS));

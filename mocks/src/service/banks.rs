@@ -7,6 +7,10 @@
 //!   (its profile, on the world's clock), and answers with the engine's status and body. 404
 //!   `not_a_client` when the SNILS is not this bank's client; 422 naming `phone` when the bank
 //!   has no phone of the client and the body gives none.
+//!   With a `capacity` in the bank's profile the delay is the service time at one of the
+//!   bank's servers: the bank calls the engine after the wait plus the service, and refuses a
+//!   client beyond its queue or quota at once (429 `queue_full` or `quota` with
+//!   `Retry-After`); each bank has its own station.
 //! - `GET /mocks/banks/{bank}/clients/{snils}`: the client as the bank holds them.
 //! - `GET /mocks/banks/{bank}/confirmations/{id}`: the engine's status of a confirmation
 //!   (the bank asks the engine's partner API).
@@ -23,6 +27,7 @@ use super::faults::{Fault, Faults};
 use super::http::{parse_json, Json, Path};
 use super::journal::Journal;
 use super::people::{snils_key, People, Person};
+use super::station::Stations;
 use super::{Context, MockKind};
 use crate::agency::banks::{Bank, BanksProfile};
 use crate::agency::profile::Outage;
@@ -47,6 +52,8 @@ pub struct Banks {
     engine: Arc<Engine>,
     journal: Arc<Journal>,
     faults: Arc<Faults>,
+    /// One station a bank, in the order of [`Bank::ALL`].
+    stations: Stations,
 }
 
 /// The optional body of the Gosuslugi form.
@@ -69,6 +76,15 @@ pub struct Records {
 pub struct RecordsAdded {
     pub added: usize,
     pub held: usize,
+}
+
+/// The `agency` label of a bank's station in `/metrics`: its table in a scenario.
+fn bank_label(bank: Bank) -> &'static str {
+    match bank {
+        Bank::Sber => "banks.sber",
+        Bank::Tinkoff => "banks.tinkoff",
+        Bank::Pochta => "banks.pochta",
+    }
 }
 
 fn bank(raw: &str) -> Result<Bank, MockError> {
@@ -95,6 +111,11 @@ impl Banks {
         engine: Arc<Engine>,
     ) -> Arc<Self> {
         Arc::new(Self {
+            stations: Stations::labelled(
+                "banks",
+                context.world.clock().scale(),
+                Bank::ALL.map(bank_label),
+            ),
             journal: context.journal(),
             faults: Faults::new(context.clone(), "banks"),
             context,
@@ -102,6 +123,11 @@ impl Banks {
             people,
             engine,
         })
+    }
+
+    /// The banks' stations (their capacities at work), labelled `banks.sber`...
+    pub fn stations(&self) -> &Stations {
+        &self.stations
     }
 
     /// The client of `bank` with SNILS `snils`, as the bank holds them now (faults applied).
@@ -178,6 +204,7 @@ impl Admin for Banks {
     }
     fn reset_state(&self) {
         self.people.clear();
+        self.stations.clear();
         self.profile.restore();
     }
     fn now(&self) -> SimTime {
@@ -217,12 +244,21 @@ async fn gosuslugi(
         )
     })?;
     let now = b.context.world.now();
-    let fate = {
+    let (fate, capacity) = {
         let profile = b.profile.get();
-        b.context
-            .with_rng(|rng| profile.get(bank).service.decide(now, rng))
+        let service = &profile.get(bank).service;
+        let fate = b.context.with_rng(|rng| service.decide(now, rng));
+        (fate, service.capacity.clone())
     };
-    let delay_ms = b.context.delay_of(bank.as_str(), fate).await?;
+    let service_ms = b.context.delay_of(bank.as_str(), fate).await?;
+    let index = Bank::ALL.iter().position(|x| *x == bank).unwrap_or(0);
+    let delay_ms = match b
+        .stations
+        .offer(index, capacity.as_ref(), now, service_ms, |t| t)?
+    {
+        Some(admitted) => admitted.delay_ms(now),
+        None => service_ms,
+    };
     b.context.wait(delay_ms).await;
     let path = format!("/api/v1/partners/{}/confirmations", bank.as_str());
     let answer = b

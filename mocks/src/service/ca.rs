@@ -4,6 +4,9 @@
 //! among them) and those added with `POST /mocks/ca/admin/records` `{records: [...]}`; the
 //! caller judges validity for the signer ([`crate::agency::ca::compare`]), as ESIA does with a
 //! certificate it fetched. The answer comes after the CA profile's delay (immediate by default).
+//! With a `capacity` in the profile the delay is the service time at a server: the answer comes
+//! after the wait for a server plus the service, and a request beyond the queue or the quota
+//! is refused at once (429 `queue_full` or `quota` with `Retry-After`).
 //!
 //! Targeted fault `{"kind": "mismatch", "snils": S}`: the certificates of S are shown as issued
 //! to someone else.
@@ -14,6 +17,7 @@ use super::faults::{Fault, Faults};
 use super::http::{Json, Path};
 use super::journal::Journal;
 use super::people::snils_key;
+use super::station::Stations;
 use super::{Context, MockKind};
 use crate::agency::ca::{CaProfile, Certificate};
 use crate::agency::profile::Outage;
@@ -41,6 +45,7 @@ pub struct Ca {
     records_max: usize,
     journal: Arc<Journal>,
     faults: Arc<Faults>,
+    stations: Stations,
 }
 
 /// `POST /mocks/ca/admin/records`.
@@ -72,6 +77,7 @@ impl Ca {
             }
         }
         Arc::new(Self {
+            stations: Stations::one("ca", context.world.clock().scale()),
             journal: context.journal(),
             faults: Faults::new(context.clone(), "ca"),
             context,
@@ -80,6 +86,11 @@ impl Ca {
             added: RwLock::new(HashMap::new()),
             records_max,
         })
+    }
+
+    /// The CA's station (its capacity at work).
+    pub fn stations(&self) -> &Stations {
+        &self.stations
     }
 
     /// The certificate with `serial`, as the CA shows it now (faults applied).
@@ -184,6 +195,7 @@ impl Admin for Ca {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.stations.clear();
         self.profile.restore();
     }
     fn now(&self) -> SimTime {
@@ -209,11 +221,19 @@ async fn certificate(
         });
     }
     let now = ca.context.world.now();
-    let fate = {
+    let (fate, capacity) = {
         let profile = ca.profile.get();
-        ca.context.with_rng(|rng| profile.service.decide(now, rng))
+        let fate = ca.context.with_rng(|rng| profile.service.decide(now, rng));
+        (fate, profile.service.capacity.clone())
     };
-    let delay_ms = ca.context.delay_of("ca", fate).await?;
+    let service_ms = ca.context.delay_of("ca", fate).await?;
+    let delay_ms = match ca
+        .stations
+        .offer(0, capacity.as_ref(), now, service_ms, |t| t)?
+    {
+        Some(admitted) => admitted.delay_ms(now),
+        None => service_ms,
+    };
     ca.context.wait(delay_ms).await;
     ca.certificate(&serial)
         .map(Json)

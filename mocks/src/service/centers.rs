@@ -5,13 +5,20 @@
 //!   always exists); `GET /mocks/centers/{id}`.
 //! - `POST /mocks/centers/{id}/visits` `{snils, passport_series, passport_number, register?,
 //!   phone?}`: the citizen is served after the time at the counter (the centers' profile, on
-//!   the world's clock), or turned away (429 `queue`, 503 when the operator's system is down);
+//!   the world's clock), or turned away (429 `queue` with `Retry-After`, 503 when the
+//!   operator's system is down);
 //!   then the operator confirms the identity through the engine's operator API
 //!   (`POST /api/v1/operator/confirmations`), or with `register` (an MFC only) reads the
 //!   passport and registers a confirmed account (`POST /api/v1/operator/registrations`); the
 //!   answer is the engine's, with the one-time password of a new account.
 //! - `POST /mocks/centers/admin/records` `{records: [person]}`: people an MFC can register
 //!   besides the population.
+//!
+//! With a `capacity` in the profile each center has its own station of that capacity (its
+//! counters, `servers`, and the waiting room, `queue`): a visitor waits for a free counter,
+//! then the time at the counter, and is turned away beyond the queue or the quota (429 `queue`,
+//! with the station's `Retry-After`). With `opening_hours` a queue carries over to the next
+//! opening.
 //!
 //! Opening hours are shown in the directory; visits outside them are refused (409 `closed` with
 //! `opens_at`) only when the profile's `opening_hours` is true (default false, so a test or a
@@ -26,6 +33,7 @@ use super::faults::{Fault, Faults};
 use super::http::{Json, Path};
 use super::journal::Journal;
 use super::people::{snils_key, People, Person};
+use super::station::Stations;
 use super::{Context, MockKind};
 use crate::agency::centers::{self as model, Center, CentersProfile, Hours, Refusal, VisitOutcome};
 use crate::agency::matching::same_digits;
@@ -56,6 +64,8 @@ pub struct Centers {
     engine: Arc<Engine>,
     journal: Arc<Journal>,
     faults: Arc<Faults>,
+    /// One station a center of the directory, in its order, all labelled `centers`.
+    stations: Stations,
 }
 
 /// `POST /mocks/centers/{id}/visits`.
@@ -95,17 +105,28 @@ impl Centers {
         people: People,
         engine: Arc<Engine>,
     ) -> Arc<Self> {
+        let directory = model::directory();
         Arc::new(Self {
+            stations: Stations::labelled(
+                "centers",
+                context.world.clock().scale(),
+                directory.iter().map(|_| "centers"),
+            ),
             journal: context.journal(),
             faults: Faults::new(context.clone(), "centers"),
             context,
             profile: ProfileCell::new(profile),
             opening_hours: AtomicBool::new(opening_hours),
             opening_hours_initial: opening_hours,
-            directory: model::directory(),
+            directory,
             people,
             engine,
         })
+    }
+
+    /// The centers' stations (their capacities at work).
+    pub fn stations(&self) -> &Stations {
+        &self.stations
     }
 
     fn center(&self, id: &str) -> Result<&Center, MockError> {
@@ -170,6 +191,7 @@ impl Admin for Centers {
     }
     fn reset_state(&self) {
         self.people.clear();
+        self.stations.clear();
         self.profile.restore();
         self.opening_hours
             .store(self.opening_hours_initial, Ordering::Relaxed);
@@ -239,10 +261,12 @@ async fn visit(
             ..center.clone()
         }
     };
-    let outcome = {
+    let (outcome, capacity) = {
         let profile = c.profile.get();
-        c.context
-            .with_rng(|rng| model::visit(&judged_at, world.epoch(), now, &profile, rng))
+        let outcome = c
+            .context
+            .with_rng(|rng| model::visit(&judged_at, world.epoch(), now, &profile, rng));
+        (outcome, profile.service.capacity.clone())
     };
     match outcome {
         VisitOutcome::Closed => {
@@ -252,11 +276,50 @@ async fn visit(
                     .map(|t| world.rfc3339(t)),
             })
         }
-        VisitOutcome::Refused(Refusal::Queue) => return Err(MockError::Queue),
+        VisitOutcome::Refused(Refusal::Queue) => {
+            return Err(MockError::Queue {
+                retry_after_s: 3_600,
+                refused: None,
+            })
+        }
         VisitOutcome::Refused(Refusal::SystemDown) => {
             return Err(MockError::AgencyError { agency: "centers" })
         }
-        VisitOutcome::Served { delay_ms } => c.context.wait(delay_ms).await,
+        VisitOutcome::Served { delay_ms } => {
+            // The wait for a counter of this center (from its next opening, with hours).
+            let index = c.directory.iter().position(|x| x.id == center.id);
+            let hours = c.opening_hours.load(Ordering::Relaxed);
+            let opening = |t| {
+                if hours {
+                    center.next_open(world.epoch(), t).unwrap_or(t)
+                } else {
+                    t
+                }
+            };
+            let admitted = c.stations.offer(
+                index.unwrap_or(0),
+                capacity.as_ref(),
+                now,
+                delay_ms,
+                opening,
+            );
+            let delay_ms = match admitted {
+                Ok(Some(a)) => a.delay_ms(now),
+                Ok(None) => delay_ms,
+                Err(MockError::Busy {
+                    reason,
+                    retry_after_s,
+                    ..
+                }) => {
+                    return Err(MockError::Queue {
+                        retry_after_s,
+                        refused: Some(reason),
+                    })
+                }
+                Err(e) => return Err(e),
+            };
+            c.context.wait(delay_ms).await
+        }
     }
     let typed_number = if c.faults.mismatch(key) {
         mistyped(&body.passport_number)

@@ -2,6 +2,8 @@
 //! the contract's error body in one place ([`MockError::into_response`]).
 
 use super::http::{error_response, RequestError};
+use super::station::Refused;
+use crate::agency::capacity::Refusal;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -55,9 +57,24 @@ pub enum MockError {
     /// The service center is closed at this hour (409); `opens_at` is when it opens next.
     #[error("the service center is closed{}", opens_at.as_deref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
     Closed { opens_at: Option<String> },
-    /// The service center has no slot today (429): come back later.
-    #[error("no slot today: the queue is too long; come back later")]
-    Queue,
+    /// The service center has no slot (429, `Retry-After`): come back later. `refused` is the
+    /// station's reason when the centers' capacity turned the visitor away (none: the
+    /// profile's `refusal_rate` drew it).
+    #[error("no slot: the queue is too long; come back later")]
+    Queue {
+        retry_after_s: u64,
+        refused: Option<Refusal>,
+    },
+    /// The agency is at its capacity (429, `Retry-After`, code `queue_full` or `quota`): every
+    /// server busy and the queue full, or the quota of requests a second spent. `count`
+    /// requests (messages of a batch) refused.
+    #[error("{}", busy_message(agency, *reason))]
+    Busy {
+        agency: &'static str,
+        reason: Refusal,
+        retry_after_s: u64,
+        count: u32,
+    },
     /// This kind of service center cannot register accounts (422, field `register`).
     #[error("only an MFC registers accounts; this center is a {kind}")]
     CannotRegister { kind: &'static str },
@@ -79,7 +96,7 @@ impl MockError {
             MockError::NotAClient { .. } | MockError::LetterLost => StatusCode::NOT_FOUND,
             MockError::NotArrived | MockError::Closed { .. } => StatusCode::CONFLICT,
             MockError::WrongPassport => StatusCode::FORBIDDEN,
-            MockError::Queue => StatusCode::TOO_MANY_REQUESTS,
+            MockError::Queue { .. } | MockError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
             MockError::CannotRegister { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
@@ -101,7 +118,8 @@ impl MockError {
             MockError::LetterLost => "letter_lost",
             MockError::WrongPassport => "wrong_passport",
             MockError::Closed { .. } => "closed",
-            MockError::Queue => "queue",
+            MockError::Queue { .. } => "queue",
+            MockError::Busy { reason, .. } => reason.as_str(),
             MockError::CannotRegister { .. } => "cannot_register",
         }
     }
@@ -142,12 +160,52 @@ impl IntoResponse for MockError {
                 .headers_mut()
                 .remove(axum::http::header::CONTENT_LENGTH);
         }
-        if matches!(self, MockError::Queue) {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("3600"),
-            );
+        let (retry_after_s, refused) = match &self {
+            MockError::Queue {
+                retry_after_s,
+                refused,
+            } => (
+                *retry_after_s,
+                refused.map(|reason| Refused { reason, count: 1 }),
+            ),
+            MockError::Busy {
+                reason,
+                retry_after_s,
+                count,
+                ..
+            } => (
+                *retry_after_s,
+                Some(Refused {
+                    reason: *reason,
+                    count: *count,
+                }),
+            ),
+            _ => return response,
+        };
+        // When to ask again, as a header and as data.
+        let body = serde_json::json!({ "error": {
+            "code": self.code(), "message": self.to_string(), "retry_after_s": retry_after_s } });
+        *response.body_mut() = axum::body::Body::from(body.to_string());
+        let headers = response.headers_mut();
+        headers.remove(axum::http::header::CONTENT_LENGTH);
+        headers.insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after_s),
+        );
+        if let Some(r) = refused {
+            response.extensions_mut().insert(r);
         }
         response
+    }
+}
+
+fn busy_message(agency: &str, reason: Refusal) -> String {
+    match reason {
+        Refusal::QueueFull => {
+            format!("the {agency} service is at capacity: every server is busy and the queue is full; retry later")
+        }
+        Refusal::Quota => {
+            format!("the {agency} service's quota of requests a second is spent; retry later")
+        }
     }
 }

@@ -7,6 +7,7 @@ use super::error::MockError;
 use super::faults::Fault;
 use super::smev::Check;
 use super::MockKind;
+use crate::agency::capacity::Capacity;
 use crate::agency::fms::{compare, FmsProfile, FmsQuery, FmsRecord, FmsVerdict};
 use crate::agency::profile::Fate;
 use crate::clock::SimTime;
@@ -107,6 +108,10 @@ impl Check for Fms {
 
     fn decide(profile: &FmsProfile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate {
         profile.service.decide(now, rng)
+    }
+
+    fn capacity(profile: &FmsProfile) -> Option<&Capacity> {
+        profile.service.capacity.as_ref()
     }
 
     fn mismatch_key(fault: &Fault) -> Result<u64, MockError> {

@@ -3,13 +3,21 @@
 //! time has come (never, if it was lost). When a cap is reached the least recently used inboxes
 //! are dropped to make room: a test or a load run reads its code within seconds, so the store
 //! stays bounded under any load (each message to a new number, for hours) without refusing.
+//!
+//! A gateway whose profile has a `capacity` delivers each message when its service at a
+//! server ends (the latency drawn is the service time), and refuses what is beyond its queue
+//! or quota (429 with `Retry-After`; see [`super::station`]).
 
 use super::admin::{Admin, ProfileCell};
 use super::error::MockError;
 use super::faults::Faults;
 use super::journal::Journal;
+use super::station::Stations;
 use super::{Context, MockKind};
+use crate::agency::capacity::Capacity;
+use crate::agency::mail::MailProfile;
 use crate::agency::profile::{Outage, ProfileTable};
+use crate::agency::sms::SmsProfile;
 use crate::clock::SimTime;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -21,11 +29,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub trait GatewayProfile:
     ProfileTable + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
 {
+    /// The gateway's capacity, if its profile has one.
+    fn capacity(&self) -> Option<&Capacity>;
 }
 
-impl<P: ProfileTable + Clone + Serialize + DeserializeOwned + Send + Sync + 'static> GatewayProfile
-    for P
-{
+impl GatewayProfile for SmsProfile {
+    fn capacity(&self) -> Option<&Capacity> {
+        self.service.capacity.as_ref()
+    }
+}
+
+impl GatewayProfile for MailProfile {
+    fn capacity(&self) -> Option<&Capacity> {
+        self.service.capacity.as_ref()
+    }
 }
 
 /// A messaging mock (the SMS gateway, the mail service): its profile, its inboxes, its journal
@@ -38,6 +55,7 @@ pub struct Gateway<P> {
     inboxes: Mutex<Inboxes>,
     journal: Arc<Journal>,
     faults: Arc<Faults>,
+    pub(super) stations: Stations,
 }
 
 impl<P: GatewayProfile> Gateway<P> {
@@ -45,6 +63,7 @@ impl<P: GatewayProfile> Gateway<P> {
     pub fn new(kind: MockKind, context: Arc<Context>, profile: P, caps: InboxCaps) -> Arc<Self> {
         Arc::new(Self {
             kind,
+            stations: Stations::one(kind.as_str(), context.world.clock().scale()),
             journal: context.journal(),
             faults: Faults::new(context.clone(), kind.as_str()),
             context,
@@ -56,6 +75,11 @@ impl<P: GatewayProfile> Gateway<P> {
     /// Recipients and messages held.
     pub fn sizes(&self) -> (usize, usize) {
         self.inboxes().sizes()
+    }
+
+    /// The gateway's station (its capacity at work).
+    pub fn stations(&self) -> &Stations {
+        &self.stations
     }
 
     /// The inboxes, locked.
@@ -85,6 +109,7 @@ impl<P: GatewayProfile> Admin for Gateway<P> {
     }
     fn reset_state(&self) {
         self.inboxes().clear();
+        self.stations.clear();
         self.profile.restore();
     }
     fn now(&self) -> SimTime {

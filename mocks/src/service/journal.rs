@@ -9,6 +9,7 @@
 use super::error::MockError;
 use super::faults::Injected;
 use super::http::{error_response, BODY_LIMIT_BYTES};
+use super::station::Refused;
 use super::world::World;
 use crate::clock::SimTime;
 use axum::body::{Body, Bytes};
@@ -45,6 +46,17 @@ pub struct Entry {
     /// `malformed`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<&'static str>,
+    /// The agency's capacity refused it (or `count` messages of its batch): `reason` is
+    /// `queue_full` or `quota`, as `esia_mock_refused_total` counts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<RefusedView>,
+}
+
+/// A refusal by the agency's capacity, as the journal shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RefusedView {
+    pub reason: &'static str,
+    pub count: u32,
 }
 
 /// One request as recorded, before it is shown.
@@ -58,6 +70,7 @@ struct Record {
     body: Bytes,
     status: u16,
     fault: Option<&'static str>,
+    refused: Option<Refused>,
 }
 
 /// A bounded journal of requests.
@@ -99,6 +112,10 @@ impl Journal {
             body: body_value(&r.body),
             status: r.status,
             fault: r.fault,
+            refused: r.refused.map(|r| RefusedView {
+                reason: r.reason.as_str(),
+                count: r.count,
+            }),
         }
     }
 
@@ -197,6 +214,7 @@ where
                 body: Bytes::new(),
                 status: 413,
                 fault: None,
+                refused: None,
             });
             return response;
         }
@@ -212,6 +230,7 @@ where
         body: kept,
         status: response.status().as_u16(),
         fault: response.extensions().get::<Injected>().map(|i| i.0),
+        refused: response.extensions().get::<Refused>().copied(),
     });
     response
 }
@@ -308,6 +327,7 @@ mod tests {
                 body: Bytes::from_static(br#"{"a": 1}"#),
                 status: 202,
                 fault: None,
+                refused: None,
             });
         }
         let last = j.last(10);

@@ -1,11 +1,13 @@
 //! The e-mail mock: `POST /mocks/mail/messages` `{to, subject, text}` -> 202 `{message_id}`; the
 //! letter shows in `GET /mocks/mail/inbox/{address}` (percent-encoded) once its delay has passed,
 //! in the `inbox` or `spam` folder, or never if it was lost. Admin: the shared routes of
-//! [`super::admin`] (profile, faults, journal, reset).
+//! [`super::admin`] (profile, faults, journal, reset). With a `capacity` in the profile a
+//! letter is delivered when its service at a server ends, and one beyond the queue or the quota
+//! is refused (429 `queue_full` or `quota` with `Retry-After`).
 
 use super::error::MockError;
 use super::http::{Json, Path};
-use super::inbox::{Folder, Gateway};
+use super::inbox::{Folder, Gateway, GatewayProfile};
 use super::sms::Sent;
 use crate::agency::mail::{self as model, MailProfile, MailVerdict};
 use crate::ident::parse_email;
@@ -84,11 +86,19 @@ async fn send(
     text("subject", &body.subject, SUBJECT_MAX_CHARS)?;
     text("text", &body.text, TEXT_MAX_CHARS)?;
     let now = mail.context.world.now();
-    let reply = {
+    let (reply, capacity) = {
         let profile = mail.profile.get();
-        mail.context.with_rng(|rng| model::send(&profile, now, rng))
+        let reply = mail.context.with_rng(|rng| model::send(&profile, now, rng));
+        (reply, profile.capacity().cloned())
     };
-    let (verdict, delay_ms) = mail.context.answer("mail", reply).await?;
+    let (verdict, service_ms) = mail.context.answer("mail", reply).await?;
+    let delay_ms = match mail
+        .stations
+        .offer(0, capacity.as_ref(), now, service_ms, |t| t)?
+    {
+        Some(admitted) => admitted.delay_ms(now),
+        None => service_ms,
+    };
     let folder = match verdict {
         MailVerdict::Inbox => Folder::Inbox,
         MailVerdict::Spam => Folder::Spam,

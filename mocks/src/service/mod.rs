@@ -26,11 +26,15 @@
 //! - [`centers`]: the directory of service centers; a visit confirms or registers through the
 //!   engine's operator API.
 //! - [`server`]: [`MockServer`], one call that starts mocks on a free port for a test.
+//! - [`station`]: a mock's capacity at runtime (servers, queue, quota of its profile): the
+//!   stations that decide each request's wait or refusal, and their figures for `/metrics`.
 //!
 //! A request's path through a mock: in its one middleware the journal records it and the faults may
 //! delay it, fail it, cut its connection or garble its answer; the handler validates it, draws its
 //! fate from the agency's profile (answer after a delay, error, outage, no answer) with the mock's
-//! seeded RNG, and stores it; the answer becomes visible when sim time reaches its delivery time
+//! seeded RNG; with a `capacity` in the profile the delay is the service time at a server, and
+//! the agency's station adds the wait for a server or refuses the request (429 with
+//! `Retry-After`, see [`station`]); the mock stores it; the answer becomes visible when sim time reaches its delivery time
 //! (inboxes, polling, a letter's arrival) and a PFR or FMS answer is also pushed to the caller's
 //! `callback_url` by a timer on that absolute deadline.
 //!
@@ -55,6 +59,7 @@ pub mod post;
 pub mod server;
 pub mod smev;
 pub mod sms;
+pub mod station;
 pub mod world;
 
 pub use admin::AdminHandle;
@@ -65,6 +70,7 @@ pub use http::{Json, RequestError, BODY_LIMIT_BYTES};
 pub use inbox::InboxCaps;
 pub use journal::Filter;
 pub use server::MockServer;
+pub use station::StationLoad;
 pub use world::{ClockView, World};
 
 use crate::agency::profile::Fate;
@@ -437,6 +443,26 @@ impl Mocks {
             ),
             context,
         }
+    }
+
+    /// What each mock's stations hold now and refused so far, by the `agency` label of
+    /// `/metrics`: `sms`, `mail`, `pfr`, `fms`, `ca`, `post`, `banks.sber`, `banks.tinkoff`,
+    /// `banks.pochta`, `centers` (every center's station added up).
+    pub fn loads(&self) -> Vec<StationLoad> {
+        let now = self.context.world.now();
+        [
+            self.sms.stations(),
+            self.mail.stations(),
+            self.pfr.stations(),
+            self.fms.stations(),
+            self.ca.stations(),
+            self.post.stations(),
+            self.banks.stations(),
+            self.centers.stations(),
+        ]
+        .into_iter()
+        .flat_map(|s| s.loads(now))
+        .collect()
     }
 
     /// The admin operations of one mock.

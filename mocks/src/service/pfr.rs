@@ -7,6 +7,7 @@ use super::error::MockError;
 use super::faults::Fault;
 use super::smev::Check;
 use super::MockKind;
+use crate::agency::capacity::Capacity;
 use crate::agency::pfr::{compare, PfrProfile, PfrQuery, PfrRecord, PfrVerdict};
 use crate::agency::profile::Fate;
 use crate::clock::SimTime;
@@ -85,6 +86,10 @@ impl Check for Pfr {
 
     fn decide(profile: &PfrProfile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate {
         profile.service.decide(now, rng)
+    }
+
+    fn capacity(profile: &PfrProfile) -> Option<&Capacity> {
+        profile.service.capacity.as_ref()
     }
 
     fn mismatch_key(fault: &Fault) -> Result<u64, MockError> {

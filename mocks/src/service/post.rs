@@ -13,6 +13,10 @@
 //! - `POST /mocks/post/letters/{n}/deliver` (control): the letter arrives now, found if lost.
 //! - Targeted fault `{"kind": "lose_letter", "tracking_number": N}`.
 //!
+//! With a `capacity` in the profile the latency drawn (the delivery time) is the service time
+//! at a server: a letter arrives when its service ends, and one beyond the queue or the quota
+//! is refused (429 `queue_full` or `quota` with `Retry-After`).
+//!
 //! Tracking numbers are 14 digits: the sending office's postcode (101000), a sequence number
 //! and a check digit (weights 3 and 1, as in EAN).
 
@@ -21,6 +25,7 @@ use super::error::MockError;
 use super::faults::{Fault, Faults};
 use super::http::{Json, Path};
 use super::journal::Journal;
+use super::station::Stations;
 use super::{Context, MockKind};
 use crate::agency::post::{self as model, Letter, PickupRefusal, PostProfile, PostVerdict};
 use crate::agency::post::{TrackingEvent, TrackingKind};
@@ -50,6 +55,7 @@ pub struct Post {
     journal: Arc<Journal>,
     faults: Arc<Faults>,
     letters_max: usize,
+    stations: Stations,
 }
 
 #[derive(Debug, Default)]
@@ -204,6 +210,7 @@ impl Post {
     /// The post with `profile`, holding at most `letters_max` letters.
     pub fn new(context: Arc<Context>, profile: PostProfile, letters_max: usize) -> Arc<Self> {
         Arc::new(Self {
+            stations: Stations::one("post", context.world.clock().scale()),
             journal: context.journal(),
             faults: Faults::new(context.clone(), "post"),
             context,
@@ -220,6 +227,11 @@ impl Post {
     /// Letters held.
     pub fn letters_held(&self) -> usize {
         self.letters().by_number.len()
+    }
+
+    /// The post's station (its capacity at work).
+    pub fn stations(&self) -> &Stations {
+        &self.stations
     }
 
     fn tracking(&self, seq: u64, held: &Held, now: SimTime) -> TrackingView {
@@ -281,6 +293,7 @@ impl Admin for Post {
     }
     fn reset_state(&self) {
         *self.letters() = Letters::default();
+        self.stations.clear();
         self.profile.restore();
     }
     fn now(&self) -> SimTime {
@@ -348,14 +361,21 @@ async fn send(
             }
         }
     }
-    let reply = {
+    let (reply, capacity) = {
         let profile = p.profile.get();
-        p.context.with_rng(|rng| model::send(&profile, now, rng))
+        let reply = p.context.with_rng(|rng| model::send(&profile, now, rng));
+        (reply, profile.service.capacity.clone())
     };
-    let (verdict, delay_ms) = p.context.answer("post", reply).await?;
+    let (verdict, service_ms) = p.context.answer("post", reply).await?;
     let (series, number) = passport.unwrap_or_default();
     let held = Held {
-        letter: Letter::new(now, delay_ms, verdict == PostVerdict::Lost, series, number),
+        letter: Letter::new(
+            now,
+            service_ms,
+            verdict == PostVerdict::Lost,
+            series,
+            number,
+        ),
         recipient: body.recipient.trim().into(),
         address: address.into(),
         text: body.text.into(),
@@ -390,6 +410,16 @@ async fn send(
             return Err(MockError::StoreFull { store: "letters" });
         }
     }
+    // The wait for a server (under the letters' lock: offers in the order of arrival).
+    let delay_ms = match p
+        .stations
+        .offer(0, capacity.as_ref(), now, service_ms, |t| t)?
+    {
+        Some(admitted) => admitted.delay_ms(now),
+        None => service_ms,
+    };
+    let mut held = held;
+    held.letter.arrives_at = now.saturating_add(delay_ms);
     letters.next += 1;
     let seq = letters.next;
     let view = accepted(seq, &held);

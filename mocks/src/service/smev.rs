@@ -16,6 +16,14 @@
 //!   "snils": S}` (PFR) or `{"kind": "mismatch", "passport": {series, number}}` (FMS): every
 //!   answer about it is `mismatch`.
 //!
+//! With a `capacity` in the agency's profile, the latency drawn is the service time at a server:
+//! the request stays `requestIsQueued` while it waits for a server, `underProcessing` while
+//! served, and is answered (and called back) when its service ends. A request beyond the queue
+//! or the quota is refused at once, and not kept: HTTP 429 with `Retry-After` (wall seconds)
+//! and `{request_id, agency, status: "requestIsRejectedBySmev", rejection:
+//! "QUOTE_LIMIT_EXCEEDED", error: {code: "queue_full"|"quota", message, retry_after_s}}`; the
+//! same `request_id` may be sent again later.
+//!
 //! Answer timers are one task per agency keeping a queue ordered by absolute sim deadline; it
 //! sleeps until the first with [`World`](super::World)'s clock and re-arms whenever the queue
 //! changes or the clock is advanced.
@@ -25,12 +33,15 @@ use super::error::MockError;
 use super::faults::{Fault, Faults};
 use super::http::{parse_json, Json, Path};
 use super::journal::Journal;
+use super::station::Stations;
 use super::{CallbackPolicy, Context, MockKind, MocksConfig};
+use crate::agency::capacity::Capacity;
 use crate::agency::profile::{Fate, Outage, ProfileTable};
 use crate::clock::SimTime;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use rand_chacha::ChaCha20Rng;
@@ -82,6 +93,8 @@ pub trait Check: Send + Sync + Sized + 'static {
     fn judge(r: &Self::Request, truth: Option<&Self::Record>) -> Self::Verdict;
     /// The fate of a request arriving at `now`.
     fn decide(profile: &Self::Profile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate;
+    /// The agency's capacity, if its profile has one.
+    fn capacity(profile: &Self::Profile) -> Option<&Capacity>;
     /// The key of the record a `mismatch` fault names (422 if it names it the wrong way).
     fn mismatch_key(fault: &Fault) -> Result<u64, MockError>;
 }
@@ -102,6 +115,8 @@ pub enum SmevStatus {
 pub enum Rejection {
     AccessDenied,
     NoData,
+    /// The agency's quota or queue is full (its `capacity`): send again later.
+    QuoteLimitExceeded,
 }
 
 /// A request as polling shows it, and the body of a callback.
@@ -150,6 +165,8 @@ pub struct RecordsAdded {
 #[derive(Debug)]
 struct Stored<V> {
     accepted_at: SimTime,
+    /// When a server takes it up (its acceptance, without a capacity).
+    started_at: SimTime,
     answer_at: SimTime,
     verdict: V,
     rejection: Option<Rejection>,
@@ -179,6 +196,7 @@ pub struct Smev<C: Check> {
     requests_max: usize,
     retention_ms: u64,
     records_max: usize,
+    stations: Stations,
 }
 
 impl<C: Check> fmt::Debug for Smev<C> {
@@ -207,6 +225,7 @@ impl<C: Check> Smev<C> {
             }
         }
         let smev = Arc::new(Self {
+            stations: Stations::one(C::AGENCY, context.world.clock().scale()),
             journal: context.journal(),
             faults: Faults::new(context.clone(), C::AGENCY),
             context,
@@ -238,13 +257,18 @@ impl<C: Check> Smev<C> {
         self.store().requests.len()
     }
 
+    /// The agency's station (its capacity at work).
+    pub fn stations(&self) -> &Stations {
+        &self.stations
+    }
+
     fn view(&self, id: &str, s: &Stored<C::Verdict>, now: SimTime) -> RequestView<C::Verdict> {
         let world = &self.context.world;
         let answered = now >= s.answer_at;
         let status = match (answered, s.rejection) {
             (true, Some(_)) => SmevStatus::RequestIsRejectedBySmev,
             (true, None) => SmevStatus::ResponseIsDelivered,
-            (false, _) if now > s.accepted_at => SmevStatus::UnderProcessing,
+            (false, _) if now > s.accepted_at && now >= s.started_at => SmevStatus::UnderProcessing,
             (false, _) => SmevStatus::RequestIsQueued,
         };
         RequestView {
@@ -391,6 +415,7 @@ impl<C: Check> Admin for Smev<C> {
             store.requests.clear();
             store.due.clear();
         }
+        self.stations.clear();
         self.profile.restore();
         self.wake.notify_one();
     }
@@ -444,7 +469,7 @@ pub fn check_callback_url(url: &str) -> Result<(), MockError> {
 async fn request<C: Check>(
     State(smev): State<Arc<Smev<C>>>,
     Json(body): Json<C::Request>,
-) -> Result<(StatusCode, Json<RequestView<C::Verdict>>), MockError> {
+) -> Result<Response, MockError> {
     let id = C::request_id(&body);
     check_request_id(id)?;
     if let Some(url) = C::callback_url(&body) {
@@ -456,18 +481,19 @@ async fn request<C: Check>(
     {
         let store = smev.store();
         if let Some(s) = store.requests.get(id) {
-            return Ok((StatusCode::ACCEPTED, Json(smev.view(id, s, now))));
+            return Ok((StatusCode::ACCEPTED, Json(smev.view(id, s, now))).into_response());
         }
     }
-    let fate = {
+    let (fate, capacity) = {
         let profile = smev.profile.get();
-        smev.context.with_rng(|rng| C::decide(&profile, now, rng))
+        let fate = smev.context.with_rng(|rng| C::decide(&profile, now, rng));
+        (fate, C::capacity(&profile).cloned())
     };
     let delay_ms = smev.context.delay_of(C::AGENCY, fate).await?;
     let mut store = smev.store();
     if let Some(s) = store.requests.get(id) {
         // The same request raced in meanwhile.
-        return Ok((StatusCode::ACCEPTED, Json(smev.view(id, s, now))));
+        return Ok((StatusCode::ACCEPTED, Json(smev.view(id, s, now))).into_response());
     }
     if store.requests.len() >= smev.requests_max {
         Smev::<C>::sweep(&mut store, now, smev.retention_ms);
@@ -477,6 +503,16 @@ async fn request<C: Check>(
             });
         }
     }
+    // The wait for a server, or a refusal (nothing kept: the same id may come again).
+    let (started_at, answer_at) =
+        match smev
+            .stations
+            .offer(0, capacity.as_ref(), now, delay_ms, |t| t)
+        {
+            Ok(None) => (now, now.saturating_add(delay_ms)),
+            Ok(Some(admitted)) => (admitted.start, admitted.done),
+            Err(busy) => return Ok(rejected::<C>(id, busy)),
+        };
     let truth = smev.lookup(&store, key);
     let verdict = if smev.faults.mismatch(key) {
         C::MISMATCH
@@ -485,7 +521,8 @@ async fn request<C: Check>(
     };
     let stored = Stored {
         accepted_at: now,
-        answer_at: now.saturating_add(delay_ms),
+        started_at,
+        answer_at,
         verdict,
         rejection: None,
         callback_url: C::callback_url(&body).map(Into::into),
@@ -495,7 +532,26 @@ async fn request<C: Check>(
     store.requests.insert(id.into(), stored);
     drop(store);
     smev.wake.notify_one();
-    Ok((StatusCode::ACCEPTED, Json(view)))
+    Ok((StatusCode::ACCEPTED, Json(view)).into_response())
+}
+
+/// SMEV's answer to request `id` refused by the agency's capacity (`busy`): 429 with
+/// `Retry-After`, the SMEV status and rejection beside the contract's error.
+fn rejected<C: Check>(id: &str, busy: MockError) -> Response {
+    let retry_after_s = match &busy {
+        MockError::Busy { retry_after_s, .. } => *retry_after_s,
+        _ => 1,
+    };
+    let body = serde_json::json!({
+        "request_id": id,
+        "agency": C::AGENCY,
+        "status": SmevStatus::RequestIsRejectedBySmev,
+        "rejection": Rejection::QuoteLimitExceeded,
+        "error": { "code": busy.code(), "message": busy.to_string(), "retry_after_s": retry_after_s },
+    });
+    let mut response = busy.into_response();
+    *response.body_mut() = axum::body::Body::from(body.to_string());
+    response
 }
 
 async fn poll<C: Check>(
@@ -532,6 +588,7 @@ async fn complete<C: Check>(
         };
         let old = s.answer_at;
         s.answer_at = s.answer_at.min(now);
+        s.started_at = s.started_at.min(now);
         if let Some(v) = change.result {
             s.verdict = v;
             s.rejection = None;

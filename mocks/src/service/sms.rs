@@ -4,10 +4,17 @@
 //! batch; a fault or server error fails the whole request, as one request). Each message in `GET /mocks/sms/inbox/{phone}` once its delivery delay (drawn from the
 //! profile) has passed, or never if it was lost. Admin: the shared routes of
 //! [`super::admin`] (profile, faults, journal, reset).
+//!
+//! With a `capacity` in the profile each message is one request to the gateway's station: it
+//! is delivered when its service ends, and a message beyond the queue or the quota is refused
+//! (429 `queue_full` or `quota` with `Retry-After`). In a batch the messages are offered in
+//! order; once one is refused so are the ones after it: if the first was, the whole request is
+//! refused (429); otherwise the answer is 202 with `Retry-After`, and each refused message's
+//! entry is `{error: {code, message, retry_after_s}}` instead of `{message_id}`.
 
 use super::error::MockError;
 use super::http::{Json, Path};
-use super::inbox::{Folder, Gateway};
+use super::inbox::{Folder, Gateway, GatewayProfile};
 use crate::agency::sms::{self as model, SmsProfile, SmsVerdict};
 use crate::ident::Phone;
 use axum::extract::State;
@@ -50,7 +57,25 @@ pub struct Sent {
 /// The acknowledgement of a batch, one per message in order.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SentBatch {
-    pub messages: Vec<Sent>,
+    pub messages: Vec<BatchItem>,
+}
+
+/// One message of a batch's acknowledgement: its id, or the refusal of the gateway's capacity.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct BatchItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ItemRefused>,
+}
+
+/// Why a message of a batch was refused: `code` `queue_full` or `quota`, and when to send it
+/// again.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ItemRefused {
+    pub code: String,
+    pub message: String,
+    pub retry_after_s: u64,
 }
 
 /// One message of an inbox.
@@ -153,23 +178,49 @@ async fn send(
     }
     let now = sms.context.world.now();
     // The request's fate (failure, or the first message's delay), then each further message's.
-    let (reply, rest) = {
+    let (reply, rest, capacity) = {
         let profile = sms.profile.get();
-        sms.context.with_rng(|rng| {
+        let (reply, rest) = sms.context.with_rng(|rng| {
             let reply = model::send(&profile, now, rng);
             let rest: Vec<_> = (1..ready.len())
                 .map(|_| model::deliver(&profile, rng))
                 .collect();
             (reply, rest)
-        })
+        });
+        (reply, rest, profile.capacity().cloned())
     };
     let first = sms.context.answer("sms", reply).await?;
-    let mut ids = Vec::with_capacity(ready.len());
+    // Each message at the gateway's station, in order, until one is refused.
+    let mut admitted = Vec::with_capacity(ready.len());
+    let mut refused = None;
+    for (verdict, delay_ms) in std::iter::once(first).chain(rest) {
+        match sms
+            .stations
+            .offer(0, capacity.as_ref(), now, delay_ms, |t| t)
+        {
+            Ok(None) => admitted.push((verdict, delay_ms)),
+            Ok(Some(a)) => admitted.push((verdict, a.delay_ms(now))),
+            Err(busy) => {
+                refused = Some(busy);
+                break;
+            }
+        }
+    }
+    if let Some(mut busy) = refused {
+        let after = (ready.len() - admitted.len() - 1) as u64;
+        if let MockError::Busy { reason, count, .. } = &mut busy {
+            sms.stations.count_refused(0, *reason, after);
+            *count = (after + 1) as u32;
+        }
+        if admitted.is_empty() {
+            return Err(busy);
+        }
+        refused = Some(busy);
+    }
+    let mut ids = Vec::with_capacity(admitted.len());
     {
         let mut inboxes = sms.inboxes();
-        for ((to, text), (verdict, delay_ms)) in
-            ready.iter().zip(std::iter::once(first).chain(rest))
-        {
+        for ((to, text), (verdict, delay_ms)) in ready.iter().zip(admitted) {
             let folder = match verdict {
                 SmsVerdict::Delivered => Folder::Inbox,
                 SmsVerdict::Lost => Folder::Lost,
@@ -177,20 +228,47 @@ async fn send(
             ids.push(inboxes.push(now, to, None, text, now.saturating_add(delay_ms), folder));
         }
     }
-    let mut sent: Vec<Sent> = ids
+    if !batch {
+        // The single form has exactly one message, admitted: it is answered as itself.
+        let one = Sent {
+            message_id: ids.first().map(|id| message_id(*id)).unwrap_or_default(),
+        };
+        return Ok((StatusCode::ACCEPTED, Json(one)).into_response());
+    }
+    let mut messages: Vec<BatchItem> = ids
         .into_iter()
-        .map(|id| Sent {
-            message_id: message_id(id),
+        .map(|id| BatchItem {
+            message_id: Some(message_id(id)),
+            error: None,
         })
         .collect();
-    // The single form has exactly one message: it is answered as itself.
-    Ok(match sent.pop() {
-        Some(one) if !batch => (StatusCode::ACCEPTED, Json(one)).into_response(),
-        last => {
-            sent.extend(last);
-            (StatusCode::ACCEPTED, Json(SentBatch { messages: sent })).into_response()
+    let Some(busy) = refused else {
+        return Ok((StatusCode::ACCEPTED, Json(SentBatch { messages })).into_response());
+    };
+    // Part of the batch refused: 202 for the rest, with the refusal's Retry-After and mark.
+    let refusal = busy.clone().into_response();
+    if let MockError::Busy { retry_after_s, .. } = &busy {
+        while messages.len() < ready.len() {
+            messages.push(BatchItem {
+                message_id: None,
+                error: Some(ItemRefused {
+                    code: busy.code().to_owned(),
+                    message: busy.to_string(),
+                    retry_after_s: *retry_after_s,
+                }),
+            });
         }
-    })
+    }
+    let mut response = (StatusCode::ACCEPTED, Json(SentBatch { messages })).into_response();
+    if let Some(retry) = refusal.headers().get(axum::http::header::RETRY_AFTER) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, retry.clone());
+    }
+    if let Some(mark) = refusal.extensions().get::<super::station::Refused>() {
+        response.extensions_mut().insert(*mark);
+    }
+    Ok(response)
 }
 
 async fn inbox(
