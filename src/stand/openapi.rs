@@ -66,7 +66,7 @@ pub const ROUTES: &[Route] = &[
     route("get", "/api/v1/partners/{bank}/confirmations/{id}", "partner", "Where a bank's confirmation stands", None, Auth::Partner, (200, "PartnerConfirmation")),
     route("post", "/api/v1/callbacks/{agency}", "agency", "An agency (pfr, fms) says a request's answer is ready (202); the engine fetches the answer from the agency itself", Some("Callback"), Auth::None, (202, "Object")),
     route("get", "/healthz", "stand", "Health", None, Auth::None, (200, "Object")),
-    route("get", "/metrics", "stand", "Metrics in the Prometheus (OpenMetrics) text format", None, Auth::None, (200, "Text")),
+    route("get", "/metrics", "stand", "Metrics in the Prometheus (OpenMetrics) text format; each mock's capacity at work: esia_mock_in_service{agency}, esia_mock_queued{agency} (a mock with a capacity), esia_mock_refused_total{agency, reason: queue_full, quota}; esia_effects_deferred (the engine's effects set aside after a 429)", None, Auth::None, (200, "Text")),
     route("get", "/openapi.json", "stand", "This document", None, Auth::None, (200, "Object")),
     route("post", "/mocks/sms/messages", "mock sms", "Send an SMS, or a batch `{messages: [...]}` of up to 1,000 (all or none); 202; each shows in its inbox after its delivery delay", Some("SmsSend"), Auth::None, (202, "SmsSent")),
     route("get", "/mocks/sms/inbox/{phone}", "mock sms", "The SMS delivered to a phone (79XXXXXXXXX or +7 9XX ...)", None, Auth::None, (200, "SmsInbox")),
@@ -152,7 +152,10 @@ fn schemas() -> Value {
         &["seq", "at", "at_ms", "method", "path", "status"],
         json!({ "seq": { "type": "integer" }, "at": time, "at_ms": { "type": "integer" },
                 "method": string(), "path": string(), "body": {}, "status": { "type": "integer" },
-                "fault": { "type": "string", "enum": ["error", "outage", "timeout", "reset", "malformed"] } }),
+                "fault": { "type": "string", "enum": ["error", "outage", "timeout", "reset", "malformed"] },
+                "refused": object(&["reason", "count"], json!({
+                    "reason": { "type": "string", "enum": ["queue_full", "quota"] },
+                    "count": { "type": "integer", "description": "requests (messages of a batch) refused" } })) }),
     );
     let kind = |kinds: &[&str]| json!({ "type": "string", "enum": kinds });
     let event = object(
@@ -166,6 +169,7 @@ fn schemas() -> Value {
             "field": { "type": "string", "description": "The input at fault, as a path (passport.series)" },
             "attempts_left": { "type": "integer" },
             "retry_after_ms": { "type": "integer" },
+            "retry_after_s": { "type": "integer", "description": "a mock at capacity (429): as its Retry-After" },
             "reason": string(),
             "verdict": string(),
             "agency": string(),
@@ -291,8 +295,16 @@ fn schemas() -> Value {
     m.insert(
         "SmsSent".into(),
         json!({ "oneOf": [sent_ref.clone(), object(&["messages"], json!({
-            "messages": { "type": "array", "items": sent_ref } }))] }),
+            "messages": { "type": "array", "items": { "oneOf": [sent_ref, object(&["error"], json!({
+                "error": { "$ref": "#/components/schemas/ErrorDetail" } }))] } } }))] }),
     );
+    m.insert("ErrorDetail".into(), object(&["code", "message"], json!({
+            "code": string(), "message": string(), "retry_after_s": { "type": "integer" } })));
+    m.insert("SmevRejection".into(), object(&["request_id", "agency", "status", "rejection", "error"], json!({
+            "request_id": string(), "agency": string(),
+            "status": { "type": "string", "enum": ["requestIsRejectedBySmev"] },
+            "rejection": { "type": "string", "enum": ["QUOTE_LIMIT_EXCEEDED"] },
+            "error": { "$ref": "#/components/schemas/ErrorDetail" } })));
     m.insert("SmsInbox".into(), object(&["phone", "messages"], json!({ "phone": string(), "messages": { "type": "array", "items":
             object(&["message_id", "text", "sent_at", "delivered_at"], json!({ "message_id": string(), "text": string(), "sent_at": time, "delivered_at": time })) } })));
     m.insert("MailInbox".into(), object(&["address", "messages"], json!({ "address": string(), "messages": { "type": "array", "items":
@@ -316,12 +328,12 @@ fn schemas() -> Value {
     m.insert("SmevRequest".into(), object(&["request_id", "agency", "status", "accepted_at"], json!({
             "request_id": string(), "agency": string(), "status": smev_status,
             "result": { "type": "string", "description": "pfr: match, mismatch, not_found; fms: valid, invalid, mismatch, not_found" },
-            "rejection": { "type": "string", "enum": ["ACCESS_DENIED", "NO_DATA"] },
+            "rejection": { "type": "string", "enum": ["ACCESS_DENIED", "NO_DATA", "QUOTE_LIMIT_EXCEEDED"] },
             "accepted_at": time, "answered_at": time })));
     m.insert(
         "Complete".into(),
         json!({ "type": "object", "properties": { "result": string(),
-            "rejection": { "type": "string", "enum": ["ACCESS_DENIED", "NO_DATA"] } } }),
+            "rejection": { "type": "string", "enum": ["ACCESS_DENIED", "NO_DATA", "QUOTE_LIMIT_EXCEEDED"] } } }),
     );
     m.insert("PfrRecords".into(), object(&["records"], json!({ "records": { "type": "array", "items":
             object(&["snils", "surname", "name", "birth_date", "gender"], json!({ "snils": string(), "surname": string(),
@@ -409,10 +421,14 @@ fn schemas() -> Value {
         ),
     );
     m.insert("Profile".into(), json!({ "type": "object", "additionalProperties": true,
-        "description": "The agency's keys (latency, error_rate, timeout_rate, outages, speedup and its own: loss_rate, spam_rate, refusal_rate, visit_delay; for banks one table per bank; for centers opening_hours) and the wire's: response_delay (a latency), reset_rate, malformed_rate",
+        "description": "The agency's keys (latency, error_rate, timeout_rate, outages, speedup, capacity and its own: loss_rate, spam_rate, refusal_rate, visit_delay; for banks one table per bank; for centers opening_hours) and the wire's: response_delay (a latency), reset_rate, malformed_rate. With a capacity, latency is the service time at a server; `\"capacity\": null` removes it",
         "properties": { "error_rate": { "type": "number" }, "timeout_rate": { "type": "number" },
             "reset_rate": { "type": "number" }, "malformed_rate": { "type": "number" },
             "latency": { "type": "object" }, "response_delay": { "type": "object" },
+            "capacity": { "type": "object", "nullable": true, "required": ["servers"], "properties": {
+                "servers": { "type": "integer", "minimum": 1, "description": "requests served at once" },
+                "queue": { "type": "integer", "minimum": 0, "description": "requests that may wait beyond the servers (absent: unbounded; 0: none)" },
+                "rate": { "type": "number", "description": "requests accepted a second (absent: no quota)" } } },
             "outages": { "type": "array", "items": object(&["from", "to"], json!({ "from": string(), "to": string() })) } } }));
     m.insert("Fault".into(), object(&["kind"], json!({
             "kind": kind(&["fail_next", "mismatch", "lose_letter", "outage"]),
@@ -530,9 +546,29 @@ fn operation(r: &Route) -> Value {
         "content": { "application/json": { "schema": schema_ref("Error") } } });
     let mut responses = Map::new();
     responses.insert(status.to_string(), ok);
+    if let Some(refusal) = capacity_refusal(r) {
+        responses.insert("429".into(), refusal);
+    }
     responses.insert("default".into(), error);
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
+}
+
+/// The 429 of a mock route whose agency may have a capacity (its profile's `capacity`): SMEV's
+/// rejection for PFR and FMS, the contract's error elsewhere, with `Retry-After`.
+fn capacity_refusal(r: &Route) -> Option<Value> {
+    let schema = match (r.method, r.path) {
+        ("post", "/mocks/pfr/requests" | "/mocks/fms/requests") => "SmevRejection",
+        ("post", "/mocks/sms/messages" | "/mocks/mail/messages" | "/mocks/post/letters")
+        | ("post", "/mocks/banks/{bank}/clients/{snils}/gosuslugi")
+        | ("post", "/mocks/centers/{id}/visits")
+        | ("get", "/mocks/ca/certificates/{serial}") => "Error",
+        _ => return None,
+    };
+    Some(json!({
+        "description": "The agency is at its capacity: every server busy and the queue full (code queue_full), or its quota a second spent (quota); a center answers its code queue. Nothing is kept: send again after Retry-After",
+        "headers": { "Retry-After": { "description": "wall seconds to wait", "schema": { "type": "integer" } } },
+        "content": { "application/json": { "schema": schema_ref(schema) } } }))
 }
 
 /// The OpenAPI 3.0 document of the stand.
