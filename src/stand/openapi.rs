@@ -298,13 +298,25 @@ fn schemas() -> Value {
             "messages": { "type": "array", "items": { "oneOf": [sent_ref, object(&["error"], json!({
                 "error": { "$ref": "#/components/schemas/ErrorDetail" } }))] } } }))] }),
     );
-    m.insert("ErrorDetail".into(), object(&["code", "message"], json!({
-            "code": string(), "message": string(), "retry_after_s": { "type": "integer" } })));
-    m.insert("SmevRejection".into(), object(&["request_id", "agency", "status", "rejection", "error"], json!({
+    m.insert(
+        "ErrorDetail".into(),
+        object(
+            &["code", "message"],
+            json!({
+            "code": string(), "message": string(), "retry_after_s": { "type": "integer" } }),
+        ),
+    );
+    m.insert(
+        "SmevRejection".into(),
+        object(
+            &["request_id", "agency", "status", "rejection", "error"],
+            json!({
             "request_id": string(), "agency": string(),
             "status": { "type": "string", "enum": ["requestIsRejectedBySmev"] },
             "rejection": { "type": "string", "enum": ["QUOTE_LIMIT_EXCEEDED"] },
-            "error": { "$ref": "#/components/schemas/ErrorDetail" } })));
+            "error": { "$ref": "#/components/schemas/ErrorDetail" } }),
+        ),
+    );
     m.insert("SmsInbox".into(), object(&["phone", "messages"], json!({ "phone": string(), "messages": { "type": "array", "items":
             object(&["message_id", "text", "sent_at", "delivered_at"], json!({ "message_id": string(), "text": string(), "sent_at": time, "delivered_at": time })) } })));
     m.insert("MailInbox".into(), object(&["address", "messages"], json!({ "address": string(), "messages": { "type": "array", "items":
