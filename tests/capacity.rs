@@ -642,3 +642,85 @@ async fn a_verification_rejected_for_smevs_quota_is_sent_again_and_answered() {
     );
     cancel.cancel();
 }
+
+#[test]
+fn a_load_run_under_pfrs_quota_loses_no_verification() {
+    // The shipped scenario made small: 10 journeys a second for a few seconds, each verifying
+    // one (70%) asking PFR, whose quota is 3 a second; `--iterations 1` ends the run when every
+    // journey has ended, so nothing is cut at a deadline.
+    let dir = std::env::temp_dir().join(format!("esia-capacity-load-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let scenario =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/load_pfr_quota.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_esia-sim"))
+        .arg("load")
+        .arg(&scenario)
+        .args([
+            "--set",
+            "load.arrival_rate=10",
+            "--set",
+            "load.pool_time=1s",
+        ])
+        .args([
+            "--set",
+            "agencies.pfr.capacity.rate=3",
+            "--set",
+            "load.progress=0s",
+        ])
+        .arg("--out")
+        .arg(&dir)
+        .args(["--", "--iterations", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    // A watchdog, not a measurement: the run takes about 10 s.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(240) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the load run did not end");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    let funnel: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("funnel.json")).unwrap()).unwrap();
+    assert_eq!(funnel["passed"], true, "{}", funnel["thresholds"]);
+    let paths = funnel["funnel"]["paths"].as_object().unwrap();
+    let mut verifying = 0;
+    for name in ["standard", "pfr_mismatch"] {
+        let p = &paths[name];
+        // Every journey ended, its verification decided as the path expects.
+        assert_eq!(p["completed"], p["started"], "{name}: {p}");
+        assert_eq!(
+            (p["failed"].as_u64(), p["in_progress"].as_u64()),
+            (Some(0), Some(0))
+        );
+        verifying += p["started"].as_u64().unwrap();
+    }
+    let metrics = std::fs::read_to_string(dir.join("metrics.txt")).unwrap();
+    let value = |name: &str| sample(&metrics, name).unwrap_or(0.0);
+    let refused = value(r#"esia_mock_refused_total{agency="pfr",reason="quota"}"#);
+    assert!(refused >= 1.0, "the quota refused nothing:\n{metrics}");
+    // Each refusal set aside and sent again; each verification acknowledged once, in the end.
+    assert_eq!(
+        value(r#"esia_effects_total{kind="pfr",outcome="deferred"}"#),
+        refused
+    );
+    assert_eq!(
+        value(r#"esia_effects_total{kind="pfr",outcome="ok"}"#),
+        verifying as f64
+    );
+    assert_eq!(
+        value(r#"esia_effects_total{kind="pfr",outcome="failed"}"#),
+        0.0
+    );
+    assert_eq!(value("esia_verifications_pending "), 0.0, "{metrics}");
+    assert_eq!(value("esia_effects_deferred "), 0.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
