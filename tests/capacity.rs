@@ -33,6 +33,8 @@ capacity = { servers = 10, queue = 50 }
 struct Serve {
     child: Child,
     base: String,
+    /// Its stdout, kept open: a closed pipe would fail the server's next line.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Drop for Serve {
@@ -54,6 +56,7 @@ impl Serve {
             .args(["serve", "--addr", "127.0.0.1:0", "--seed", "7"])
             .args(["--population", "200", "--time-scale", "0.001"])
             .args(["--hash-profile", "none", "--log", "warn"])
+            .args(["--operator-token", "op", "--partner-token", "bank"])
             .arg("--scenario")
             .arg(&file)
             .stdout(Stdio::piped())
@@ -61,15 +64,18 @@ impl Serve {
             .spawn()
             .expect("the binary starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
         let base = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("first line: {line:?}"))
             .to_owned();
-        Serve { child, base }
+        Serve {
+            child,
+            base,
+            _stdout: stdout,
+        }
     }
 }
 
