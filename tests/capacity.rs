@@ -673,6 +673,8 @@ fn a_load_run_under_pfrs_quota_loses_no_verification() {
             "--set",
             "load.progress=0s",
         ])
+        // Timing is not judged here (a loaded machine is slow, not wrong): only what is lost.
+        .args(["--set", "load.thresholds.request_p95=10m"])
         .arg("--out")
         .arg(&dir)
         .args(["--", "--iterations", "1"])
