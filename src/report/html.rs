@@ -10,7 +10,7 @@ use super::{csv, flow, Figures, ReportError, FUNNEL_JSON};
 use crate::funnel::Path;
 use std::fmt::Write;
 
-const CSS: &str = "
+pub(crate) const CSS: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:1em 1.5em 3em;color:#222;line-height:1.4}
 h1{margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}h3{margin-top:1.4em}
 table{border-collapse:collapse;margin:.6em 0 1em;font-size:14px}
@@ -28,7 +28,7 @@ pre{background:#f6f8fa;padding:.8em;overflow-x:auto;font-size:12px}
 nav a{margin-right:1em}
 ";
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -462,6 +462,7 @@ fn times(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
                     .enumerate()
                     .map(|(i, c)| (i as f64 + 0.5, *c as f64 / r.count as f64))
                     .collect(),
+                bars: Vec::new(),
             })
             .collect();
         if lines.is_empty() {
@@ -510,6 +511,7 @@ fn maturity(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
             name: format!("{} (to {})", c.path, c.goal),
             color: path_color(c.path),
             points: c.points.iter().map(|p| (p.day as f64, p.share)).collect(),
+            bars: Vec::new(),
         })
         .collect();
     if !lines.is_empty() {
@@ -653,6 +655,7 @@ fn agencies(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
                     .enumerate()
                     .filter_map(|(day, v)| v.map(|v| (day as f64, v / scale)))
                     .collect(),
+                bars: Vec::new(),
             })
             .collect();
         let svg = Chart {
@@ -695,6 +698,7 @@ fn daily(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
                     .enumerate()
                     .map(|(day, v)| (day as f64, *v as f64))
                     .collect(),
+                bars: Vec::new(),
             })
             .collect()
     };
