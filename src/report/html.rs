@@ -615,6 +615,22 @@ fn agencies(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
     );
     let d = &f.daily;
     let x = 0.0..(d.days.saturating_sub(1).max(1) as f64);
+    // Waits in the unit that suits the longest.
+    let longest_wait_s = d
+        .queues
+        .iter()
+        .filter(|s| s.series.ends_with(".wait_mean_s"))
+        .flat_map(|s| s.values.iter().flatten().copied())
+        .fold(0.0, f64::max);
+    let (wait_scale, wait_unit) = if longest_wait_s >= 2.0 * 86_400.0 {
+        (86_400.0, "days")
+    } else if longest_wait_s >= 2.0 * 3_600.0 {
+        (3_600.0, "hours")
+    } else if longest_wait_s >= 120.0 {
+        (60.0, "minutes")
+    } else {
+        (1.0, "seconds")
+    };
     for (figure, title, y_desc, y_percent, scale) in [
         (
             "queue_mean",
@@ -626,9 +642,9 @@ fn agencies(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
         (
             "wait_mean_s",
             "Wait of the requests served, mean per day",
-            "minutes",
+            wait_unit,
             false,
-            60.0,
+            wait_scale,
         ),
         (
             "utilization",
