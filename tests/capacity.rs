@@ -40,9 +40,11 @@ fn funnel_json(scenario: &Scenario, seeds: Vec<u64>, citizens: u64, funnels: &[F
 /// Everyone registers by SMS and stops at the simplified account: the SMS gateway sees the
 /// Poisson arrivals themselves.
 fn sms_only(per_day: f64, servers: u32, mean_service_ms: u64) -> Scenario {
-    let mut s = Scenario::default();
-    s.name = "sms_queue".into();
-    s.arrivals = Arrivals::Poisson { per_day };
+    let mut s = Scenario {
+        name: "sms_queue".into(),
+        arrivals: Arrivals::Poisson { per_day },
+        ..Scenario::default()
+    };
     s.paths.standard = 0.0;
     s.paths.service_center = 0.0;
     s.paths.post = 0.0;
@@ -197,10 +199,12 @@ fn too_few_counters_make_citizens_give_up_the_queue() {
 
 #[test]
 fn a_pfr_quota_refuses_and_retries_without_losing_verifications() {
-    let mut s = Scenario::default();
-    s.name = "pfr_quota".into();
-    s.horizon = 30 * MS_PER_DAY;
-    s.arrivals = Arrivals::Poisson { per_day: 50_000.0 };
+    let mut s = Scenario {
+        name: "pfr_quota".into(),
+        horizon: 30 * MS_PER_DAY,
+        arrivals: Arrivals::Poisson { per_day: 50_000.0 },
+        ..Scenario::default()
+    };
     let free = simulate(&s, 4, 30_000, 1);
     // About 0.4 submissions a second at the peak of this run; a quota of 0.2 a second refuses.
     s.agencies.pfr.service.capacity = Some(Capacity {

@@ -659,7 +659,7 @@ fn agencies(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
             .iter()
             .filter_map(|s| {
                 let (agency, fig) = s.series.rsplit_once('.')?;
-                (fig == figure).then(|| (agency, s))
+                (fig == figure).then_some((agency, s))
             })
             .enumerate()
             .map(|(i, (agency, s))| Line {
