@@ -1,7 +1,10 @@
 //! The simulator end to end: 100,000 baseline citizens through the event loop, on one thread
-//! and on two. The world (population tables, scenario) is built outside the timed closure.
+//! and on two; and the same with every agency given a capacity (one coupled event loop, the
+//! arriving citizens drawn on the second thread). The world (population tables, scenario) is
+//! built outside the timed closure.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use esia_mocks::agency::Capacity;
 use esia_sim::scenario::Scenario;
 use esia_sim::sim::{run, Progress, World};
 use std::hint::black_box;
@@ -20,7 +23,38 @@ fn simulate(c: &mut Criterion) {
             })
         });
     }
+    let capacity = World::new(&with_capacities(), 1).expect("the scenario is valid");
+    for threads in [1usize, 2] {
+        group.bench_function(format!("capacity_100k/{threads}_threads"), |b| {
+            b.iter(|| {
+                let progress = Progress::new(threads);
+                black_box(run(&capacity, CITIZENS, threads, &progress).expect("runs"))
+            })
+        });
+    }
     group.finish();
+}
+
+/// The baseline with a capacity on every agency, ample enough that nobody waits long (what is
+/// measured is the cost of the coupling, not of a different funnel).
+fn with_capacities() -> Scenario {
+    let mut s = Scenario::default();
+    let a = &mut s.agencies;
+    for (service, servers) in [
+        (&mut a.pfr.service, 100_000),
+        (&mut a.fms.service, 100_000),
+        (&mut a.ca.service, 100),
+        (&mut a.sms.service, 100),
+        (&mut a.mail.service, 100),
+        (&mut a.post.service, 200_000),
+        (&mut a.banks.sber.service, 100),
+        (&mut a.banks.tinkoff.service, 100),
+        (&mut a.banks.pochta.service, 100),
+        (&mut a.centers.service, 1_000),
+    ] {
+        service.capacity = Some(Capacity::servers(servers));
+    }
+    s
 }
 
 criterion_group!(benches, simulate);

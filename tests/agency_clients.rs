@@ -19,14 +19,27 @@ use tower::ServiceExt;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// Four attempts, short waits between them, and a timeout no answer of a loopback mock comes
+/// near, even on a loaded machine: the counts below cannot depend on a slow answer timing out.
 fn policy() -> RetryPolicy {
     RetryPolicy {
         attempts: 4,
-        timeout_ms: 300,
+        timeout_ms: 10_000,
         backoff_first_ms: 5,
         backoff_max_ms: 20,
     }
 }
+
+/// [`policy`] with a timeout of `timeout_ms`, for the tests of timeouts.
+fn timing_out(timeout_ms: u64) -> RetryPolicy {
+    RetryPolicy {
+        timeout_ms,
+        ..policy()
+    }
+}
+
+/// How long a slow answer of the mock takes: a hundred times the timeout it must exceed.
+const SLOW: Duration = Duration::from_secs(60);
 
 async fn received(server: &MockServer) -> usize {
     server.received_requests().await.unwrap_or_default().len()
@@ -78,16 +91,16 @@ async fn always_503_fails_after_every_attempt() {
 #[tokio::test]
 async fn a_slow_answer_times_out_and_is_retried() {
     let server = MockServer::start().await;
-    // Slower than the attempt's timeout, every time.
+    // Far slower than the attempt's timeout, every time.
     Mock::given(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({ "status": "underProcessing" }))
-                .set_delay(Duration::from_millis(2_000)),
+                .set_delay(SLOW),
         )
         .mount(&server)
         .await;
-    let client = AgencyClient::new(policy(), 1);
+    let client = AgencyClient::new(timing_out(300), 1);
     let e = client
         .get::<Value>(&format!("{}/fms/requests/r1", server.uri()))
         .await
@@ -103,7 +116,7 @@ async fn a_slow_answer_once_then_a_fast_one() {
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({ "n": 1 }))
-                .set_delay(Duration::from_millis(2_000)),
+                .set_delay(SLOW),
         )
         .up_to_n_times(1)
         .mount(&server)
@@ -112,12 +125,18 @@ async fn a_slow_answer_once_then_a_fast_one() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "n": 2 })))
         .mount(&server)
         .await;
-    let client = AgencyClient::new(policy(), 1);
+    // The slow answer is abandoned at its timeout and the next attempt's answer taken (a fast
+    // answer gets 2 s, thirty times what it takes).
+    let client = AgencyClient::new(timing_out(2_000), 1);
     let v = client
         .get::<Value>(&format!("{}/x", server.uri()))
         .await
         .unwrap();
     assert_eq!(v, Some(json!({ "n": 2 })));
+    assert!(
+        received(&server).await >= 2,
+        "the slow attempt, then another"
+    );
 }
 
 #[tokio::test]

@@ -1,12 +1,24 @@
-//! `esia-sim load` and `esia-sim merge` as a performance engineer runs them: a ten-second version
-//! of the smoke scenario against the in-process stand on loopback, its reports read back (every
-//! path completed at least once, under 1% of steps failing, goose's reports, the funnel and the
-//! /metrics snapshot written), then two copies of its funnel merged. The run is bounded by its
-//! own run time and by a watchdog here; nothing leaves loopback.
+//! `esia-sim load` and `esia-sim merge` as a performance engineer runs them, each run ended by
+//! its own count of journeys (goose's `--iterations`, closed model), never by a clock, and no
+//! latency threshold judged (timing belongs in benches/README.md):
+//! - the shipped smoke scenario walks every path to its end against the in-process stand;
+//! - a target that answers a step wrongly fails that step with its reason, fails the error-rate
+//!   threshold and exits 1 (and so does `merge` of that run); a failed goose `--threshold`
+//!   exits 1 too;
+//! - two shards (`--shard 1/2`, `--shard 2/2`) merge into the counts of one run of both;
+//! - `--host` with `--mocks-url` (an `esia-sim serve` and its own mocks) and with
+//!   `--mocks-addr` (a stand whose agencies are the mocks `load` serves there).
+//!
+//! Everything stays on loopback; every process is bounded by a watchdog here.
 
-use serde_json::Value;
+#[path = "stand_harness.rs"]
+mod harness;
+
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn bin() -> Command {
@@ -49,7 +61,7 @@ fn run(mut cmd: Command, limit: Duration) -> Output {
             let _ = child.wait();
             panic!("the run did not stop within {limit:?}");
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     };
     Output {
         status,
@@ -58,19 +70,172 @@ fn run(mut cmd: Command, limit: Duration) -> Output {
     }
 }
 
+/// The longest a load run of these tests may take.
+const LIMIT: Duration = Duration::from_secs(180);
+
+/// [`run`] on a blocking thread, for the tests that hold a Tokio runtime.
+async fn run_async(cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || run(cmd, LIMIT))
+        .await
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
 fn funnel(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("funnel.json")).expect("funnel.json");
     serde_json::from_str(&text).expect("funnel.json is JSON")
 }
 
+/// Every path of `[load.paths]`.
+const PATHS: [&str; 16] = [
+    "simplified_phone",
+    "simplified_email",
+    "standard",
+    "service_center",
+    "post",
+    "e_signature",
+    "bank_sber",
+    "bank_tinkoff",
+    "bank_pochta",
+    "mfc",
+    "wrong_code",
+    "expired_code",
+    "weak_password",
+    "documents_bound",
+    "pfr_mismatch",
+    "lost_letter",
+];
+
+/// Agencies with their calibrated delays but none of their random faults (errors, timeouts,
+/// losses, refusals), so that a journey's outcome never depends on a draw.
+const FAULTLESS: &str = r#"
+[agencies.pfr]
+error_rate = 0.0
+timeout_rate = 0.0
+[agencies.fms]
+error_rate = 0.0
+timeout_rate = 0.0
+[agencies.sms]
+error_rate = 0.0
+loss_rate = 0.0
+[agencies.mail]
+error_rate = 0.0
+loss_rate = 0.0
+[agencies.post]
+error_rate = 0.0
+loss_rate = 0.0
+[agencies.banks.sber]
+error_rate = 0.0
+timeout_rate = 0.0
+[agencies.banks.tinkoff]
+error_rate = 0.0
+timeout_rate = 0.0
+[agencies.banks.pochta]
+error_rate = 0.0
+timeout_rate = 0.0
+[agencies.centers]
+error_rate = 0.0
+refusal_rate = 0.0
+"#;
+
+/// The same as `--set` overrides, for the shipped scenario.
+fn faultless_overrides(cmd: &mut Command) {
+    for agency in ["pfr", "fms", "banks.sber", "banks.tinkoff", "banks.pochta"] {
+        cmd.args(["--set", &format!("agencies.{agency}.error_rate=0")])
+            .args(["--set", &format!("agencies.{agency}.timeout_rate=0")]);
+    }
+    for agency in ["sms", "mail", "post", "centers"] {
+        cmd.args(["--set", &format!("agencies.{agency}.error_rate=0")]);
+    }
+}
+
+/// A scenario file of these tests: `paths` with their shares (the others 0), the agencies'
+/// delays divided by 8,640,000 (a day in 10 ms) without their faults, passwords unhashed, the
+/// closed model, thresholds on errors only.
+fn scenario(name: &str, paths: &[(&str, f64)]) -> PathBuf {
+    let mut toml = format!(
+        r#"name = "{name}"
+seed = 1
+
+[load]
+population = 2000
+speedup = 8640000.0
+hash_profile = "none"
+ramp = "200ms"
+poll_interval = "10ms"
+wait_timeout = "30s"
+running_metrics = "0s"
+progress = "0s"
+
+[load.thresholds]
+error_rate = 0.01
+request_p95 = "1h"
+request_p95_by_step = {{}}
+
+[load.paths]
+"#
+    );
+    for p in PATHS {
+        let share = paths.iter().find(|(q, _)| *q == p).map_or(0.0, |(_, s)| *s);
+        toml.push_str(&format!("{p} = {share}\n"));
+    }
+    toml.push_str(FAULTLESS);
+    let dir = scratch(&format!("scenario-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+/// `esia-sim load SCENARIO --out DIR ARGS -- --iterations N`: each goose user walks its path
+/// `iterations` times, then the run ends.
+fn load(scenario: &Path, out: &Path, args: &[&str], iterations: u32) -> Command {
+    let mut cmd = bin();
+    cmd.arg("load")
+        .arg(scenario)
+        .args(["--out"])
+        .arg(out)
+        .args(args)
+        .args(["--", "--iterations", &iterations.to_string()]);
+    cmd
+}
+
+/// Removes the folders (and the folders of the files) a test wrote.
+fn forget(paths: &[&Path]) {
+    for p in paths {
+        let dir = if p.is_file() { p.parent() } else { Some(*p) };
+        if let Some(d) = dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// A path's tally in a funnel.
+fn path<'a>(f: &'a Value, name: &str) -> &'a Value {
+    &f["funnel"]["paths"][name]
+}
+
 #[test]
-fn ten_seconds_of_smoke_walk_every_path_and_write_the_reports() {
+fn the_smoke_scenario_walks_every_path_to_its_end() {
     let dir = scratch("smoke");
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml");
     let mut cmd = bin();
     cmd.arg("load")
         .arg(&scenario)
-        .args(["--set", "load.run_time=8s", "--set", "load.ramp=1s"])
+        // The closed model, each user walking its path once: the run ends when they have.
+        .args(["--arrival-rate", "0", "--set", "load.users=16"])
         // Ten times the smoke's compression: a post letter arrives within 3 s.
         .args([
             "--set",
@@ -78,54 +243,64 @@ fn ten_seconds_of_smoke_walk_every_path_and_write_the_reports() {
             "--set",
             "load.population=20000",
         ])
-        .args([
-            "--arrival-rate",
-            "40/s",
-            "--set",
-            "load.progress=3s",
-            "--out",
-        ])
-        .arg(&dir)
-        .args(["--", "--running-metrics", "5"]);
-    let out = run(cmd, Duration::from_secs(180));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
-    // While running: our tier counts on stderr, goose's running metrics on stdout.
-    assert!(stderr.contains("tiers reached: simplified"), "{stderr}");
-    assert!(stdout.contains("PER TRANSACTION METRICS"), "{stdout}");
+        // No latency threshold: timing belongs in benches.
+        .args(["--set", "load.thresholds.request_p95=1h"])
+        .args(["--set", "load.thresholds.request_p95_by_step={}"])
+        .arg("--out")
+        .arg(&dir);
+    faultless_overrides(&mut cmd);
+    cmd.args(["--", "--iterations", "1"]);
+    let out = run(cmd, LIMIT);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(text(&out.stdout).contains("PER TRANSACTION METRICS"));
 
     let f = funnel(&dir);
     assert_eq!(f["passed"], true, "{}", f["thresholds"]);
-    let error_rate = f["totals"]["error_rate"].as_f64().unwrap();
-    assert!(error_rate < 0.01, "error rate {error_rate}");
-    let paths = f["funnel"]["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 16, "{:?}", paths.keys());
-    for (name, p) in paths {
-        assert!(
-            p["completed"].as_u64().unwrap() >= 1,
-            "{name} never completed: {p}"
-        );
-        let first = &p["steps"][0];
-        assert!(first["name"].as_str().unwrap().starts_with("01 "), "{name}");
-        assert!(first["requests"]["count"].as_u64().unwrap() >= 1, "{name}");
-        assert!(!first["requests"]["hdr"].as_array().unwrap().is_empty());
-    }
-    let confirmed = f["totals"]["tier_reached"]["confirmed"].as_u64().unwrap();
-    assert!(confirmed >= 1, "{}", f["totals"]);
     let info = &f["funnel"]["runs"][0];
+    assert_eq!(info["model"], "closed");
     assert_eq!(info["target_kind"], "in-process stand");
     assert!(info["target"]
         .as_str()
         .unwrap()
         .starts_with("http://127.0.0.1:"));
     assert_eq!(info["hash_profile"], "load");
+    let users = info["users"].as_object().unwrap();
+    assert_eq!(users.len(), 16, "{users:?}");
+    for name in PATHS {
+        let p = path(&f, name);
+        let n = users[name].as_u64().unwrap();
+        assert!(n >= 1, "{name}");
+        // One journey per user, each walked to its last step.
+        assert_eq!(p["started"], n, "{name}: {p}");
+        assert_eq!(p["completed"], n, "{name}: {p}");
+        let steps = p["steps"].as_array().unwrap();
+        assert!(
+            steps[0]["name"].as_str().unwrap().starts_with("01 "),
+            "{name}"
+        );
+        assert_eq!(
+            steps[0]["requests"]["count"], n,
+            "{name}: one request a journey"
+        );
+        for s in steps {
+            assert_eq!(s["attempts"], n, "{name}: {s}");
+            assert_eq!(s["failed"], 0, "{name}: {s}");
+        }
+    }
+    // Each path ends at its tier.
+    for (name, tier) in [
+        ("simplified_phone", "simplified"),
+        ("standard", "standard"),
+        ("post", "confirmed"),
+        ("bank_sber", "confirmed"),
+        ("lost_letter", "confirmed"),
+        ("pfr_mismatch", "simplified"),
+    ] {
+        let reached = path(&f, name)["tier_reached"].as_object().unwrap();
+        assert_eq!(reached.keys().collect::<Vec<_>>(), [tier], "{name}");
+    }
 
-    // goose's own reports, at the explicit paths.
+    // goose's own reports, at the explicit paths; ours; the target's /metrics.
     let html = std::fs::read_to_string(dir.join("goose-report.html")).unwrap();
     assert!(html.contains("<html"), "goose-report.html");
     let json: Value =
@@ -136,33 +311,359 @@ fn ten_seconds_of_smoke_walk_every_path_and_write_the_reports() {
     assert!(page.contains("01 register") && page.contains("bank_sber"));
     let metrics = std::fs::read_to_string(dir.join("metrics.txt")).unwrap();
     assert!(metrics.contains("esia_http_requests_total"), "{metrics}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
 
-    // Two shards' worth: every count doubles, the thresholds are judged again.
-    let merged = scratch("merged");
-    let funnel_json = dir.join("funnel.json");
+/// A system under test that answers `POST /api/v1/registrations` with 200 and a plausible body
+/// where the contract says 201, and 404 to everything else: its URL and the registrations it
+/// got. It lives as long as the test process.
+fn wrong_target() -> (String, Arc<AtomicUsize>) {
+    let got = Arc::new(AtomicUsize::new(0));
+    let counter = got.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(format!("http://{}", listener.local_addr().unwrap()))
+                .unwrap();
+            let app = axum::Router::new().route(
+                "/api/v1/registrations",
+                axum::routing::post(move || {
+                    let counter = counter.clone();
+                    async move {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        axum::Json(json!({ "registration_id": "0000000000000001",
+                            "channel": "sms", "expires_at": "2026-01-01T00:05:00Z" }))
+                    }
+                }),
+            );
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (rx.recv().unwrap(), got)
+}
+
+#[test]
+fn a_step_answered_wrongly_fails_with_its_reason_and_the_run_exits_1() {
+    let (target, got) = wrong_target();
+    let dir = scratch("wrong");
+    let scenario = scenario("wrong", &[("simplified_phone", 1.0)]);
+    let cmd = load(
+        &scenario,
+        &dir,
+        &["--host", &target, "--set", "load.users=2"],
+        1,
+    );
+    let out = run(cmd, LIMIT);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        text(&out.stdout).contains("a threshold failed"),
+        "{}",
+        show(&out)
+    );
+    // The mocks ran here, on a free port (--mocks-addr's default), and the report says so.
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("mocks listening on http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert_eq!(got.load(Ordering::SeqCst), 2, "one registration a journey");
+
+    let f = funnel(&dir);
+    assert_eq!(f["passed"], false);
+    let rate = &f["thresholds"][0];
+    assert!(
+        rate["rule"].as_str().unwrap().starts_with("error rate"),
+        "{rate}"
+    );
+    assert_eq!(rate["pass"], false, "{rate}");
+    let p = path(&f, "simplified_phone");
+    assert_eq!(
+        (&p["started"], &p["failed"], &p["completed"]),
+        (&json!(2), &json!(2), &json!(0))
+    );
+    // The journey stopped at the step answered wrongly, which names what it got.
+    let register = &p["steps"][0];
+    assert_eq!(register["name"], "01 register");
+    assert_eq!(register["failed"], 2, "{register}");
+    assert_eq!(register["reasons"], json!({ "200": 2 }), "{register}");
+    assert_eq!(p["steps"][1]["attempts"], 0, "{p}");
+    let info = &f["funnel"]["runs"][0];
+    assert_eq!(info["target_kind"], "remote");
+    assert_eq!(info["target"], target.as_str());
+    assert_eq!(info["hash_profile"], "the target's own");
+
+    // Merged, the failing run still fails: merge judges the thresholds again.
+    let merged = scratch("wrong-merged");
     let mut cmd = bin();
     cmd.arg("merge")
-        .arg(&funnel_json)
-        .arg(&funnel_json)
+        .arg(dir.join("funnel.json"))
         .arg("--out")
         .arg(&merged);
     let out = run(cmd, Duration::from_secs(30));
-    assert!(out.status.success(), "{out:?}");
-    let m = funnel(&merged);
-    for key in ["started", "completed", "steps"] {
-        assert_eq!(
-            m["totals"][key].as_u64().unwrap(),
-            2 * f["totals"][key].as_u64().unwrap(),
-            "{key}"
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        text(&out.stdout).contains("a threshold failed"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(funnel(&merged)["passed"], false);
+    forget(&[&dir, &merged, &scenario]);
+}
+
+#[test]
+fn a_failed_goose_threshold_fails_the_run() {
+    let (target, _) = wrong_target();
+    let dir = scratch("goose-threshold");
+    let scenario = scenario("goose-threshold", &[("simplified_phone", 1.0)]);
+    let mut cmd = bin();
+    // Our error-rate threshold tolerates every failure; goose's rule does not.
+    cmd.arg("load")
+        .arg(&scenario)
+        .args(["--host", &target, "--set", "load.users=2"])
+        .args(["--set", "load.thresholds.error_rate=1"])
+        .arg("--out")
+        .arg(&dir)
+        .args(["--", "--iterations", "1", "--threshold", "error-rate<50%"]);
+    let out = run(cmd, LIMIT);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("goose: "), "{stdout}");
+    assert!(stdout.contains("a threshold failed"), "{stdout}");
+    let f = funnel(&dir);
+    assert_eq!(f["passed"], true, "ours passed: {}", f["thresholds"]);
+    assert_eq!(f["totals"]["steps_failed"], 2);
+    forget(&[&dir, &scenario]);
+}
+
+#[test]
+fn two_shards_merge_into_the_counts_of_one_run() {
+    let scenario = scenario("shards", &[("simplified_phone", 1.0), ("standard", 1.0)]);
+    let (one, two, whole) = (scratch("shard-1"), scratch("shard-2"), scratch("whole"));
+    // Two machines' worth, one user per path each, and one run with both machines' users.
+    let runs = [
+        (&one, vec!["--shard", "1/2", "--set", "load.users=2"]),
+        (&two, vec!["--shard", "2/2", "--set", "load.users=2"]),
+        (&whole, vec!["--set", "load.users=4"]),
+    ];
+    let handles: Vec<_> = runs
+        .into_iter()
+        .map(|(dir, args)| {
+            let cmd = load(&scenario, dir, &args, 2);
+            std::thread::spawn(move || run(cmd, LIMIT))
+        })
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert!(out.status.success(), "{}", show(&out));
+    }
+    let merged = scratch("merged");
+    let mut cmd = bin();
+    cmd.arg("merge")
+        .arg(one.join("funnel.json"))
+        .arg(two.join("funnel.json"))
+        .arg("--out")
+        .arg(&merged);
+    let out = run(cmd, Duration::from_secs(30));
+    assert!(out.status.success(), "{}", show(&out));
+    let (a, b, m, w) = (funnel(&one), funnel(&two), funnel(&merged), funnel(&whole));
+
+    // The shards took disjoint halves of the population.
+    let runs = m["funnel"]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        (&runs[0]["shard"], &runs[1]["shard"]),
+        (&json!("1/2"), &json!("2/2"))
+    );
+    assert_eq!(runs[0]["citizens"], json!([0, 1000]));
+    assert_eq!(runs[1]["citizens"], json!([1000, 2000]));
+    // Every count of the merge is the sum of the shards' and the count of the one run.
+    for name in ["simplified_phone", "standard"] {
+        let (pa, pb, pm, pw) = (
+            path(&a, name),
+            path(&b, name),
+            path(&m, name),
+            path(&w, name),
+        );
+        for key in ["started", "completed", "failed", "in_progress"] {
+            let sum = pa[key].as_u64().unwrap() + pb[key].as_u64().unwrap();
+            assert_eq!(pm[key].as_u64().unwrap(), sum, "{name} {key}");
+            assert_eq!(pm[key], pw[key], "{name} {key}");
+        }
+        assert_eq!(pm["completed"], 4, "{name}: {pm}");
+        assert_eq!(pm["tier_reached"], pw["tier_reached"], "{name}");
+        let steps = pm["steps"].as_array().unwrap();
+        for (i, s) in steps.iter().enumerate() {
+            assert_eq!(s["name"], pw["steps"][i]["name"]);
+            for key in ["attempts", "failed"] {
+                assert_eq!(s[key], pw["steps"][i][key], "{name} {} {key}", s["name"]);
+            }
+            // A step's requests vary with how often it polls; each run of it counts once.
+            for h in ["requests", "step"] {
+                let count = |f: &Value| f["steps"][i][h]["count"].as_u64().unwrap();
+                assert_eq!(count(pm), count(pa) + count(pb), "{name} {} {h}", s["name"]);
+            }
+            assert_eq!(s["step"]["count"], pw["steps"][i]["step"]["count"]);
+        }
+    }
+    for key in ["started", "completed", "steps", "steps_failed"] {
+        assert_eq!(m["totals"][key], w["totals"][key], "{key}");
+    }
+    // The histograms merged bucket by bucket: the merge's extremes are the shards', and its
+    // percentiles lie between theirs.
+    let r = |f: &Value, k: &str| f["totals"]["requests"][k].as_f64().unwrap();
+    assert_eq!(
+        r(&m, "count"),
+        r(&a, "count") + r(&b, "count"),
+        "requests counted"
+    );
+    assert_eq!(r(&m, "max_ms"), r(&a, "max_ms").max(r(&b, "max_ms")));
+    assert_eq!(r(&m, "min_ms"), r(&a, "min_ms").min(r(&b, "min_ms")));
+    for q in ["p50_ms", "p95_ms"] {
+        let (lo, hi) = (r(&a, q).min(r(&b, q)), r(&a, q).max(r(&b, q)));
+        assert!(
+            (lo..=hi).contains(&r(&m, q)),
+            "{q}: {} not in {lo}..{hi}",
+            r(&m, q)
         );
     }
-    assert_eq!(m["funnel"]["runs"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        m["totals"]["requests"]["p95_ms"], f["totals"]["requests"]["p95_ms"],
-        "doubling every count keeps every percentile"
+    assert_eq!(m["passed"], true, "{}", m["thresholds"]);
+    forget(&[&one, &two, &whole, &merged, &scenario]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_esia_sim_serve_reading_its_own_mocks() {
+    let stand = harness::Stand::start();
+    let dir = scratch("serve");
+    let scenario = scenario(
+        "serve",
+        &[
+            ("simplified_phone", 1.0),
+            ("simplified_email", 1.0),
+            ("wrong_code", 1.0),
+        ],
     );
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(&merged);
+    let cmd = load(
+        &scenario,
+        &dir,
+        &[
+            "--host",
+            &stand.base,
+            "--mocks-url",
+            &stand.base,
+            "--set",
+            "load.users=3",
+        ],
+        1,
+    );
+    let out = run_async(cmd).await;
+    assert!(out.status.success(), "{}", show(&out));
+    let f = funnel(&dir);
+    for name in ["simplified_phone", "simplified_email", "wrong_code"] {
+        assert_eq!(path(&f, name)["completed"], 1, "{name}: {}", path(&f, name));
+    }
+    let info = &f["funnel"]["runs"][0];
+    assert_eq!(
+        (&info["target"], &info["mocks"]),
+        (&json!(stand.base), &json!(stand.base))
+    );
+    // The codes came from the stand's own SMS mock (two SMS, alone or in one batch), and the
+    // target's /metrics were kept.
+    let sent: usize = stand
+        .journal("sms", "/mocks/sms/messages")
+        .await
+        .iter()
+        .map(|e| e["body"]["messages"].as_array().map_or(1, Vec::len))
+        .sum();
+    assert_eq!(sent, 2);
+    let metrics = std::fs::read_to_string(dir.join("metrics.txt")).unwrap();
+    assert!(metrics.contains("esia_accounts"), "{metrics}");
+    forget(&[&dir, &scenario]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_a_system_whose_agencies_are_the_mocks_load_serves() {
+    // A free port for load's mocks, known before the system under test starts.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mocks = format!("http://127.0.0.1:{port}");
+    let urls: Vec<String> = ["sms", "mail", "pfr", "fms", "post", "ca"]
+        .iter()
+        .map(|a| format!("{mocks}/mocks/{a}"))
+        .collect();
+    let stand = harness::Stand::start_with(
+        harness::SCENARIO,
+        &[
+            "--sms-url",
+            &urls[0],
+            "--mail-url",
+            &urls[1],
+            "--pfr-url",
+            &urls[2],
+            "--fms-url",
+            &urls[3],
+            "--post-url",
+            &urls[4],
+            "--ca-url",
+            &urls[5],
+        ],
+    );
+    let dir = scratch("mocks-addr");
+    let scenario = scenario(
+        "mocks-addr",
+        &[
+            ("simplified_phone", 1.0),
+            ("standard", 1.0),
+            ("bank_sber", 1.0),
+        ],
+    );
+    let addr = format!("127.0.0.1:{port}");
+    let cmd = load(
+        &scenario,
+        &dir,
+        &[
+            "--host",
+            &stand.base,
+            "--mocks-addr",
+            &addr,
+            "--partner-token",
+            harness::PARTNER,
+            "--operator-token",
+            harness::OPERATOR,
+            "--set",
+            "load.users=3",
+        ],
+        1,
+    );
+    let out = run_async(cmd).await;
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains(&format!("mocks listening on {mocks}")),
+        "{}",
+        show(&out)
+    );
+    let f = funnel(&dir);
+    for (name, tier) in [
+        ("simplified_phone", "simplified"),
+        ("standard", "standard"),
+        ("bank_sber", "confirmed"),
+    ] {
+        let p = path(&f, name);
+        assert_eq!(p["completed"], 1, "{name}: {p}");
+        assert_eq!(p["tier_reached"], json!({ tier: 1 }), "{name}: {p}");
+    }
+    assert_eq!(f["funnel"]["runs"][0]["mocks"], mocks.as_str());
+    // The system's own mocks were never called: its agencies were load's.
+    assert!(stand.journal("sms", "/mocks/sms/messages").await.is_empty());
+    assert!(stand.journal("pfr", "/mocks/pfr/requests").await.is_empty());
+    forget(&[&dir, &scenario]);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The simulator as a researcher relies on it: every citizen accounted for once, tiers that only
-//! grow along a path, the same figures on one thread and on two, and the baseline agreeing with
-//! DOMAIN.md's orders of magnitude.
+//! grow along a path, the same figures on one thread and on two, `--replicates K` running seeds
+//! S..S+K-1, and the baseline agreeing with DOMAIN.md's orders of magnitude.
 
 use esia_sim::funnel::{Funnel, Path, Step};
 use esia_sim::scenario::Scenario;
@@ -268,6 +268,46 @@ fn one_thread_and_two_write_byte_identical_reports() {
     assert_eq!(json["info"]["seeds"], serde_json::json!([1]));
     std::fs::remove_dir_all(&a).ok();
     std::fs::remove_dir_all(&b).ok();
+}
+
+#[test]
+fn replicates_run_the_seeds_from_the_one_given() {
+    let dir = temp_dir("replicates");
+    let run = |seed: &str, replicates: &str, out: &std::path::Path| {
+        let out = esia_sim(&[
+            "simulate",
+            "-n",
+            "3000",
+            "--seed",
+            seed,
+            "--replicates",
+            replicates,
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run("5", "3", &dir.join("three"));
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join(name).join("funnel.json")).unwrap()).unwrap()
+    };
+    let three = read("three");
+    assert_eq!(three["info"]["seeds"], serde_json::json!([5, 6, 7]));
+    // Replicate r is the run of seed 5 + r alone: the first and the last checked.
+    for (r, seed) in [(0, "5"), (2, "7")] {
+        run(seed, "1", &dir.join(seed));
+        let one = read(seed);
+        let rep = &three["replicates"][r];
+        assert_eq!(rep["seed"], one["info"]["seeds"][0], "replicate {r}");
+        assert_eq!(rep["overall"], one["overall"], "replicate {r}");
+        assert_eq!(rep["paths"], one["replicates"][0]["paths"], "replicate {r}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

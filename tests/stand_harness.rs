@@ -1,5 +1,6 @@
 //! What the black-box tests of the stand share (included by `tests/stand.rs`,
-//! `tests/confirm.rs`, `tests/faults.rs` and `tests/stand_mocks.rs` with `#[path]`): start
+//! `tests/confirm.rs`, `tests/faults.rs`, `tests/stand_mocks.rs`, `tests/contract.rs` and
+//! `tests/load.rs` with `#[path]`): start
 //! `esia-sim serve` on `127.0.0.1:0` as an integrator would, read `listening on http://ADDR`,
 //! and speak HTTP to it. Time moves by `POST /mocks/admin/clock/advance`, never by waiting;
 //! `eventually` polls for at most 20 s of wall time (a failure, not a measurement).
@@ -111,7 +112,10 @@ impl Stand {
         cmd.args(["serve", "--addr", "127.0.0.1:0"])
             .args(["--seed", &SEED.to_string()])
             .args(["--population", &POPULATION.to_string()])
-            .args(["--code-seed", "11", "--log", "warn"]);
+            .args(["--log", "warn"]);
+        if !extra.contains(&"--code-seed") {
+            cmd.args(["--code-seed", "11"]);
+        }
         if tokens {
             cmd.args(["--operator-token", OPERATOR, "--partner-token", PARTNER]);
         }

@@ -1,7 +1,10 @@
 //! `esia-sim simulate`: the tier funnel of a scenario in virtual time, with progress on stderr,
-//! a summary on stdout and the report files in the output folder.
+//! a summary on stdout and the report files in the output folder; with `--sweep`, the same
+//! scenario at each value of one or two keys (capacity planning: `sweep.csv`, `sweep.html`).
 
 use anyhow::{Context, Result};
+use esia_sim::funnel::Funnel;
+use esia_sim::report::sweep::{self, Axis};
 use esia_sim::report::{self, RunInfo};
 use esia_sim::scenario::Scenario;
 use esia_sim::sim::{self, Progress, World};
@@ -38,6 +41,12 @@ pub struct SimulateArgs {
     /// Override a scenario key, e.g. --set agencies.post.delivery.median=4d (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Run the scenario at each value of a key, e.g. --sweep
+    /// agencies.centers.capacity.servers=2,4,8 (give it twice for a grid of two keys): writes
+    /// sweep.csv and sweep.html with every headline figure against the value, with 95%
+    /// intervals across the replicates.
+    #[arg(long = "sweep", value_name = "KEY=V1,V2,...")]
+    pub sweep: Vec<String>,
     /// The output folder (default: results/<scenario name>).
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -71,43 +80,32 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
-
-    let total = citizens * seeds.len() as u64;
-    let started = Instant::now();
-    let mut funnels = Vec::with_capacity(seeds.len());
-    let mut after_horizon = 0;
-    for (r, &seed) in seeds.iter().enumerate() {
-        let world = World::new(&scenario, seed)?;
-        let progress = Progress::new(threads);
-        let done_before = citizens * r as u64;
-        let label = if seeds.len() > 1 {
-            format!("replicate {}/{} (seed {seed})", r + 1, seeds.len())
-        } else {
-            format!("seed {seed}")
-        };
-        let result = std::thread::scope(|scope| {
-            let worker = scope.spawn(|| sim::run(&world, citizens, threads, &progress));
-            if !args.quiet {
-                show_progress(&worker, &progress, done_before, total, &label);
-            }
-            worker.join().expect("the simulation thread panicked")
-        })?;
-        after_horizon += result.after_horizon;
-        funnels.push(result.funnel);
+    if !args.sweep.is_empty() {
+        return run_sweep(&args, &scenario, file, citizens, &seeds, threads, &out);
     }
-    let elapsed = started.elapsed();
 
-    let info = RunInfo {
-        scenario_name: scenario.name.clone(),
-        scenario_file: file,
-        scenario: scenario.to_json(),
-        overrides: args.set.clone(),
-        seeds,
-        citizens,
-        horizon_days: scenario.horizon.div_ceil(esia_mocks::clock::MS_PER_DAY),
-        epoch: scenario.population.epoch,
-        baseline_checks: scenario.name == "baseline",
+    let started = Instant::now();
+    let worlds = seeds
+        .iter()
+        .map(|&seed| World::new(&scenario, seed))
+        .collect::<Result<Vec<_>, _>>()?;
+    let label = if seeds.len() > 1 {
+        format!(
+            "{} replicates (seeds {}..={})",
+            seeds.len(),
+            seeds[0],
+            seeds[seeds.len() - 1]
+        )
+    } else {
+        format!("seed {}", seeds[0])
     };
+    let runs = run_with_progress(&worlds, citizens, threads, args.quiet, &label)?;
+    let after_horizon: u64 = runs.iter().map(|r| r.after_horizon).sum();
+    let funnels: Vec<Funnel> = runs.into_iter().map(|r| r.funnel).collect();
+    let elapsed = started.elapsed();
+    let total = citizens * seeds.len() as u64;
+
+    let info = run_info(&scenario, file, &args.set, seeds, citizens);
     let written = report::write(&out, &info, &funnels)
         .with_context(|| format!("writing the report into {}", out.display()))?;
     print!("{}", report::summary(&info, &funnels));
@@ -118,11 +116,115 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
         );
     }
     println!(
-        "simulated {total} citizens in {:.2} s ({:.0} citizens/s, {threads} threads)",
+        "simulated {total} citizens in {:.2} s ({:.0} citizens/s, {threads} threads{})",
         elapsed.as_secs_f64(),
-        total as f64 / elapsed.as_secs_f64().max(1e-9)
+        total as f64 / elapsed.as_secs_f64().max(1e-9),
+        if worlds[0].coupled() {
+            "; agencies with a capacity: one event loop a run"
+        } else {
+            ""
+        }
     );
     println!("report: {}", out.join(report::REPORT_HTML).display());
+    for path in written {
+        println!("  {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_info(
+    scenario: &Scenario,
+    file: Option<String>,
+    overrides: &[String],
+    seeds: Vec<u64>,
+    citizens: u64,
+) -> RunInfo {
+    RunInfo {
+        scenario_name: scenario.name.clone(),
+        scenario_file: file,
+        scenario: scenario.to_json(),
+        overrides: overrides.to_vec(),
+        seeds,
+        citizens,
+        horizon_days: scenario.horizon.div_ceil(esia_mocks::clock::MS_PER_DAY),
+        epoch: scenario.population.epoch,
+        baseline_checks: scenario.name == "baseline",
+    }
+}
+
+/// Runs `worlds` (see [`sim::run_all`]) while showing progress, unless `quiet`.
+fn run_with_progress(
+    worlds: &[World],
+    citizens: u64,
+    threads: usize,
+    quiet: bool,
+    label: &str,
+) -> Result<Vec<sim::Run>> {
+    let progress = Progress::new(threads);
+    let total = citizens * worlds.len() as u64;
+    let runs = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| sim::run_all(worlds, citizens, threads, &progress));
+        if !quiet {
+            show_progress(&worker, &progress, 0, total, label);
+        }
+        worker.join().expect("the simulation thread panicked")
+    })?;
+    Ok(runs)
+}
+
+/// `--sweep`: the scenario at every point of the grid, `seeds.len()` replicates each.
+fn run_sweep(
+    args: &SimulateArgs,
+    scenario: &Scenario,
+    file: Option<String>,
+    citizens: u64,
+    seeds: &[u64],
+    threads: usize,
+    out: &std::path::Path,
+) -> Result<ExitCode> {
+    let axes = Axis::parse_all(&args.sweep)?;
+    let started = Instant::now();
+    let count = sweep::points(&axes);
+    // Every point's scenario is read (and checked) before anything runs.
+    let mut settings = Vec::with_capacity(count);
+    for index in 0..count {
+        let (sets, values) = sweep::point(&axes, index);
+        let overrides: Vec<String> = args.set.iter().cloned().chain(sets).collect();
+        let point = scenario
+            .clone()
+            .with_overrides(&overrides)
+            .and_then(|s| s.validate().map(|()| s))
+            .with_context(|| format!("sweep point {}", values.join(", ")))?;
+        settings.push((point, overrides, values));
+    }
+    let mut worlds = Vec::with_capacity(count * seeds.len());
+    for (point, _, _) in &settings {
+        for &seed in seeds {
+            worlds.push(World::new(point, seed)?);
+        }
+    }
+    let label = format!("sweep of {count} points × {} replicate(s)", seeds.len());
+    let runs = run_with_progress(&worlds, citizens, threads, args.quiet, &label)?;
+    let mut funnels = runs.into_iter().map(|r| r.funnel);
+    let mut points = Vec::with_capacity(count);
+    for (point, overrides, values) in &settings {
+        let replicate: Vec<Funnel> = funnels.by_ref().take(seeds.len()).collect();
+        let info = run_info(point, file.clone(), overrides, seeds.to_vec(), citizens);
+        points.push(sweep::Point {
+            values: values.clone(),
+            figures: sweep::headline(&info, &replicate)?,
+        });
+    }
+    let written = sweep::write(out, &scenario.name, &axes, seeds.len(), &points)
+        .with_context(|| format!("writing the sweep into {}", out.display()))?;
+    print!("{}", sweep::summary(&axes, &points));
+    let elapsed = started.elapsed();
+    println!(
+        "swept {count} points × {} replicate(s) × {citizens} citizens in {:.2} s ({threads} threads)",
+        seeds.len(),
+        elapsed.as_secs_f64()
+    );
+    println!("sweep: {}", out.join(sweep::SWEEP_HTML).display());
     for path in written {
         println!("  {}", path.display());
     }

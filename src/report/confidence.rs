@@ -38,26 +38,17 @@ pub struct Ci {
 impl Ci {
     /// The interval of `values` (one a replicate), or `None` with fewer than two.
     pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Ci> {
-        let values: Vec<f64> = values.into_iter().collect();
-        let k = values.len();
-        if k < 2 {
-            return None;
-        }
-        let mean = values.iter().sum::<f64>() / k as f64;
-        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (k - 1) as f64;
-        let half = t_975(k - 1) * var.sqrt() / (k as f64).sqrt();
-        let r = |x: f64| super::figures::round(x, super::figures::SHARE_DECIMALS);
-        Some(Ci {
-            mean: r(mean),
-            low: r((mean - half).max(0.0)),
-            high: r((mean + half).min(1.0)),
-            replicates: k,
-        })
+        Ci::interval(values, 1.0, super::figures::SHARE_DECIMALS)
     }
 
     /// The interval of `values` that are not shares (waits, utilizations): not clamped to
     /// [0, 1] but at 0 from below, rounded to 3 decimals; `None` with fewer than two.
     pub fn of_measure(values: impl IntoIterator<Item = f64>) -> Option<Ci> {
+        Ci::interval(values, f64::INFINITY, 3)
+    }
+
+    /// mean ± t·sd/√K of `values`, clamped to `[0, high]` and rounded to `decimals`.
+    fn interval(values: impl IntoIterator<Item = f64>, high: f64, decimals: i32) -> Option<Ci> {
         let values: Vec<f64> = values.into_iter().collect();
         let k = values.len();
         if k < 2 {
@@ -66,11 +57,11 @@ impl Ci {
         let mean = values.iter().sum::<f64>() / k as f64;
         let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (k - 1) as f64;
         let half = t_975(k - 1) * var.sqrt() / (k as f64).sqrt();
-        let r = |x: f64| super::figures::round(x, 3);
+        let r = |x: f64| super::figures::round(x, decimals);
         Some(Ci {
             mean: r(mean),
             low: r((mean - half).max(0.0)),
-            high: r(mean + half),
+            high: r((mean + half).min(high)),
             replicates: k,
         })
     }

@@ -10,7 +10,7 @@ use super::{csv, flow, Figures, ReportError, FUNNEL_JSON};
 use crate::funnel::Path;
 use std::fmt::Write;
 
-const CSS: &str = "
+pub(crate) const CSS: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1180px;padding:1em 1.5em 3em;color:#222;line-height:1.4}
 h1{margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}h3{margin-top:1.4em}
 table{border-collapse:collapse;margin:.6em 0 1em;font-size:14px}
@@ -28,7 +28,7 @@ pre{background:#f6f8fa;padding:.8em;overflow-x:auto;font-size:12px}
 nav a{margin-right:1em}
 ";
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -462,6 +462,7 @@ fn times(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
                     .enumerate()
                     .map(|(i, c)| (i as f64 + 0.5, *c as f64 / r.count as f64))
                     .collect(),
+                bars: Vec::new(),
             })
             .collect();
         if lines.is_empty() {
@@ -510,6 +511,7 @@ fn maturity(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
             name: format!("{} (to {})", c.path, c.goal),
             color: path_color(c.path),
             points: c.points.iter().map(|p| (p.day as f64, p.share)).collect(),
+            bars: Vec::new(),
         })
         .collect();
     if !lines.is_empty() {
@@ -613,6 +615,22 @@ fn agencies(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
     );
     let d = &f.daily;
     let x = 0.0..(d.days.saturating_sub(1).max(1) as f64);
+    // Waits in the unit that suits the longest.
+    let longest_wait_s = d
+        .queues
+        .iter()
+        .filter(|s| s.series.ends_with(".wait_mean_s"))
+        .flat_map(|s| s.values.iter().flatten().copied())
+        .fold(0.0, f64::max);
+    let (wait_scale, wait_unit) = if longest_wait_s >= 2.0 * 86_400.0 {
+        (86_400.0, "days")
+    } else if longest_wait_s >= 2.0 * 3_600.0 {
+        (3_600.0, "hours")
+    } else if longest_wait_s >= 120.0 {
+        (60.0, "minutes")
+    } else {
+        (1.0, "seconds")
+    };
     for (figure, title, y_desc, y_percent, scale) in [
         (
             "queue_mean",
@@ -624,9 +642,9 @@ fn agencies(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
         (
             "wait_mean_s",
             "Wait of the requests served, mean per day",
-            "minutes",
+            wait_unit,
             false,
-            60.0,
+            wait_scale,
         ),
         (
             "utilization",
@@ -653,6 +671,7 @@ fn agencies(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
                     .enumerate()
                     .filter_map(|(day, v)| v.map(|v| (day as f64, v / scale)))
                     .collect(),
+                bars: Vec::new(),
             })
             .collect();
         let svg = Chart {
@@ -695,6 +714,7 @@ fn daily(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
                     .enumerate()
                     .map(|(day, v)| (day as f64, *v as f64))
                     .collect(),
+                bars: Vec::new(),
             })
             .collect()
     };

@@ -17,6 +17,7 @@ pub mod html;
 pub mod json;
 pub mod plot;
 mod readable;
+pub mod sweep;
 
 use crate::funnel::Funnel;
 use chrono::NaiveDate;

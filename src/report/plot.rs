@@ -24,6 +24,8 @@ pub struct Line {
     /// Index into [`PALETTE`] (wraps).
     pub color: usize,
     pub points: Vec<(f64, f64)>,
+    /// Error bars `(x, low, high)` in the line's color (a 95% interval at each point).
+    pub bars: Vec<(f64, f64, f64)>,
 }
 
 /// Where the legend goes.
@@ -70,7 +72,12 @@ impl Chart<'_> {
         let y_max = self
             .lines
             .iter()
-            .flat_map(|l| l.points.iter().map(|p| p.1))
+            .flat_map(|l| {
+                l.points
+                    .iter()
+                    .map(|p| p.1)
+                    .chain(l.bars.iter().map(|b| b.2))
+            })
             .fold(self.y_min_top, f64::max);
         let y_top = if self.y_percent {
             y_max.min(1.0)
@@ -123,6 +130,15 @@ impl Chart<'_> {
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
                 });
+            let cap = (self.x.end - self.x.start) / 120.0;
+            for &(x, low, high) in &line.bars {
+                let style = color.stroke_width(1);
+                chart.draw_series([
+                    PathElement::new(vec![(x, low), (x, high)], style),
+                    PathElement::new(vec![(x - cap, low), (x + cap, low)], style),
+                    PathElement::new(vec![(x - cap, high), (x + cap, high)], style),
+                ])?;
+            }
         }
         if !self.lines.is_empty() {
             chart
@@ -162,6 +178,7 @@ mod tests {
                 name: "post".into(),
                 color: 0,
                 points: vec![(0.0, 0.0), (5.0, 0.5), (10.0, 0.9)],
+                bars: Vec::new(),
             }],
         };
         let svg = chart.to_svg().unwrap();

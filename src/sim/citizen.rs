@@ -323,6 +323,29 @@ impl Live {
         }
     }
 
+    /// The reply an agency let through, or `None` when it refused: then `retry` is scheduled
+    /// after the engine's backoff.
+    fn admitted<V>(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        queue: &mut Queue,
+        queued: Result<Reply<V>, u64>,
+        retry: Kind,
+    ) -> Option<Reply<V>> {
+        match queued {
+            Ok(reply) => {
+                self.refusals = 0;
+                Some(reply)
+            }
+            Err(retry_after_ms) => {
+                let wait = self.refused_backoff(world, retry_after_ms);
+                self.after(queue, now, wait, retry);
+                None
+            }
+        }
+    }
+
     /// The delay before asking again an agency that refused for capacity.
     fn refused_backoff(&mut self, world: &World, retry_after_ms: u64) -> u64 {
         let doubling = REFUSED_BACKOFF_MS << u32::from(self.refusals.min(16));
@@ -423,18 +446,12 @@ impl Live {
                     now,
                     &mut self.rng(world),
                 );
-                match through(stations, self.bank_office(), now, reply) {
-                    Ok(reply) => {
-                        self.refusals = 0;
-                        // A failed relay is sent again after the backoff: either way the
-                        // data arrive.
-                        let (relay, _) = fate(reply, |_| Kind::SubmitData, Kind::SubmitData);
-                        self.after(queue, now, relay, Kind::SubmitData);
-                    }
-                    Err(retry_after_ms) => {
-                        let wait = self.refused_backoff(world, retry_after_ms);
-                        self.after(queue, now, wait, Kind::BankRelay);
-                    }
+                let queued = through(stations, self.bank_office(), now, reply);
+                if let Some(reply) = self.admitted(world, now, queue, queued, Kind::BankRelay) {
+                    // A failed relay is sent again after the backoff: either way the data
+                    // arrive.
+                    let (relay, _) = fate(reply, |_| Kind::SubmitData, Kind::SubmitData);
+                    self.after(queue, now, relay, Kind::SubmitData);
                 }
                 Outcome::Continue
             }
@@ -585,17 +602,9 @@ impl Live {
                 mail::send(&agencies.mail, now, &mut rng).map(Err),
             ),
         };
-        let reply = match queued {
-            Ok(reply) => {
-                self.refusals = 0;
-                reply
-            }
-            Err(retry_after_ms) => {
-                // The gateway refused: the engine sends the same code again later.
-                let wait = self.refused_backoff(world, retry_after_ms);
-                self.after(queue, now, wait, Kind::SendRetry);
-                return Outcome::Continue;
-            }
+        // A refused code is sent again later, the same code.
+        let Some(reply) = self.admitted(world, now, queue, queued, Kind::SendRetry) else {
+            return Outcome::Continue;
         };
         let arrives = match self.persona.channel {
             Channel::Sms => match reply.map(|v| v.ok()) {
@@ -925,16 +934,9 @@ impl Live {
         stations: &mut Stations,
     ) -> Outcome {
         let reply = post::send(&world.scenario.agencies.post, now, &mut self.rng(world));
-        let reply = match through(stations, Office::Post, now, reply) {
-            Ok(reply) => {
-                self.refusals = 0;
-                reply
-            }
-            Err(retry_after_ms) => {
-                let wait = self.refused_backoff(world, retry_after_ms);
-                self.after(queue, now, wait, Kind::LetterRetry);
-                return Outcome::Continue;
-            }
+        let queued = through(stations, Office::Post, now, reply);
+        let Some(reply) = self.admitted(world, now, queue, queued, Kind::LetterRetry) else {
+            return Outcome::Continue;
         };
         match reply {
             Reply::Answer {

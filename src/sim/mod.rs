@@ -177,7 +177,7 @@ pub fn run(
     }
     world.population.check_count(citizens)?;
     if world.coupled() {
-        let (funnel, arrived) = run_coupled(world, citizens, progress);
+        let (funnel, arrived) = run_coupled(world, citizens, threads, progress);
         return Ok(Run {
             funnel,
             arrived,
@@ -205,6 +205,49 @@ pub fn run(
         arrived,
         after_horizon: citizens - arrived,
     })
+}
+
+/// Runs every world of `worlds` (replicates, points of a sweep) with `citizens` citizens each
+/// and returns their runs in the same order. Worlds of independent citizens run one after
+/// another, each sharded over `threads`; coupled worlds (one event loop each) run side by side,
+/// up to `threads` at once. Either way the runs do not depend on `threads`.
+pub fn run_all(
+    worlds: &[World],
+    citizens: u64,
+    threads: usize,
+    progress: &Progress,
+) -> Result<Vec<Run>, SimError> {
+    if threads == 0 {
+        return Err(SimError::NoThreads);
+    }
+    if !worlds.iter().all(World::coupled) || threads == 1 || worlds.len() == 1 {
+        return worlds
+            .iter()
+            .map(|w| run(w, citizens, threads, progress))
+            .collect();
+    }
+    let next = AtomicU64::new(0);
+    let mut runs: Vec<(usize, Result<Run, SimError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(worlds.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                        let Some(world) = worlds.get(i) else { break };
+                        mine.push((i, run(world, citizens, 1, progress)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a simulation thread panicked"))
+            .collect()
+    });
+    runs.sort_by_key(|(i, _)| *i);
+    runs.into_iter().map(|(_, run)| run).collect()
 }
 
 /// Citizens a shard runs through the event loop together. Citizens are independent, so a
@@ -294,7 +337,15 @@ fn run_batch(
         }
         if event.kind == Kind::Arrive {
             let (t, k) = batch[event.slot as usize];
-            admit(world, k, t, lives, free, queue, stations);
+            admit(
+                world,
+                Live::arrive(world, k, t),
+                t,
+                lives,
+                free,
+                queue,
+                stations,
+            );
             continue;
         }
         step(world, event, lives, free, queue, funnel, stations);
@@ -302,17 +353,16 @@ fn run_batch(
     censor(lives, free, funnel, horizon);
 }
 
-/// Citizen `k` arrives at `t`: takes a free slot (or a new one) and schedules its first event.
+/// A citizen who arrived at `t` takes a free slot (or a new one) and schedules its first event.
 fn admit(
     world: &World,
-    k: u64,
+    live: Live,
     t: SimTime,
     lives: &mut Vec<Live>,
     free: &mut Vec<u32>,
     queue: &mut Queue,
     stations: &Stations,
 ) {
-    let live = Live::arrive(world, k, t);
     let slot = match free.pop() {
         Some(slot) => {
             // Keep the slot's generation: events of its earlier citizen stay void.
@@ -365,24 +415,59 @@ fn censor(lives: &mut [Live], free: &[u32], funnel: &mut Funnel, horizon: SimTim
 
 /// A run with agencies at capacity: every citizen in one event loop, in (time, scheduling
 /// order), so the stations see one order of requests whatever the thread count (module doc).
-/// Arrivals enter the loop one at a time: the next arrival is always the one `Arrive` event in
-/// the queue.
-fn run_coupled(world: &World, citizens: u64, progress: &Progress) -> (Funnel, u64) {
-    let mut funnel = Funnel::new(world.days());
-    let mut stations = Stations::new(world);
+/// With two threads or more, a second thread draws the arriving citizens (their population
+/// record and persona) ahead of the loop; they depend only on (seed, index), so this changes
+/// nothing but the speed.
+fn run_coupled(world: &World, citizens: u64, threads: usize, progress: &Progress) -> (Funnel, u64) {
     let per_day = match world.scenario.arrivals {
         Arrivals::Poisson { per_day } => Some(per_day),
         Arrivals::Cohort => None,
     };
     let horizon = world.horizon;
-    let mut arrivals =
-        ArrivalClock::new(&world.chance, per_day, citizens, 0, 1).take_while(|a| a.0 <= horizon);
+    let arrivals = ArrivalClock::new(&world.chance, per_day, citizens, 0, 1)
+        .take_while(move |a| a.0 <= horizon);
+    if threads < 2 {
+        let lives = arrivals.map(|(t, k)| (t, Live::arrive(world, k, t)));
+        return coupled_loop(world, lives, progress);
+    }
+    const CHUNK: usize = 1024;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(SimTime, Live)>>(16);
+        scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for (t, k) in arrivals {
+                chunk.push((t, Live::arrive(world, k, t)));
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if tx.send(full).is_err() {
+                        return; // the loop stopped at the horizon
+                    }
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = tx.send(chunk);
+            }
+        });
+        coupled_loop(world, rx.into_iter().flatten(), progress)
+    })
+}
+
+/// The event loop of a coupled run over `arrivals` (in time order). Arrivals enter the loop
+/// one at a time: the next arrival is always the one `Arrive` event in the queue.
+fn coupled_loop(
+    world: &World,
+    mut arrivals: impl Iterator<Item = (SimTime, Live)>,
+    progress: &Progress,
+) -> (Funnel, u64) {
+    let mut funnel = Funnel::new(world.days());
+    let mut stations = Stations::new(world);
+    let horizon = world.horizon;
     let mut lives: Vec<Live> = Vec::new();
     let mut free: Vec<u32> = Vec::new();
     let mut queue = Queue::default();
     let mut next = arrivals.next();
-    if let Some((t, _)) = next {
-        queue.push(t, 0, 0, Kind::Arrive);
+    if let Some((t, _)) = &next {
+        queue.push(*t, 0, 0, Kind::Arrive);
     }
     let (mut arrived, mut finished, mut flushed, mut events) = (0u64, 0u64, 0u64, 0u64);
     while let Some(event) = queue.pop() {
@@ -397,12 +482,12 @@ fn run_coupled(world: &World, citizens: u64, progress: &Progress) -> (Funnel, u6
             progress.reached_all(event.time.as_millis());
         }
         if event.kind == Kind::Arrive {
-            if let Some((t, k)) = next {
+            if let Some((t, live)) = next.take() {
                 arrived += 1;
-                admit(world, k, t, &mut lives, &mut free, &mut queue, &stations);
+                admit(world, live, t, &mut lives, &mut free, &mut queue, &stations);
                 next = arrivals.next();
-                if let Some((t, _)) = next {
-                    queue.push(t, 0, 0, Kind::Arrive);
+                if let Some((t, _)) = &next {
+                    queue.push(*t, 0, 0, Kind::Arrive);
                 }
             }
             continue;

@@ -158,10 +158,9 @@ impl Stations {
         let window = self.window;
         let desk = self.desks[office as usize].as_mut()?;
         let station = &mut desk.stations[index];
-        let queued = station.occupancy(now).queued;
         let admission = station.offer(now, service_ms, patience_ms, opening);
         if now >= window.0 {
-            desk.stats.record(now, queued, &admission);
+            desk.stats.record(now, station.found_queued(), &admission);
         }
         if let Admission::Served { start, done } = admission {
             desk.stats.add_time(start, done, window, true, 1);

@@ -289,13 +289,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_grows_to_its_cap_with_jitter_below_the_bound() {
+    fn backoff_doubles_to_its_cap_with_full_jitter() {
         let c = AgencyClient::new(RetryPolicy::default(), 1);
+        let mut last_mean = 0.0;
         for attempt in 1..12 {
             let bound = (100u64 << (attempt - 1)).min(5_000);
-            for _ in 0..20 {
-                assert!(c.backoff(attempt) <= Duration::from_millis(bound));
+            let draws: Vec<u64> = (0..400)
+                .map(|_| c.backoff(attempt).as_millis() as u64)
+                .collect();
+            let (min, max) = (draws.iter().min().unwrap(), draws.iter().max().unwrap());
+            let mean = draws.iter().sum::<u64>() as f64 / draws.len() as f64;
+            let distinct = draws
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            // Full jitter: uniform below the bound, so spread over all of it (the seeded
+            // stream makes these figures the same on every run).
+            assert!(*max <= bound, "attempt {attempt}: {max} > {bound}");
+            assert!(
+                *min < bound / 4 && *max > bound * 3 / 4,
+                "attempt {attempt}: {min}..{max} of {bound}"
+            );
+            assert!(
+                distinct > 50,
+                "attempt {attempt}: {distinct} distinct waits"
+            );
+            assert!(
+                (mean - bound as f64 / 2.0).abs() < bound as f64 * 0.1,
+                "attempt {attempt}: mean {mean} for a bound of {bound}"
+            );
+            // Exponential: the mean doubles until the bound reaches its cap.
+            if bound < 5_000 {
+                assert!(
+                    mean > 1.6 * last_mean,
+                    "attempt {attempt}: {mean} after {last_mean}"
+                );
             }
+            last_mean = mean;
         }
         assert!(AgencyError::Timeout { timeout_ms: 1 }.retryable());
         assert!(!AgencyError::Busy {

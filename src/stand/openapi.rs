@@ -1,6 +1,7 @@
 //! `GET /openapi.json`: an OpenAPI 3.0 document of every route of the stand, the engine's and
 //! the mocks', written by hand from [`ROUTES`] (one row per route) and the schemas below. A test
-//! checks that the document parses as OpenAPI 3 and that every row answers on a live router.
+//! (`tests/stand_api.rs`) checks that the document parses as OpenAPI 3 and that its routes and
+//! methods are exactly those the live router serves.
 
 use serde_json::{json, Map, Value};
 
@@ -70,6 +71,16 @@ pub const ROUTES: &[Route] = &[
     route("get", "/openapi.json", "stand", "This document", None, Auth::None, (200, "Object")),
     route("post", "/mocks/sms/messages", "mock sms", "Send an SMS, or a batch `{messages: [...]}` of up to 1,000 (all or none); 202; each shows in its inbox after its delivery delay", Some("SmsSend"), Auth::None, (202, "SmsSent")),
     route("get", "/mocks/sms/inbox/{phone}", "mock sms", "The SMS delivered to a phone (79XXXXXXXXX or +7 9XX ...)", None, Auth::None, (200, "SmsInbox")),
+    route("post", "/mocks/mail/messages", "mock mail", "Send an e-mail: 202; it shows in its inbox (or spam) after its delivery delay, or is lost", Some("MailMessage"), Auth::None, (202, "MessageSent")),
+    route("get", "/mocks/mail/inbox/{address}", "mock mail", "The letters delivered to an address (percent-encoded), inbox and spam", None, Auth::None, (200, "MailInbox")),
+    route("post", "/mocks/pfr/requests", "mock pfr", "Ask PFR to check a SNILS: 202 requestIsQueued (the same request_id again: the first request's state); the answer by callback or poll", Some("PfrRequest"), Auth::None, (202, "SmevRequest")),
+    route("get", "/mocks/pfr/requests/{id}", "mock pfr", "Poll a PFR request", None, Auth::None, (200, "SmevRequest")),
+    route("post", "/mocks/pfr/requests/{id}/complete", "mock pfr", "Answer a PFR request now, and call back (optional body: another result or a rejection)", Some("Complete"), Auth::None, (200, "SmevRequest")),
+    route("post", "/mocks/pfr/admin/records", "mock pfr", "Add records to PFR's ground truth", Some("PfrRecords"), Auth::None, (201, "RecordsAdded")),
+    route("post", "/mocks/fms/requests", "mock fms", "Ask FMS to check a passport: 202 requestIsQueued (the same request_id again: the first request's state); the answer by callback or poll", Some("FmsRequest"), Auth::None, (202, "SmevRequest")),
+    route("get", "/mocks/fms/requests/{id}", "mock fms", "Poll an FMS request", None, Auth::None, (200, "SmevRequest")),
+    route("post", "/mocks/fms/requests/{id}/complete", "mock fms", "Answer an FMS request now, and call back (optional body: another result or a rejection)", Some("Complete"), Auth::None, (200, "SmevRequest")),
+    route("post", "/mocks/fms/admin/records", "mock fms", "Add records to FMS's ground truth", Some("FmsRecords"), Auth::None, (201, "RecordsAdded")),
     route("post", "/mocks/post/letters", "mock post", "Send a registered letter: 201 with its tracking number; it arrives after the post's delay, or is lost", Some("Letter"), Auth::None, (201, "LetterAccepted")),
     route("get", "/mocks/post/tracking/{n}", "mock post", "A letter's tracking events (accepted, in_transit, arrived, handed_over)", None, Auth::None, (200, "Tracking")),
     route("post", "/mocks/post/letters/{n}/pickup", "mock post", "Pick a letter up with the recipient's passport (409 not_arrived, 404 letter_lost, 403 wrong_passport)", Some("Pickup"), Auth::None, (200, "LetterHandedOver")),

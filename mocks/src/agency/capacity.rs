@@ -148,22 +148,24 @@ impl Bucket {
 #[derive(Clone, Debug)]
 pub struct Station {
     capacity: Capacity,
-    /// When each busy server is next free; fewer entries than servers means some are idle.
+    /// When each taken server is next free (entries in the past are dropped); fewer entries
+    /// than servers means some are idle.
     free_at: BinaryHeap<Reverse<u64>>,
     /// Starts of admitted requests that have not started yet.
     starts: BinaryHeap<Reverse<u64>>,
-    /// Ends of admitted requests that have not ended yet.
-    ends: BinaryHeap<Reverse<u64>>,
     /// When each request that will give up leaves the queue.
     leaves: BinaryHeap<Reverse<u64>>,
     bucket: Option<Bucket>,
     last_ms: u64,
+    /// The queue the last request offered found.
+    found_queued: u64,
 }
 
 /// What a station holds at one moment (for `/metrics` and the reports).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Occupancy {
-    /// Requests being served.
+    /// Servers taken: serving a request (for an agency with opening hours, also a server kept
+    /// for a request that starts at the next opening).
     pub in_service: u64,
     /// Requests waiting for a server.
     pub queued: u64,
@@ -177,10 +179,10 @@ impl Station {
             free_at: BinaryHeap::with_capacity(capacity.servers.min(4_096) as usize),
             capacity,
             starts: BinaryHeap::new(),
-            ends: BinaryHeap::new(),
             leaves: BinaryHeap::new(),
             bucket,
             last_ms: 0,
+            found_queued: 0,
         }
     }
 
@@ -189,9 +191,9 @@ impl Station {
         &self.capacity
     }
 
-    /// Drops what is over by `now_ms`.
+    /// Drops what is over by `now_ms` (a server free by then is as good as idle).
     fn settle(&mut self, now_ms: u64) {
-        for heap in [&mut self.starts, &mut self.ends, &mut self.leaves] {
+        for heap in [&mut self.free_at, &mut self.starts, &mut self.leaves] {
             while heap.peek().is_some_and(|Reverse(t)| *t <= now_ms) {
                 heap.pop();
             }
@@ -203,8 +205,9 @@ impl Station {
         let now_ms = now.as_millis().max(self.last_ms);
         self.settle(now_ms);
         Occupancy {
-            // Admitted and not ended, less those not started.
-            in_service: (self.ends.len() - self.starts.len()) as u64,
+            // FIFO hands out servers in time order, so a server whose last request ends after
+            // `now` is busy now (without opening hours).
+            in_service: self.free_at.len() as u64,
             queued: (self.starts.len() + self.leaves.len()) as u64,
         }
     }
@@ -224,6 +227,7 @@ impl Station {
         self.last_ms = now_ms;
         self.settle(now_ms);
         let servers = self.capacity.servers as usize;
+        self.found_queued = (self.starts.len() + self.leaves.len()) as u64;
         // FIFO: the earliest free server takes the request, once everyone before it started.
         let free_ms = if self.free_at.len() < servers {
             now_ms
@@ -281,13 +285,15 @@ impl Station {
         if waits {
             self.starts.push(Reverse(start_ms));
         }
-        if done_ms > now_ms {
-            self.ends.push(Reverse(done_ms));
-        }
         Admission::Served {
             start: SimTime::from_millis(start_ms),
             done: SimTime::from_millis(done_ms),
         }
+    }
+
+    /// How many requests were waiting when the last request was offered.
+    pub fn found_queued(&self) -> u64 {
+        self.found_queued
     }
 
     /// [`Station::offer`] for an agency without opening hours.
