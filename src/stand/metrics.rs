@@ -8,7 +8,7 @@
 
 use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
-use esia_mocks::service::StationLoad;
+use esia_mocks::service::station::StationLoad;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

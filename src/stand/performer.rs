@@ -6,6 +6,14 @@
 //!   performed at once.
 //! - SMS and e-mail are sent with retries; one that still fails is logged and counted (the
 //!   citizen asks for a new code, as with a real gateway).
+//! - An agency at its capacity (429 with `Retry-After`: a full queue, a spent quota, SMEV's
+//!   `QUOTE_LIMIT_EXCEEDED`) does not fail the effect: it is set aside, without holding a
+//!   worker, and performed again after the agency's `Retry-After` plus the client's jittered
+//!   backoff, as often as it is refused, for up to `refused_for_max_ms`. Only then, or when
+//!   `deferred_max` effects are already set aside, does it fail as an agency that cannot be
+//!   reached (a verification with `pfr_unavailable` / `fms_unavailable`, a letter refused with
+//!   the reason, an SMS or e-mail logged and counted as failed). So an SMS, a letter or a
+//!   verification is never lost: it is performed in the end, or fails with a reason.
 //! - A PFR or FMS request is sent with retries until acknowledged; an agency that never
 //!   acknowledges makes the verification fail with `pfr_unavailable` / `fms_unavailable`. An
 //!   acknowledged request waits for its answer: the agency's callback (SMEV style) triggers a
@@ -22,14 +30,6 @@
 //!   bounded map that the signing route reads.
 //! - Without a post or CA URL ([`AgencyUrls`]'s `None`), letters and checks are kept in a
 //!   bounded list of held effects and logged.
-//! - An agency at its capacity (429 with `Retry-After`: a full queue, a spent quota, SMEV's
-//!   `QUOTE_LIMIT_EXCEEDED`) does not fail the effect: it is set aside, without holding a
-//!   worker, and performed again after the agency's `Retry-After` plus the client's jittered
-//!   backoff, as often as it is refused, for up to `refused_for_max_ms`. Only then, or when
-//!   `deferred_max` effects are already set aside, does it fail as an agency that cannot be
-//!   reached (a verification with `pfr_unavailable` / `fms_unavailable`, a letter refused with
-//!   the reason, an SMS or e-mail logged and counted as failed). So an SMS, a letter or a
-//!   verification is never lost: it is performed in the end, or fails with a reason.
 
 use super::agencies::CallFailed;
 use super::Stand;
@@ -553,115 +553,6 @@ pub(crate) fn spawn(stand: &Arc<Stand>, cancel: CancellationToken) {
     }
     tokio::spawn(deferred_loop(stand.clone(), cancel.clone()));
     tokio::spawn(poll_loop(stand.clone(), cancel));
-}
-
-/// Sets `again` aside if `e` is an agency's refusal for capacity and it may still wait: due
-/// after the agency's `Retry-After` plus the client's jittered backoff. False when it must fail
-/// now (not a refusal, refused for too long, too many set aside); `n` effects of `kind` are
-/// counted either way.
-fn defer(
-    stand: &Arc<Stand>,
-    kind: &'static str,
-    n: u64,
-    again: Again,
-    refusals: Refusals,
-    e: &CallFailed,
-) -> bool {
-    let Some(retry_after_ms) = e.busy() else {
-        stand.metrics.effects(kind, false, n);
-        return false;
-    };
-    let p = &stand.performer;
-    let now = Instant::now();
-    let since = refusals.since.unwrap_or(now);
-    let count = refusals.count.saturating_add(1);
-    if now.duration_since(since) >= Duration::from_millis(p.config.refused_for_max_ms) {
-        tracing::warn!(
-            kind,
-            refusals = count,
-            "an agency refused an effect for too long; it fails"
-        );
-        stand.metrics.effects(kind, false, n);
-        return false;
-    }
-    let wait = Duration::from_millis(retry_after_ms.unwrap_or(0)) + stand.client.backoff(count);
-    {
-        let mut d = p.deferred();
-        if d.by_due.len() >= p.config.deferred_max.max(1) {
-            drop(d);
-            tracing::warn!(
-                kind,
-                "too many effects set aside for agencies at capacity; it fails"
-            );
-            stand.metrics.effects(kind, false, n);
-            return false;
-        }
-        d.next += 1;
-        let key = (now + wait, d.next);
-        d.by_due.insert(
-            key,
-            (
-                again,
-                Refusals {
-                    count,
-                    since: Some(since),
-                },
-            ),
-        );
-    }
-    p.deferred_wake.notify_one();
-    stand.metrics.deferred(kind, n);
-    tracing::debug!(
-        kind,
-        refusals = count,
-        wait_ms = wait.as_millis() as u64,
-        "agency at capacity; effect set aside"
-    );
-    true
-}
-
-/// Performs the effects set aside as they fall due, a bounded number at once.
-async fn deferred_loop(stand: Arc<Stand>, cancel: CancellationToken) {
-    loop {
-        let now = Instant::now();
-        let (due, next) = {
-            let mut d = stand.performer.deferred();
-            let mut due = Vec::new();
-            while let Some(entry) = d.by_due.first_entry() {
-                if entry.key().0 > now {
-                    break;
-                }
-                due.push(entry.remove());
-            }
-            (due, d.by_due.keys().next().map(|(at, _)| *at))
-        };
-        for (again, refusals) in due {
-            let permit = tokio::select! {
-                p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-                _ = cancel.cancelled() => return,
-            };
-            let stand = stand.clone();
-            tokio::spawn(async move {
-                match again {
-                    Again::Effect(effect) => perform_with(&stand, effect, refusals).await,
-                    Again::Sms(sms) => send_sms(&stand, sms, refusals).await,
-                    Again::Ask {
-                        agency,
-                        id,
-                        body,
-                        resends,
-                    } => ask(&stand, agency, id, body, resends, refusals).await,
-                }
-                drop(permit);
-            });
-        }
-        let at = next.unwrap_or_else(|| Instant::now() + Duration::from_secs(60));
-        tokio::select! {
-            _ = tokio::time::sleep_until(at) => {}
-            _ = stand.performer.deferred_wake.notified() => {}
-            _ = cancel.cancelled() => return,
-        }
-    }
 }
 
 async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: CancellationToken) {
@@ -1251,6 +1142,115 @@ async fn poll(stand: &Arc<Stand>, id: RequestId, waiting: Waiting) {
                 answered_at: None,
             };
             answer(stand, id, view, waiting);
+        }
+    }
+}
+
+/// Sets `again` aside if `e` is an agency's refusal for capacity and it may still wait: due
+/// after the agency's `Retry-After` plus the client's jittered backoff. False when it must fail
+/// now (not a refusal, refused for too long, too many set aside); `n` effects of `kind` are
+/// counted either way.
+fn defer(
+    stand: &Arc<Stand>,
+    kind: &'static str,
+    n: u64,
+    again: Again,
+    refusals: Refusals,
+    e: &CallFailed,
+) -> bool {
+    let Some(retry_after_ms) = e.busy() else {
+        stand.metrics.effects(kind, false, n);
+        return false;
+    };
+    let p = &stand.performer;
+    let now = Instant::now();
+    let since = refusals.since.unwrap_or(now);
+    let count = refusals.count.saturating_add(1);
+    if now.duration_since(since) >= Duration::from_millis(p.config.refused_for_max_ms) {
+        tracing::warn!(
+            kind,
+            refusals = count,
+            "an agency refused an effect for too long; it fails"
+        );
+        stand.metrics.effects(kind, false, n);
+        return false;
+    }
+    let wait = Duration::from_millis(retry_after_ms.unwrap_or(0)) + stand.client.backoff(count);
+    {
+        let mut d = p.deferred();
+        if d.by_due.len() >= p.config.deferred_max.max(1) {
+            drop(d);
+            tracing::warn!(
+                kind,
+                "too many effects set aside for agencies at capacity; it fails"
+            );
+            stand.metrics.effects(kind, false, n);
+            return false;
+        }
+        d.next += 1;
+        let key = (now + wait, d.next);
+        d.by_due.insert(
+            key,
+            (
+                again,
+                Refusals {
+                    count,
+                    since: Some(since),
+                },
+            ),
+        );
+    }
+    p.deferred_wake.notify_one();
+    stand.metrics.deferred(kind, n);
+    tracing::debug!(
+        kind,
+        refusals = count,
+        wait_ms = wait.as_millis() as u64,
+        "agency at capacity; effect set aside"
+    );
+    true
+}
+
+/// Performs the effects set aside as they fall due, a bounded number at once.
+async fn deferred_loop(stand: Arc<Stand>, cancel: CancellationToken) {
+    loop {
+        let now = Instant::now();
+        let (due, next) = {
+            let mut d = stand.performer.deferred();
+            let mut due = Vec::new();
+            while let Some(entry) = d.by_due.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                due.push(entry.remove());
+            }
+            (due, d.by_due.keys().next().map(|(at, _)| *at))
+        };
+        for (again, refusals) in due {
+            let permit = tokio::select! {
+                p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+                _ = cancel.cancelled() => return,
+            };
+            let stand = stand.clone();
+            tokio::spawn(async move {
+                match again {
+                    Again::Effect(effect) => perform_with(&stand, effect, refusals).await,
+                    Again::Sms(sms) => send_sms(&stand, sms, refusals).await,
+                    Again::Ask {
+                        agency,
+                        id,
+                        body,
+                        resends,
+                    } => ask(&stand, agency, id, body, resends, refusals).await,
+                }
+                drop(permit);
+            });
+        }
+        let at = next.unwrap_or_else(|| Instant::now() + Duration::from_secs(60));
+        tokio::select! {
+            _ = tokio::time::sleep_until(at) => {}
+            _ = stand.performer.deferred_wake.notified() => {}
+            _ = cancel.cancelled() => return,
         }
     }
 }

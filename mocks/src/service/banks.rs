@@ -244,21 +244,16 @@ async fn gosuslugi(
         )
     })?;
     let now = b.context.world.now();
-    let (fate, capacity) = {
+    let fate = {
         let profile = b.profile.get();
         let service = &profile.get(bank).service;
         let fate = b.context.with_rng(|rng| service.decide(now, rng));
-        (fate, service.capacity.clone())
+        // With a capacity the bank's answer waits for one of its servers too, or is refused.
+        let index = Bank::ALL.iter().position(|x| *x == bank).unwrap_or(0);
+        b.stations
+            .admit(index, service.capacity.as_ref(), now, fate, |t| t)?
     };
-    let service_ms = b.context.delay_of(bank.as_str(), fate).await?;
-    let index = Bank::ALL.iter().position(|x| *x == bank).unwrap_or(0);
-    let delay_ms = match b
-        .stations
-        .offer(index, capacity.as_ref(), now, service_ms, |t| t)?
-    {
-        Some(admitted) => admitted.delay_ms(now),
-        None => service_ms,
-    };
+    let delay_ms = b.context.delay_of(bank.as_str(), fate).await?;
     b.context.wait(delay_ms).await;
     let path = format!("/api/v1/partners/{}/confirmations", bank.as_str());
     let answer = b

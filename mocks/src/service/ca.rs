@@ -221,19 +221,14 @@ async fn certificate(
         });
     }
     let now = ca.context.world.now();
-    let (fate, capacity) = {
+    let fate = {
         let profile = ca.profile.get();
         let fate = ca.context.with_rng(|rng| profile.service.decide(now, rng));
-        (fate, profile.service.capacity.clone())
+        // With a capacity the answer waits for a server too, or is refused.
+        let capacity = profile.service.capacity.as_ref();
+        ca.stations.admit(0, capacity, now, fate, |t| t)?
     };
-    let service_ms = ca.context.delay_of("ca", fate).await?;
-    let delay_ms = match ca
-        .stations
-        .offer(0, capacity.as_ref(), now, service_ms, |t| t)?
-    {
-        Some(admitted) => admitted.delay_ms(now),
-        None => service_ms,
-    };
+    let delay_ms = ca.context.delay_of("ca", fate).await?;
     ca.context.wait(delay_ms).await;
     ca.certificate(&serial)
         .map(Json)

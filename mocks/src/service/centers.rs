@@ -261,12 +261,48 @@ async fn visit(
             ..center.clone()
         }
     };
-    let (outcome, capacity) = {
+    let outcome = {
         let profile = c.profile.get();
         let outcome = c
             .context
             .with_rng(|rng| model::visit(&judged_at, world.epoch(), now, &profile, rng));
-        (outcome, profile.service.capacity.clone())
+        // With a capacity the visitor also waits for a counter of this center (from its next
+        // opening, with hours), or is turned away with the center's `queue` answer.
+        match outcome {
+            VisitOutcome::Served { delay_ms } => {
+                let index = c.directory.iter().position(|x| x.id == center.id);
+                let hours = c.opening_hours.load(Ordering::Relaxed);
+                let opening = |t| {
+                    if hours {
+                        center.next_open(world.epoch(), t).unwrap_or(t)
+                    } else {
+                        t
+                    }
+                };
+                let capacity = profile.service.capacity.as_ref();
+                match c
+                    .stations
+                    .offer(index.unwrap_or(0), capacity, now, delay_ms, opening)
+                {
+                    Ok(Some(a)) => VisitOutcome::Served {
+                        delay_ms: a.delay_ms(now),
+                    },
+                    Ok(None) => outcome,
+                    Err(MockError::Busy {
+                        reason,
+                        retry_after_s,
+                        ..
+                    }) => {
+                        return Err(MockError::Queue {
+                            retry_after_s,
+                            refused: Some(reason),
+                        })
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            other => other,
+        }
     };
     match outcome {
         VisitOutcome::Closed => {
@@ -285,41 +321,7 @@ async fn visit(
         VisitOutcome::Refused(Refusal::SystemDown) => {
             return Err(MockError::AgencyError { agency: "centers" })
         }
-        VisitOutcome::Served { delay_ms } => {
-            // The wait for a counter of this center (from its next opening, with hours).
-            let index = c.directory.iter().position(|x| x.id == center.id);
-            let hours = c.opening_hours.load(Ordering::Relaxed);
-            let opening = |t| {
-                if hours {
-                    center.next_open(world.epoch(), t).unwrap_or(t)
-                } else {
-                    t
-                }
-            };
-            let admitted = c.stations.offer(
-                index.unwrap_or(0),
-                capacity.as_ref(),
-                now,
-                delay_ms,
-                opening,
-            );
-            let delay_ms = match admitted {
-                Ok(Some(a)) => a.delay_ms(now),
-                Ok(None) => delay_ms,
-                Err(MockError::Busy {
-                    reason,
-                    retry_after_s,
-                    ..
-                }) => {
-                    return Err(MockError::Queue {
-                        retry_after_s,
-                        refused: Some(reason),
-                    })
-                }
-                Err(e) => return Err(e),
-            };
-            c.context.wait(delay_ms).await
-        }
+        VisitOutcome::Served { delay_ms } => c.context.wait(delay_ms).await,
     }
     let typed_number = if c.faults.mismatch(key) {
         mistyped(&body.passport_number)

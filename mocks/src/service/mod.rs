@@ -70,7 +70,6 @@ pub use http::{Json, RequestError, BODY_LIMIT_BYTES};
 pub use inbox::InboxCaps;
 pub use journal::Filter;
 pub use server::MockServer;
-pub use station::StationLoad;
 pub use world::{ClockView, World};
 
 use crate::agency::profile::Fate;
@@ -448,7 +447,7 @@ impl Mocks {
     /// What each mock's stations hold now and refused so far, by the `agency` label of
     /// `/metrics`: `sms`, `mail`, `pfr`, `fms`, `ca`, `post`, `banks.sber`, `banks.tinkoff`,
     /// `banks.pochta`, `centers` (every center's station added up).
-    pub fn loads(&self) -> Vec<StationLoad> {
+    pub fn loads(&self) -> Vec<station::StationLoad> {
         let now = self.context.world.now();
         [
             self.sms.stations(),

@@ -33,9 +33,7 @@ use super::error::MockError;
 use super::faults::{Fault, Faults};
 use super::http::{parse_json, Json, Path};
 use super::journal::Journal;
-use super::station::Stations;
 use super::{CallbackPolicy, Context, MockKind, MocksConfig};
-use crate::agency::capacity::Capacity;
 use crate::agency::profile::{Fate, Outage, ProfileTable};
 use crate::clock::SimTime;
 use axum::body::Bytes;
@@ -94,7 +92,7 @@ pub trait Check: Send + Sync + Sized + 'static {
     /// The fate of a request arriving at `now`.
     fn decide(profile: &Self::Profile, now: SimTime, rng: &mut ChaCha20Rng) -> Fate;
     /// The agency's capacity, if its profile has one.
-    fn capacity(profile: &Self::Profile) -> Option<&Capacity>;
+    fn capacity(profile: &Self::Profile) -> Option<&crate::agency::capacity::Capacity>;
     /// The key of the record a `mismatch` fault names (422 if it names it the wrong way).
     fn mismatch_key(fault: &Fault) -> Result<u64, MockError>;
 }
@@ -196,7 +194,7 @@ pub struct Smev<C: Check> {
     requests_max: usize,
     retention_ms: u64,
     records_max: usize,
-    stations: Stations,
+    stations: super::station::Stations,
 }
 
 impl<C: Check> fmt::Debug for Smev<C> {
@@ -225,7 +223,7 @@ impl<C: Check> Smev<C> {
             }
         }
         let smev = Arc::new(Self {
-            stations: Stations::one(C::AGENCY, context.world.clock().scale()),
+            stations: super::station::Stations::one(C::AGENCY, context.world.clock().scale()),
             journal: context.journal(),
             faults: Faults::new(context.clone(), C::AGENCY),
             context,
@@ -258,7 +256,7 @@ impl<C: Check> Smev<C> {
     }
 
     /// The agency's station (its capacity at work).
-    pub fn stations(&self) -> &Stations {
+    pub fn stations(&self) -> &super::station::Stations {
         &self.stations
     }
 

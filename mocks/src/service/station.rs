@@ -15,6 +15,7 @@
 
 use super::error::MockError;
 use crate::agency::capacity::{Admission, Capacity, Refusal, Station};
+use crate::agency::profile::Fate;
 use crate::clock::SimTime;
 use serde::Serialize;
 use std::sync::{Mutex, MutexGuard};
@@ -150,6 +151,28 @@ impl Stations {
                 slot.refused[Refusal::QueueFull as usize] += 1;
                 Err(self.busy(Refusal::QueueFull, at.ms_since(now), 1))
             }
+        }
+    }
+
+    /// [`Stations::offer`] for a request whose fate is drawn: an answer's delay becomes the
+    /// wait plus the service; a failure (error, outage, no answer) never reaches a server and
+    /// passes unchanged.
+    pub fn admit(
+        &self,
+        index: usize,
+        capacity: Option<&Capacity>,
+        now: SimTime,
+        fate: Fate,
+        opening: impl Fn(SimTime) -> SimTime,
+    ) -> Result<Fate, MockError> {
+        match fate {
+            Fate::Answer { delay_ms } => {
+                let admitted = self.offer(index, capacity, now, delay_ms, opening)?;
+                Ok(Fate::Answer {
+                    delay_ms: admitted.map_or(delay_ms, |a| a.delay_ms(now)),
+                })
+            }
+            other => Ok(other),
         }
     }
 
