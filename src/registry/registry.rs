@@ -24,7 +24,7 @@ use esia_mocks::clock::SimTime;
 use esia_mocks::ident::{parse_email, parse_passport_number, PassportSeries, Phone, Snils};
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// How a registration's code travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -303,8 +303,8 @@ enum AgencyKind {
     Ca,
 }
 
-/// Whose a request is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Whose a request (or a verification deadline) is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Owner {
     Account(Oid),
     Partner(ConfirmationId),
@@ -346,6 +346,8 @@ pub struct Registry {
     sessions: IdMap<SessionToken, Session>,
     requests: IdMap<RequestId, Request>,
     partners: IdMap<ConfirmationId, PartnerConfirmation>,
+    /// The instants at which pending verifications time out, for [`Registry::next_deadline`].
+    deadlines: BTreeSet<(SimTime, Owner)>,
 }
 
 const NOT_FOUND_REGISTRATION: RegistryError = RegistryError::NotFound {
@@ -392,6 +394,7 @@ impl Registry {
             sessions: IdMap::default(),
             requests: IdMap::default(),
             partners: IdMap::default(),
+            deadlines: BTreeSet::new(),
         }
     }
 
@@ -1010,6 +1013,8 @@ impl Registry {
         Self::verification_effects(&data, pfr_request, fms_request, effects);
         self.bind_documents(&data, oid);
         self.account_mut(oid)?.personal = Some(Box::new(data));
+        self.deadlines
+            .insert((self.deadline_of(now), Owner::Account(oid)));
         Ok(VerificationDispatched {
             oid,
             pfr_request,
@@ -1100,6 +1105,22 @@ impl Registry {
             Ok(o) => o,
             Err(why) => return ReplyOutcome::Ignored(why),
         };
+        let deadline = self.pending_deadline(owner);
+        let outcome = self.apply_to_owner(now, owner, request_id, verdict, effects);
+        if let Some(t) = deadline.filter(|t| self.pending_deadline(owner) != Some(*t)) {
+            self.deadlines.remove(&(t, owner));
+        }
+        outcome
+    }
+
+    fn apply_to_owner(
+        &mut self,
+        now: SimTime,
+        owner: Owner,
+        request_id: RequestId,
+        verdict: Verdict,
+        effects: &mut Vec<Effect>,
+    ) -> ReplyOutcome {
         match owner {
             Owner::Account(oid) => {
                 let Ok(account) = self.account_mut(oid) else {
@@ -1500,6 +1521,8 @@ impl Registry {
                 decided_at: None,
             },
         );
+        self.deadlines
+            .insert((self.deadline_of(now), Owner::Partner(cid)));
         Ok(PartnerCheckStarted {
             confirmation_id: cid,
             pfr_request,
@@ -1693,6 +1716,41 @@ impl Registry {
     // -----------------------------------------------------------------------------------------
     // Housekeeping
 
+    /// When a verification submitted at `submitted_at` times out: the first instant at which
+    /// [`Registry::expire`] fails it.
+    fn deadline_of(&self, submitted_at: SimTime) -> SimTime {
+        submitted_at
+            .saturating_add(self.config.verification_timeout_ms)
+            .saturating_add(1)
+    }
+
+    /// The deadline of `owner`'s verification while it is pending.
+    fn pending_deadline(&self, owner: Owner) -> Option<SimTime> {
+        let v = match owner {
+            Owner::Account(oid) => self.account(oid).ok()?.state.verification(),
+            Owner::Partner(cid) => &self.partners.get(&cid)?.verification,
+        };
+        (v.status() == VerificationStatus::Pending).then(|| self.deadline_of(v.submitted_at()))
+    }
+
+    /// The first instant at or after `from` at which [`Registry::expire`] has a verification to
+    /// time out (the world's advance steps the clock to it, so a timeout happens at its own
+    /// time).
+    pub fn next_deadline(&mut self, from: SimTime) -> Option<SimTime> {
+        // Deadlines of verifications decided otherwise are dropped as they come first.
+        while let Some(&(t, owner)) = self.deadlines.first() {
+            if self.pending_deadline(owner) == Some(t) {
+                break;
+            }
+            self.deadlines.pop_first();
+        }
+        let first_owner = Owner::Account(Oid(0));
+        self.deadlines
+            .range((from, first_owner)..)
+            .next()
+            .map(|(t, _)| *t)
+    }
+
     /// Drops what has expired at `now`: registrations past their code's life and the grace,
     /// closed sessions, old reply tombstones and decided partner requests; fails verifications
     /// unanswered for longer than the timeout (notifying the citizen, in oid order).
@@ -1726,6 +1784,10 @@ impl Registry {
         out.verifications_timed_out = timed_out.len();
         for oid in timed_out {
             self.verification_failed(now, oid, FailureReason::Timeout, effects);
+        }
+        // Every deadline up to now has been met (by the time-outs above and below).
+        while self.deadlines.first().is_some_and(|(t, _)| *t <= now) {
+            self.deadlines.pop_first();
         }
 
         let tomb = self.config.reply_tombstone_ttl_ms;

@@ -639,13 +639,14 @@ async fn partner_confirm(
     let id = started.confirmation_id;
     // PFR and FMS answer in minutes to days of sim time: wait a little, then answer 202. The
     // answer that decides it wakes this request; a look every 250 ms covers the decisions
-    // made otherwise (the registry's own timeout).
+    // made otherwise (the registry's own timeout). While an advance holds the clock, time does
+    // not pass until this answer is given (the bank's call counts as the world's work): 202.
     let wait = s.performer.wait_partner(id);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(s.partner_wait_ms);
     loop {
         let status = s.read(|r, _| r.partner_status(id))?;
         let now = tokio::time::Instant::now();
-        if status != PartnerStatus::Pending || now >= deadline {
+        if status != PartnerStatus::Pending || now >= deadline || s.world.is_held() {
             return partner_json(id, bank, status);
         }
         let look = (now + Duration::from_millis(250)).min(deadline);
@@ -686,7 +687,7 @@ async fn callback(
         RequestId::parse(&body.request_id).ok_or(RegistryError::NotFound { what: "request" })?;
     // The callback only says "ready": the answer is fetched from the agency itself, so a
     // forged callback cannot decide a verification.
-    if s.performer.callback(agency, id) {
+    if s.performer.callback(agency, id, s.world.work()) {
         Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": true }))))
     } else {
         Err(RegistryError::NotFound { what: "request" }.into())

@@ -223,7 +223,8 @@ async fn gosuslugi(
             .with_rng(|rng| profile.get(bank).service.decide(now, rng))
     };
     let delay_ms = b.context.delay_of(bank.as_str(), fate).await?;
-    b.context.wait(delay_ms).await;
+    // An advance waits for the engine's answer (which comes at once while it holds the clock).
+    let _work = b.context.wait(delay_ms).await;
     let path = format!("/api/v1/partners/{}/confirmations", bank.as_str());
     let answer = b
         .engine

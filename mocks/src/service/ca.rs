@@ -214,7 +214,7 @@ async fn certificate(
         ca.context.with_rng(|rng| profile.service.decide(now, rng))
     };
     let delay_ms = ca.context.delay_of("ca", fate).await?;
-    ca.context.wait(delay_ms).await;
+    let _work = ca.context.wait(delay_ms).await;
     ca.certificate(&serial)
         .map(Json)
         .ok_or(MockError::NotFound {

@@ -244,7 +244,8 @@ async fn visit(
         c.context
             .with_rng(|rng| model::visit(&judged_at, world.epoch(), now, &profile, rng))
     };
-    match outcome {
+    // An advance waits for the operator's call to the engine after the time at the counter.
+    let _work = match outcome {
         VisitOutcome::Closed => {
             return Err(MockError::Closed {
                 opens_at: center
@@ -257,7 +258,7 @@ async fn visit(
             return Err(MockError::AgencyError { agency: "centers" })
         }
         VisitOutcome::Served { delay_ms } => c.context.wait(delay_ms).await,
-    }
+    };
     let typed_number = if c.faults.mismatch(key) {
         mistyped(&body.passport_number)
     } else {

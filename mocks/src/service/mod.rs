@@ -7,8 +7,9 @@
 //! - [`http`]: the contract's JSON error body, a JSON extractor naming the field at fault, the
 //!   fallback and the layer that make every 4xx JSON (shared with the engine's API).
 //! - [`error`]: [`MockError`], the mocks' errors with their HTTP mapping.
-//! - [`world`]: [`World`], the scaled, advanceable wall clock every mock and the engine read,
-//!   and timers on absolute sim deadlines that re-arm when it is advanced.
+//! - [`world`]: [`World`], the scaled wall clock every mock and the engine read, timers on
+//!   absolute sim deadlines, and the advance that runs everything due in the skipped interval
+//!   in time order.
 //! - [`journal`]: the bounded journal of what each mock received, filterable by path and time.
 //! - [`faults`]: faults as data: the wire's (response delay, resets, malformed bodies) and
 //!   targeted ones (fail the next N requests, mismatch about a person, lose a letter, outage).
@@ -65,7 +66,7 @@ pub use http::{Json, RequestError, BODY_LIMIT_BYTES};
 pub use inbox::InboxCaps;
 pub use journal::Filter;
 pub use server::MockServer;
-pub use world::{ClockView, World};
+pub use world::{Agenda, ClockView, Work, World};
 
 use crate::agency::profile::Fate;
 use crate::agency::{Agencies, Certificate, FmsRecord, PfrRecord};
@@ -346,13 +347,12 @@ impl Context {
         journal::Journal::new(self.world.clone(), self.journal_entries)
     }
 
-    /// Waits `delay_ms` of sim time on the world's clock (an advance of the clock cuts it
-    /// short).
-    pub async fn wait(&self, delay_ms: u64) {
-        if delay_ms > 0 {
-            let deadline = self.world.now().saturating_add(delay_ms);
-            self.world.sleep_until(deadline).await;
-        }
+    /// Waits `delay_ms` of sim time on the world's clock (an advance steps the clock to its
+    /// end). The [`Work`] returned keeps an advance waiting until the caller has done what
+    /// comes next (called the engine, answered).
+    pub async fn wait(&self, delay_ms: u64) -> Work {
+        let deadline = self.world.now().saturating_add(delay_ms);
+        self.world.sleep_until(deadline).await
     }
 }
 
@@ -538,7 +538,7 @@ async fn advance(
         ));
     }
     let ms = (body.seconds * 1_000.0).round() as u64;
-    world.advance(ms);
+    world.advance(ms).await;
     tracing::info!(seconds = body.seconds, "the world's clock advanced");
     Ok(Json(world.view()))
 }
