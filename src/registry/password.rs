@@ -450,6 +450,8 @@ mod tests {
         assert_eq!(c("Xy09031987"), Err(PasswordError::ContainsBirthDate));
         assert_eq!(c("Xy19870309"), Err(PasswordError::ContainsBirthDate));
         assert_eq!(c("Xy090387q"), Err(PasswordError::ContainsBirthDate));
+        assert_eq!(c("Xy09.03.1987"), Err(PasswordError::ContainsBirthDate));
+        assert_eq!(c("Xy1987-03-09"), Err(PasswordError::ContainsBirthDate));
         assert_eq!(c("Shchukina7X"), Err(PasswordError::ContainsSurname));
         assert_eq!(c("Schukina7X"), Err(PasswordError::ContainsSurname));
         assert_eq!(c("Vx7kPz9m"), Ok(()));

@@ -38,6 +38,16 @@ impl CenterKind {
     pub fn can_register(self) -> bool {
         self == CenterKind::Mfc
     }
+
+    /// The wire name: `mfc`, `rostelecom`, `post`, `mvd`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CenterKind::Mfc => "mfc",
+            CenterKind::Rostelecom => "rostelecom",
+            CenterKind::Post => "post",
+            CenterKind::Mvd => "mvd",
+        }
+    }
 }
 
 /// Opening hours that cannot be read.

@@ -223,8 +223,11 @@ async fn gosuslugi(
             .with_rng(|rng| profile.get(bank).service.decide(now, rng))
     };
     let delay_ms = b.context.delay_of(bank.as_str(), fate).await?;
-    // An advance waits for the engine's answer (which comes at once while it holds the clock).
-    let _work = b.context.wait(delay_ms).await;
+    // Woken by an advance's step, the call is the world's work: the advance waits for the
+    // engine's answer (which comes at once while the clock is held). Otherwise nothing waits
+    // for it, and the engine may wait for PFR and FMS while the clock moves.
+    let work = b.context.wait(delay_ms).await;
+    let _work = b.context.world.is_held().then_some(work);
     let path = format!("/api/v1/partners/{}/confirmations", bank.as_str());
     let answer = b
         .engine

@@ -8,8 +8,9 @@
 //!   the world's clock), or turned away (429 `queue`, 503 when the operator's system is down);
 //!   then the operator confirms the identity through the engine's operator API
 //!   (`POST /api/v1/operator/confirmations`), or with `register` (an MFC only) reads the
-//!   passport and registers a confirmed account (`POST /api/v1/operator/registrations`); the
-//!   answer is the engine's, with the one-time password of a new account.
+//!   passport and registers a confirmed account (`POST /api/v1/operator/registrations`), each
+//!   naming the center (`center_id`); the answer is the engine's, with the one-time password
+//!   of a new account.
 //! - `POST /mocks/centers/admin/records` `{records: [person]}`: people an MFC can register
 //!   besides the population.
 //!
@@ -219,13 +220,9 @@ async fn visit(
     let center = c.center(&id)?.clone();
     let key = snils_key(&body.snils)?;
     if body.register && !center.kind.can_register() {
-        let kind = match center.kind {
-            model::CenterKind::Mfc => "mfc",
-            model::CenterKind::Rostelecom => "rostelecom",
-            model::CenterKind::Post => "post",
-            model::CenterKind::Mvd => "mvd",
-        };
-        return Err(MockError::CannotRegister { kind });
+        return Err(MockError::CannotRegister {
+            kind: center.kind.as_str(),
+        });
     }
     let world = c.context.world.clone();
     let now = world.now();
@@ -284,13 +281,11 @@ async fn visit(
             .ok_or_else(|| MockError::invalid("phone", "is needed to register an account"))?;
         let mut person = person;
         person.passport.number = typed_number;
+        let mut request = engine_body(&person, &phone);
+        request["center_id"] = center.id.clone().into();
         return c
             .engine
-            .post(
-                Api::Operator,
-                "/api/v1/operator/registrations",
-                &engine_body(&person, &phone),
-            )
+            .post(Api::Operator, "/api/v1/operator/registrations", &request)
             .await;
     }
     let request = serde_json::json!({
