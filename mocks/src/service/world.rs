@@ -109,6 +109,17 @@ pub struct ClockView {
     pub advanced_ms: u64,
 }
 
+/// The clock held by an advance; released (and sleepers told) when the advance ends or is
+/// dropped.
+struct Held<'a>(&'a World);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.clock.release();
+        self.0.moved();
+    }
+}
+
 /// A sleeper's place on the schedule; leaving (woken or dropped) takes it off.
 struct Sleeper<'a> {
     world: &'a World,
@@ -244,9 +255,12 @@ impl World {
     }
 
     /// Moves the whole world `ms` forward, running everything due in between in time order
-    /// (see the module's doc); returns the new time.
+    /// (see the module's doc); returns the new time. Dropped before it ends, it lets the clock
+    /// run again from the step it reached (the HTTP route runs it in a task of its own, so a
+    /// client that hangs up does not cut it short).
     pub async fn advance(&self, ms: u64) -> SimTime {
         let _one = self.advancing.lock().await;
+        let held = Held(self);
         let from = self.clock.hold();
         let target = from.saturating_add(ms);
         let mut steps = 0u64;
@@ -267,10 +281,9 @@ impl World {
             self.moved();
             self.settle().await;
         }
-        let now = self.clock.release();
-        self.moved();
+        drop(held);
         tracing::debug!(ms, steps, "advanced through the due instants");
-        now
+        self.now()
     }
 
     /// The clock as the admin API shows it.
