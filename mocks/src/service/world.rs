@@ -375,7 +375,7 @@ mod tests {
     async fn chain(world: Arc<World>, start: SimTime, links: u64, gap_ms: u64) -> Vec<SimTime> {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (w, s) = (world.clone(), seen.clone());
-        let _ = tokio::spawn(async move {
+        let links_task = tokio::spawn(async move {
             let mut at = start.saturating_add(gap_ms);
             let mut next = Box::pin(w.sleep_until(at));
             for link in 1..=links {
@@ -391,6 +391,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         world.advance(links * gap_ms + 1).await;
+        links_task.await.unwrap();
         let seen = seen.lock().unwrap().clone();
         seen
     }
