@@ -695,9 +695,18 @@ fn partner_json(
     }
 }
 
+/// The query of `POST /partners/{bank}/confirmations`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PartnerQuery {
+    /// `false`: answer at once, 202 while PFR and FMS have not answered.
+    wait: Option<bool>,
+}
+
 async fn partner_confirm(
     State(s): State<Arc<Stand>>,
     Partner(bank): Partner,
+    Query(query): Query<PartnerQuery>,
     Json(body): Json<PersonWithPhone>,
 ) -> Api<(StatusCode, Json<Value>)> {
     let (form, phone) = body.split();
@@ -707,16 +716,15 @@ async fn partner_confirm(
     let id = started.confirmation_id;
     // PFR and FMS answer in minutes to days of sim time: wait a little, then answer 202. The
     // answer that decides it wakes this request; a look every 250 ms covers the decisions
-    // made otherwise (the registry's own timeout). A request that comes while an advance holds
-    // the clock is answered at once: the advance waits for the bank's call, and time passes
-    // only after it.
-    let held = s.world.is_held();
+    // made otherwise (the registry's own timeout). `?wait=false` answers at once (the stand's
+    // bank mock asks so while an advance holds the clock and waits for its call).
+    let at_once = query.wait == Some(false);
     let wait = s.performer.wait_partner(id);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(s.partner_wait_ms);
     loop {
         let status = s.read(|r, _| r.partner_status(id))?;
         let now = tokio::time::Instant::now();
-        if status != PartnerStatus::Pending || now >= deadline || held {
+        if status != PartnerStatus::Pending || now >= deadline || at_once {
             return partner_json(id, bank, status);
         }
         let look = (now + Duration::from_millis(250)).min(deadline);

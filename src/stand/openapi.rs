@@ -498,6 +498,10 @@ fn operation(r: &Route) -> Value {
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
+    if r.path == "/api/v1/partners/{bank}/confirmations" && r.method == "post" {
+        params.push(json!({ "name": "wait", "in": "query", "required": false, "schema": { "type": "boolean", "default": true },
+            "description": "false: answer at once (202 while PFR and FMS have not answered) instead of waiting up to 10 s of wall time" }));
+    }
     if r.path == "/api/v1/registrations/{id}/email" {
         params.push(json!({ "name": "token", "in": "query", "required": true, "schema": { "type": "string" } }));
     }
