@@ -44,6 +44,7 @@ fn build(config: RegistryConfig) -> (Registry, Vec<Entry>) {
         name: "Мария".into(),
         phone: None,
         email: None,
+        channel: None,
     };
     for i in 0..REGISTRATIONS as u64 {
         form.phone = Some(format!("+7{}", 9_000_000_000 + i));

@@ -65,6 +65,7 @@ fn accounts(n: usize) -> (Registry, Vec<PersonalDataForm>) {
                     name: "Алексей".into(),
                     phone: Some(format!("+7{}", 9_000_000_000u64 + u64::from(i))),
                     email: None,
+                    channel: None,
                 },
                 &mut effects,
             )
@@ -79,8 +80,14 @@ fn accounts(n: usize) -> (Registry, Vec<PersonalDataForm>) {
             .to_owned();
         reg.confirm_code(T0, started.registration_id, &code)
             .unwrap();
-        reg.set_password(T0, started.registration_id, PasswordHash::unhashed())
-            .unwrap();
+        reg.set_password(
+            T0,
+            &mut rng,
+            started.registration_id,
+            PasswordHash::unhashed(),
+            &mut effects,
+        )
+        .unwrap();
         forms.push(form(i));
     }
     (reg, forms)

@@ -184,6 +184,7 @@ impl World {
                     name: c.form.name.clone(),
                     phone: Some(c.phone.to_string()),
                     email: None,
+                    channel: None,
                 },
                 &mut self.effects,
             )
@@ -200,7 +201,10 @@ impl World {
     fn set_password(&mut self, id: RegistrationId) -> Oid {
         self.reg.check_password(id, PASSWORD, PASSWORD).unwrap();
         let hash = HashProfile::Load.hash(PASSWORD, &mut self.rng);
-        let done = self.reg.set_password(self.now, id, hash).unwrap();
+        let done = self
+            .reg
+            .set_password(self.now, &mut self.rng, id, hash, &mut self.effects)
+            .unwrap();
         assert_eq!(done.tier, Tier::Simplified);
         done.oid
     }
@@ -389,6 +393,7 @@ fn phone_registration_login_standard_and_service_center() {
         .reg
         .operator_confirm(
             w.now,
+            "mfc-1",
             &c.form.snils,
             "9210",
             &c.form.passport.number,
@@ -423,6 +428,7 @@ fn email_registration_and_login_by_email() {
                 name: "Анна".into(),
                 phone: None,
                 email: Some(c.email.to_uppercase()),
+                channel: None,
             },
             &mut w.effects,
         )
@@ -452,6 +458,7 @@ fn email_registration_and_login_by_email() {
             name: "Анна".into(),
             phone: None,
             email: Some(c.email.clone()),
+            channel: None,
         },
         &mut w.effects,
     );
@@ -777,6 +784,7 @@ fn mfc_registration_makes_a_confirmed_account_with_a_one_time_password() {
         .reg
         .mfc_register(
             w.now,
+            "mfc-2",
             &c.form,
             &c.phone.to_string(),
             hash.clone(),
@@ -798,7 +806,7 @@ fn mfc_registration_makes_a_confirmed_account_with_a_one_time_password() {
     other.passport.number = "999999".into();
     assert_eq!(
         w.reg
-            .mfc_register(w.now, &other, "+79990000000", hash, &mut w.effects),
+            .mfc_register(w.now, "mfc-2", &other, "+79990000000", hash, &mut w.effects),
         Err(RegistryError::DocumentsBound { field: "snils" })
     );
     w.check();
@@ -817,6 +825,7 @@ fn start_by_phone(w: &mut World, c: &Citizen) -> RegistrationId {
                 name: c.form.name.clone(),
                 phone: Some(c.phone.canonical()),
                 email: None,
+                channel: None,
             },
             &mut w.effects,
         )
@@ -1153,6 +1162,7 @@ fn full_stores_refuse_with_503() {
                 name: "Анна".into(),
                 phone: Some(c.phone.canonical()),
                 email: None,
+                channel: None,
             },
             &mut w.effects,
         )
@@ -1245,12 +1255,26 @@ fn errors_name_the_field_at_fault() {
         name: "Анна".into(),
         phone: phone.map(str::to_owned),
         email: email.map(str::to_owned),
+        channel: None,
     };
     for (f, field) in [
         (form(Some("+7 495 123-45-67"), None), "phone"),
         (form(None, Some("anna@")), "email"),
         (form(None, None), "phone"),
-        (form(Some("+79161234567"), Some("a@b.ru")), "email"),
+        (
+            RegistrationForm {
+                channel: Some(Channel::Email),
+                ..form(Some("+79161234567"), None)
+            },
+            "channel",
+        ),
+        (
+            RegistrationForm {
+                channel: Some(Channel::Sms),
+                ..form(None, Some("a@b.ru"))
+            },
+            "channel",
+        ),
         (
             RegistrationForm {
                 surname: "Smirnova1".into(),

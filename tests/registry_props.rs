@@ -321,11 +321,16 @@ impl Harness {
                 } else {
                     (Some(phone(*citizen)), None)
                 };
+                // Every third citizen by phone gives an e-mail too: its link comes after
+                // the password.
+                let second = (phone_s.is_some() && citizen % 3 == 0)
+                    .then(|| format!("oleg{citizen}@example.ru"));
                 let f = RegistrationForm {
                     surname: "Кузнецов".into(),
                     name: "Олег".into(),
                     phone: phone_s.map(|p| p.to_string()),
-                    email: mail.clone(),
+                    email: mail.clone().or(second),
+                    channel: None,
                 };
                 if let Ok(s) = self.reg.start_registration(now, &mut self.rng, &f, &mut fx) {
                     self.registrations.push((s.registration_id, phone_s, mail));
@@ -356,7 +361,13 @@ impl Harness {
             Cmd::SetPassword { reg } => {
                 let (id, ..) = self.registrations[reg % self.registrations.len()];
                 if self.reg.check_password(id, "Vx7kPz9m", "Vx7kPz9m").is_ok() {
-                    let _ = self.reg.set_password(now, id, PasswordHash::unhashed());
+                    let _ = self.reg.set_password(
+                        now,
+                        &mut self.rng,
+                        id,
+                        PasswordHash::unhashed(),
+                        &mut fx,
+                    );
                 }
             }
             Cmd::Submit {
@@ -441,6 +452,7 @@ impl Harness {
                 let f = form(*citizen, *passport_of);
                 let _ = self.reg.operator_confirm(
                     now,
+                    "mfc-1",
                     &f.snils,
                     &f.passport.series,
                     &f.passport.number,
@@ -454,6 +466,7 @@ impl Harness {
                 let f = form(*citizen, *passport_of);
                 let _ = self.reg.mfc_register(
                     now,
+                    "mfc-1",
                     &f,
                     &phone(*citizen).canonical(),
                     PasswordHash::unhashed(),
@@ -493,7 +506,17 @@ impl Harness {
                 let _ = self.reg.login_lookup(text);
                 let _ = self.reg.enter_letter_code(now, oid, text, &mut fx);
                 let _ = self.reg.sign(now, &mut self.rng, oid, text, text, &mut fx);
-                let _ = self.reg.operator_confirm(now, text, text, text, &mut fx);
+                let _ = self
+                    .reg
+                    .operator_confirm(now, text, text, text, text, &mut fx);
+                let _ = self.reg.mfc_register(
+                    now,
+                    text,
+                    &form(0, 0),
+                    text,
+                    PasswordHash::unhashed(),
+                    &mut fx,
+                );
                 if let Some((id, ..)) = self.registrations.first() {
                     let _ = self.reg.confirm_code(now, *id, text);
                     let _ = self.reg.follow_email_link(now, *id, text);

@@ -342,19 +342,29 @@ fn funnel_json_counts_and_conversions() {
     assert_eq!(json["cohorts"][0]["arrived"], 3);
     assert_eq!(json["cohorts"][0]["week"], 0);
 
-    // The comparison with DOMAIN.md: the post letter took 14 days.
+    // The comparison with DOMAIN.md: the post letter took 14 days, but the delivery law's
+    // median is 14 days, so it is shown as fitted, not judged; predicted figures come first.
     let checks = json["baseline_checks"].as_array().unwrap();
     let post_median = checks
         .iter()
         .find(|c| c["figure"] == "post: letter delivery, median")
         .unwrap();
-    assert_eq!(post_median["verdict"], "consistent");
+    assert_eq!(post_median["verdict"], "fitted");
+    assert_eq!(post_median["basis"], "fitted");
     assert_eq!(post_median["sources"], "001, 003, 004");
     let center = checks
         .iter()
-        .find(|c| c["figure"] == "service center: standard to confirmed, median")
+        .find(|c| c["figure"] == "service center: arrival to confirmed, median")
         .unwrap();
     assert_eq!(center["verdict"], "no_data");
+    assert_eq!(center["basis"], "predicted");
+    let first_other = checks
+        .iter()
+        .position(|c| c["basis"] != "predicted")
+        .unwrap();
+    assert!(checks[first_other..]
+        .iter()
+        .all(|c| c["basis"] != "predicted"));
 }
 
 #[test]

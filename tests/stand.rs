@@ -163,6 +163,78 @@ async fn by_email_to_standard_by_completing_the_requests() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_and_email_together_both_become_logins() {
+    let stand = start(true);
+    let c = pick(0, |c| c.get("email").is_some());
+    let (phone, email) = (c["phone"].as_str().unwrap(), c["email"].as_str().unwrap());
+    let form =
+        json!({ "surname": c["surname"], "name": c["name"], "phone": phone, "email": email });
+    // A preferred channel that names a contact not given is refused.
+    let mut wrong = form.clone();
+    wrong["phone"] = Value::Null;
+    wrong["channel"] = json!("sms");
+    let (s, b) = stand.post("/api/v1/registrations", wrong).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["field"], "channel", "{b}");
+    // Both: the code by SMS (the default with a phone).
+    let (s, b) = stand.post("/api/v1/registrations", form).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["channel"], "sms");
+    let id = b["registration_id"].as_str().unwrap().to_owned();
+    let code = stand.code(phone, 1).await;
+    let (s, b) = stand
+        .post(
+            &format!("/api/v1/registrations/{id}/code"),
+            json!({ "code": code }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // The password makes the account; then the e-mail's link is sent.
+    let (s, b) = stand
+        .post(
+            &format!("/api/v1/registrations/{id}/password"),
+            json!({ "password": PASSWORD, "password_repeat": PASSWORD }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["second_contact"]["channel"], "email", "{b}");
+    let oid = b["oid"].as_u64().unwrap();
+    stand.login(phone, PASSWORD).await;
+    let (s, _) = stand
+        .post(
+            "/api/v1/sessions",
+            json!({ "login": email, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "not a login before it is confirmed"
+    );
+    let path = format!("/mocks/mail/inbox/{}", email.replace('@', "%40"));
+    let letter = eventually(|| async {
+        let (_, b) = stand.get(&path).await;
+        b["messages"].as_array().and_then(|m| m.first()).cloned()
+    })
+    .await;
+    let text = letter["text"].as_str().unwrap();
+    let link = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no link in {text}"));
+    let (s, b) = stand.get(&link[stand.base.len()..]).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["oid"], oid, "{b}");
+    let token = stand.login(email, PASSWORD).await;
+    let a = stand.account(oid, &token).await;
+    assert_eq!(
+        (a["phone"].as_str(), a["email"].as_str()),
+        (Some(&phone[1..]), Some(email)),
+        "{a}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_locked_and_expired_codes() {
     let stand = start(true);
     let c = ordinary(1);
@@ -487,8 +559,31 @@ async fn mfc_service_center_and_bank_confirm_without_part_2() {
     let stand = start_hashing("load");
     let op = Some(OPERATOR);
 
+    // Only an MFC of the centers' directory registers, and it names itself.
+    let mut a = ordinary(9);
+    for (center, status, code) in [
+        (None, 422, "invalid"),
+        (Some("mfc-99"), 404, "center_not_found"),
+        (Some("rostelecom-1"), 422, "cannot_register"),
+        (Some("post-1"), 422, "cannot_register"),
+    ] {
+        if let Some(id) = center {
+            a["center_id"] = json!(id);
+        }
+        let (s, b) = stand
+            .call(
+                "POST",
+                "/api/v1/operator/registrations",
+                Some(a.clone()),
+                op,
+            )
+            .await;
+        assert_eq!(s.as_u16(), status, "{center:?}: {b}");
+        assert_eq!(b["error"]["code"], code, "{center:?}: {b}");
+        assert_eq!(b["error"]["field"], "center_id", "{center:?}: {b}");
+    }
     // An MFC registers a confirmed account; its one-time password logs in.
-    let a = ordinary(9);
+    a["center_id"] = json!("mfc-2");
     let (s, b) = stand
         .call(
             "POST",
@@ -499,6 +594,7 @@ async fn mfc_service_center_and_bank_confirm_without_part_2() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["tier"], "confirmed");
+    assert_eq!(b["center_id"], "mfc-2");
     let otp = b["one_time_password"].as_str().unwrap().to_owned();
     let oid = b["oid"].as_u64().unwrap();
     let (s, session) = stand
@@ -511,6 +607,39 @@ async fn mfc_service_center_and_bank_confirm_without_part_2() {
     let acc = stand.account(oid, session["token"].as_str().unwrap()).await;
     assert_eq!(acc["trusted"], true);
     assert_eq!(acc["confirmation"]["method"], "mfc_registration");
+    // The citizen replaces the one-time password; the MFC knows the birth date, so a password
+    // with it is refused.
+    let token = session["token"].as_str().unwrap();
+    let with_birth = format!("Qz{}x", a["birth_date"].as_str().unwrap());
+    let change = |current: &str, new: &str| json!({ "current_password": current, "password": new, "password_repeat": new });
+    let path = format!("/api/v1/accounts/{oid}/password");
+    let (s, b) = stand
+        .call("PUT", &path, Some(change(&otp, &with_birth)), Some(token))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{with_birth}: {b}");
+    assert_eq!(b["error"]["code"], "weak_password", "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("birth date"),
+        "{b}"
+    );
+    let (s, b) = stand
+        .call(
+            "PUT",
+            &path,
+            Some(change("Wrong7Pass", PASSWORD)),
+            Some(token),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["field"], "current_password", "{b}");
+    let (s, b) = stand
+        .call("PUT", &path, Some(change(&otp, PASSWORD)), Some(token))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    stand.login(a["phone"].as_str().unwrap(), PASSWORD).await;
     // The same documents again: 409.
     let (s, b) = stand
         .call("POST", "/api/v1/operator/registrations", Some(a), op)
@@ -530,12 +659,28 @@ async fn mfc_service_center_and_bank_confirm_without_part_2() {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["error"]["code"], "documents_mismatch");
-    let shown = json!({ "center_id": "mfc-1", "snils": c["snils"],
+    // Any center of the directory confirms; one that is not in it does not exist.
+    let mut shown = json!({ "center_id": "x", "snils": c["snils"],
         "passport": { "series": c["passport"]["series"], "number": c["passport"]["number"] } });
+    for unknown in ["x", "nonexistent-99"] {
+        shown["center_id"] = json!(unknown);
+        let (s, b) = stand
+            .call(
+                "POST",
+                "/api/v1/operator/confirmations",
+                Some(shown.clone()),
+                op,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+        assert_eq!(b["error"]["code"], "center_not_found", "{b}");
+    }
+    shown["center_id"] = json!("mvd-1");
     let (s, b) = stand
         .call("POST", "/api/v1/operator/confirmations", Some(shown), op)
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["center_id"], "mvd-1");
     let acc = stand.account(oid, &token).await;
     assert_eq!(acc["tier"], "confirmed");
     assert_eq!(acc["confirmation"]["method"], "service_center");

@@ -6,12 +6,13 @@
 //! - [`VirtualClock`] is whatever its owner sets it to: the simulator moves it from event to
 //!   event and tests move it by hand.
 //! - [`WallClock`] follows the machine's monotonic clock at a scale, and can be advanced to move
-//!   the whole world forward (`POST /mocks/admin/clock/advance`). It is the only code in the
-//!   crate that reads the system clock. Servers turn absolute sim deadlines into wall instants
-//!   with [`WallClock::instant_at`] and sleep until them, never chaining relative sleeps (which
-//!   round up to the timer tick and drift: core idea 6).
+//!   the whole world forward (`POST /mocks/admin/clock/advance`) or held still while an advance
+//!   steps through the work due in the skipped interval. It is the only code in the crate that
+//!   reads the system clock. Servers turn absolute sim deadlines into wall instants with
+//!   [`WallClock::instant_at`] and sleep until them, never chaining relative sleeps (which round
+//!   up to the timer tick and drift: core idea 6).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
@@ -260,18 +261,29 @@ impl Clock for VirtualClock {
 }
 
 /// Sim time that follows the machine's monotonic clock:
-/// `now = base + scale × (wall time since start) + advanced`.
+/// `now = base + scale × (wall time since start) + shift`, or a fixed time while held.
 ///
-/// `scale` is 1.0 by default (a second of sim time per wall second); `advance` moves the whole
-/// world forward at once, engine deadlines and agency delays alike. Sim time is truncated to
-/// whole milliseconds; it never goes backwards.
+/// `scale` is 1.0 by default (a second of sim time per wall second). [`WallClock::advance`]
+/// moves the whole world forward at once; [`WallClock::hold`] stops the clock at its current
+/// time, [`WallClock::step_to`] moves the held clock forward and [`WallClock::release`] lets it
+/// run again from the time it shows (the wall time spent held does not count): an advance holds
+/// the clock while it runs the work due in the skipped interval in time order. Sim time is
+/// truncated to whole milliseconds; it never goes backwards.
 #[derive(Debug)]
 pub struct WallClock {
     start: Instant,
     base: SimTime,
     scale: f64,
+    /// Milliseconds added by advances (what `advanced_ms` reports).
     advanced_ms: AtomicU64,
+    /// Added to `base + scale × elapsed`: advances, minus the wall time spent held.
+    shift_ms: AtomicI64,
+    /// The time shown while held; [`NOT_HELD`] while running.
+    held_ms: AtomicU64,
 }
+
+/// `held_ms` of a running clock.
+const NOT_HELD: u64 = u64::MAX;
 
 impl Default for WallClock {
     /// A clock at the epoch now, at scale 1.
@@ -288,6 +300,8 @@ impl WallClock {
             base,
             scale: 1.0,
             advanced_ms: AtomicU64::new(0),
+            shift_ms: AtomicI64::new(0),
+            held_ms: AtomicU64::new(NOT_HELD),
         }
     }
 
@@ -307,6 +321,8 @@ impl WallClock {
             base,
             scale,
             advanced_ms: AtomicU64::new(0),
+            shift_ms: AtomicI64::new(0),
+            held_ms: AtomicU64::new(NOT_HELD),
         })
     }
 
@@ -320,27 +336,104 @@ impl WallClock {
         self.base
     }
 
-    /// Milliseconds added by [`WallClock::advance`] so far.
+    /// Milliseconds added by [`WallClock::advance`] and [`WallClock::step_to`] so far.
     pub fn advanced_ms(&self) -> u64 {
         self.advanced_ms.load(Ordering::Acquire)
     }
 
-    /// Moves the whole world `ms` milliseconds forward and returns the new time.
+    /// The time the clock is held at, `None` while it runs.
+    pub fn held(&self) -> Option<SimTime> {
+        match self.held_ms.load(Ordering::Acquire) {
+            NOT_HELD => None,
+            ms => Some(SimTime(ms)),
+        }
+    }
+
+    /// Moves the whole world `ms` milliseconds forward at once and returns the new time (a held
+    /// clock stays held, `ms` later).
     ///
     /// Deadlines already turned into wall instants fall earlier now: whoever sleeps until one
-    /// must be woken (the admin handler notifies its sleepers) and call `instant_at` again.
+    /// must be woken (the world notifies its sleepers) and call `instant_at` again.
     pub fn advance(&self, ms: u64) -> SimTime {
+        let ms_signed = i64::try_from(ms).unwrap_or(i64::MAX);
         // fetch_update cannot fail with a closure that always returns Some.
         let _ = self
             .advanced_ms
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |advanced| {
-                Some(advanced.saturating_add(ms))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |a| {
+                Some(a.saturating_add(ms))
+            });
+        let _ = self
+            .held_ms
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                (held != NOT_HELD).then(|| held.saturating_add(ms).min(NOT_HELD - 1))
+            });
+        let _ = self
+            .shift_ms
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                Some(s.saturating_add(ms_signed))
             });
         self.now()
     }
 
-    /// The sim time at the wall instant `wall` (the start's time for instants before it).
+    /// Stops the clock at the time it shows now (already held: where it is held) and returns
+    /// that time. Until [`WallClock::release`], `now` is that time or what
+    /// [`WallClock::step_to`] sets.
+    pub fn hold(&self) -> SimTime {
+        if let Some(t) = self.held() {
+            return t;
+        }
+        let now = self.running_at(Instant::now());
+        self.held_ms
+            .store(now.as_millis().min(NOT_HELD - 1), Ordering::Release);
+        now
+    }
+
+    /// Moves a held clock forward to `t` (never back); returns the time it shows. A running
+    /// clock is not changed. The step counts as advanced.
+    pub fn step_to(&self, t: SimTime) -> SimTime {
+        let before = self
+            .held_ms
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                (held != NOT_HELD && t.0 > held).then(|| t.0.min(NOT_HELD - 1))
+            });
+        if let Ok(held) = before {
+            let step = t.0.min(NOT_HELD - 1) - held;
+            let _ = self
+                .advanced_ms
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |a| {
+                    Some(a.saturating_add(step))
+                });
+        }
+        self.now()
+    }
+
+    /// Lets a held clock run again from the time it shows (the wall time it spent held does
+    /// not count); returns that time.
+    pub fn release(&self) -> SimTime {
+        let Some(held) = self.held() else {
+            return self.now();
+        };
+        let running = self.running_at(Instant::now());
+        let moved = i128::from(held.0) - i128::from(running.0);
+        let _ = self
+            .shift_ms
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                let shifted = i128::from(s) + moved;
+                Some(shifted.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+            });
+        // The shift is written before the clock runs again, so no reader sees the old one.
+        self.held_ms.store(NOT_HELD, Ordering::Release);
+        self.now()
+    }
+
+    /// The sim time at the wall instant `wall` (the start's time for instants before it); a
+    /// held clock shows the time it is held at.
     pub fn now_at(&self, wall: Instant) -> SimTime {
+        self.held().unwrap_or_else(|| self.running_at(wall))
+    }
+
+    /// The time a running clock shows at `wall`.
+    fn running_at(&self, wall: Instant) -> SimTime {
         let elapsed = wall.saturating_duration_since(self.start);
         let scaled_ms = if self.scale == 1.0 {
             u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
@@ -348,24 +441,37 @@ impl WallClock {
             // A float to integer cast saturates, and floors positive values.
             (elapsed.as_nanos() as f64 * self.scale / 1e6) as u64
         };
-        self.origin().saturating_add(scaled_ms)
+        let ms = (self.origin() + i128::from(scaled_ms)).clamp(0, i128::from(u64::MAX));
+        SimTime(ms as u64)
+    }
+
+    /// The sim time a running clock showed at its start instant (negative when it spent longer
+    /// held than it was advanced).
+    fn origin(&self) -> i128 {
+        i128::from(self.base.0) + i128::from(self.shift_ms.load(Ordering::Acquire))
     }
 
     /// The first wall instant at which the clock shows `deadline` or later.
     ///
     /// A deadline already passed gives an instant in the past (sleeping until it returns at
-    /// once); a deadline too far away for the platform gives an instant a century ahead.
+    /// once); a deadline too far away for the platform, or beyond the time a held clock shows,
+    /// gives an instant a century ahead (a held clock moves only by a step, which wakes its
+    /// sleepers).
     pub fn instant_at(&self, deadline: SimTime) -> Instant {
-        let wait_ms = deadline.ms_since(self.origin());
-        if wait_ms == 0 {
+        let far = || self.start + Duration::from_secs(100 * 365 * 24 * 3600);
+        if let Some(held) = self.held() {
+            return if deadline <= held { self.start } else { far() };
+        }
+        let wait_ms = i128::from(deadline.0) - self.origin();
+        if wait_ms <= 0 {
             return self.start;
         }
+        let wait_ms = u64::try_from(wait_ms).unwrap_or(u64::MAX);
         let mut elapsed_ns: u128 = if self.scale == 1.0 {
             u128::from(wait_ms) * 1_000_000
         } else {
             (wait_ms as f64 * 1e6 / self.scale).ceil() as u128
         };
-        let far = || self.start + Duration::from_secs(100 * 365 * 24 * 3600);
         let at = |ns: u128| {
             u64::try_from(ns)
                 .ok()
@@ -374,17 +480,12 @@ impl WallClock {
         // Float rounding may land a nanosecond short of the millisecond boundary: step up.
         for _ in 0..8 {
             match at(elapsed_ns) {
-                Some(instant) if self.now_at(instant) >= deadline => return instant,
+                Some(instant) if self.running_at(instant) >= deadline => return instant,
                 Some(_) => elapsed_ns += 1 + elapsed_ns / 1_000_000_000_000,
                 None => return far(),
             }
         }
         at(elapsed_ns).unwrap_or_else(far)
-    }
-
-    /// The sim time at the start instant plus what was advanced.
-    fn origin(&self) -> SimTime {
-        self.base.saturating_add(self.advanced_ms())
     }
 }
 
@@ -578,6 +679,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_held_clock_shows_its_steps_and_runs_on_from_the_last_after_release() {
+        let start = Instant::now();
+        let clock = WallClock::starting_at(start, SimTime::from_secs(10), 1.0).unwrap();
+        let held = clock.hold();
+        assert!(held >= SimTime::from_secs(10));
+        assert_eq!(clock.held(), Some(held));
+        // Held: wall time does not move it, and every wall instant shows the held time.
+        assert_eq!(clock.now_at(start + Duration::from_secs(3_600)), held);
+        assert_eq!(clock.hold(), held, "holding again keeps the time");
+        let later = held.saturating_add(MS_PER_DAY);
+        assert_eq!(clock.step_to(later), later);
+        assert_eq!(clock.step_to(held), later, "a step never goes back");
+        assert_eq!(clock.advanced_ms(), MS_PER_DAY);
+        // A deadline up to the held time has come; a later one waits for a step.
+        assert!(clock.instant_at(later) <= start);
+        assert!(clock.instant_at(later.saturating_add(1)) > start + Duration::from_secs(86_400));
+        let released = clock.release();
+        assert_eq!(clock.held(), None);
+        assert!(
+            released >= later && released.ms_since(later) < 1_000,
+            "{released:?}"
+        );
+        let wall = Instant::now();
+        let at = clock.instant_at(later.saturating_add(5_000));
+        let waited = at.saturating_duration_since(wall);
+        assert!(waited <= Duration::from_secs(5), "{waited:?}");
+        assert!(waited >= Duration::from_secs(3), "{waited:?}");
+    }
+
+    #[test]
+    fn releasing_after_a_long_hold_does_not_count_the_hold() {
+        let start = Instant::now() - Duration::from_secs(1_000);
+        let clock = WallClock::starting_at(start, SimTime::ZERO, 1.0).unwrap();
+        // Held at 5 s although 1,000 s of wall time have passed since the start.
+        clock.held_ms.store(5_000, Ordering::Release);
+        let t = clock.release();
+        assert!(
+            t >= SimTime::from_secs(5) && t < SimTime::from_secs(6),
+            "{t:?}"
+        );
+        // The origin is negative now; a deadline 10 s on is 10 s of wall time away.
+        let wall = Instant::now();
+        let wait = clock
+            .instant_at(SimTime::from_secs(15))
+            .saturating_duration_since(wall);
+        assert!(
+            wait > Duration::from_secs(9) && wait <= Duration::from_secs(10),
+            "{wait:?}"
+        );
+        let before = clock.now();
+        assert!(clock.advance(1_000).ms_since(before) >= 1_000);
     }
 
     #[test]

@@ -116,6 +116,12 @@ pub enum RegistryError {
     /// The account has no password (made by a bank without one): log in another way.
     #[error("the account has no password")]
     PasswordNotSet,
+    /// No service center of the directory has this id.
+    #[error("no service center has this id")]
+    CenterNotFound,
+    /// Only an MFC registers accounts (004); `kind` is the center's (`rostelecom`, ...).
+    #[error("only an MFC registers accounts; this center is a {kind}")]
+    CannotRegister { kind: &'static str },
 }
 
 impl RegistryError {
@@ -123,8 +129,12 @@ impl RegistryError {
     pub fn http_status(&self) -> u16 {
         use RegistryError::*;
         match self {
-            NotFound { .. } => 404,
-            CodeWrong { .. } | WeakPassword(_) | Invalid { .. } | DocumentsMismatch { .. } => 422,
+            NotFound { .. } | CenterNotFound => 404,
+            CodeWrong { .. }
+            | WeakPassword(_)
+            | Invalid { .. }
+            | DocumentsMismatch { .. }
+            | CannotRegister { .. } => 422,
             CodeExpired => 410,
             CodeLocked | ResendTooSoon { .. } | ResendLimit => 429,
             DocumentsBound { .. }
@@ -163,6 +173,8 @@ impl RegistryError {
             StoreFull { .. } => "store_full",
             Unauthorized => "unauthorized",
             PasswordNotSet => "password_not_set",
+            CenterNotFound => "center_not_found",
+            CannotRegister { .. } => "cannot_register",
         }
     }
 
@@ -175,6 +187,7 @@ impl RegistryError {
             | ContactBound { field }
             | DocumentsMismatch { field } => Some(field),
             CodeWrong { .. } | CodeExpired | CodeLocked => Some("code"),
+            CenterNotFound | CannotRegister { .. } => Some("center_id"),
             WeakPassword(PasswordError::RepeatMismatch) => Some("password_repeat"),
             WeakPassword(_) => Some("password"),
             _ => None,
@@ -222,6 +235,8 @@ mod tests {
             },
             RegistryError::Unauthorized,
             RegistryError::PasswordNotSet,
+            RegistryError::CenterNotFound,
+            RegistryError::CannotRegister { kind: "post" },
         ];
         let mut codes = std::collections::BTreeSet::new();
         for e in &all {
@@ -236,5 +251,9 @@ mod tests {
         assert_eq!(all[16].http_status(), 503);
         assert_eq!(all[7].field(), Some("passport.series"));
         assert_eq!(all[7].to_string(), "passport.series is empty");
+        assert_eq!(all[19].http_status(), 404);
+        assert_eq!(all[19].field(), Some("center_id"));
+        assert_eq!(all[20].http_status(), 422);
+        assert_eq!(all[20].code(), "cannot_register");
     }
 }

@@ -25,19 +25,21 @@
 //! | command | outcome | effects |
 //! |---|---|---|
 //! | `start_registration` | registration id, channel, expiry | `SendSms` code / `SendMail` link |
-//! | `confirm_code`, `follow_email_link` | contact confirmed | |
+//! | `confirm_code`, `follow_email_link` | contact confirmed (after the password: a second login) | |
 //! | `resend_code` | new expiry | `SendSms` / `SendMail` |
-//! | `check_password`, then the caller hashes, `set_password` | oid, `simplified` | |
+//! | `check_password`, then the caller hashes, `set_password` | oid, `simplified` | the second contact's `SendSms` / `SendMail` |
+//! | `check_new_password`, then the caller verifies and hashes, `change_password` | | |
 //! | `login_lookup`, then the caller verifies, `open_session` | session token | |
 //! | `submit_personal_data` | two request ids | `VerifyPfr`, `VerifyFms` |
 //! | `apply_pfr`, `apply_fms` (any order, repeats ignored) | passed -> `standard`, or failed with a reason | `SendSms`/`SendMail` notice |
 //! | `order_letter` (again: re-order) | confirmation id, code expiry | `OrderLetter` with the code |
 //! | `enter_letter_code` | `confirmed`, `no_fns_cabinet` | notice |
 //! | `sign`, then `apply_certificate` | request id; `confirmed` or the CA's refusal | `CheckCertificate`; notice |
-//! | `operator_confirm` | `confirmed` | notice |
-//! | `mfc_register` | a `confirmed` account, login | notice |
+//! | `operator_confirm` (a center of the directory) | `confirmed` | notice |
+//! | `mfc_register` (an MFC of the directory) | a `confirmed` account, login | notice |
 //! | `bank_confirm`, then `apply_pfr` + `apply_fms` | confirmation id; the account confirmed or made | `VerifyPfr`, `VerifyFms`; notice |
 //! | `expire` | counts dropped | notices of timed-out verifications |
+//! | `next_deadline` | when `expire` next has a verification to time out | |
 
 pub mod account;
 pub mod code;

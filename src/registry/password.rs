@@ -1,5 +1,10 @@
 //! Passwords: DOMAIN.md's rules as a pure function, and argon2 hashing under named cost profiles.
 //!
+//! The rules that forbid personal facts (phone, birth date, surname) use what the registry knows
+//! when the password is set: at registration the phone (or nothing) and the surname given, since
+//! no birth date is known before the personal data; at a change (`PUT /accounts/{oid}/password`)
+//! the phone, and the birth date and surname of the personal data once submitted.
+//!
 //! Hashing and verifying happen outside the registry (and outside any lock around it): the
 //! caller checks the rules, hashes with [`HashProfile::hash`], hands the PHC string to
 //! `Registry::set_password`, and after `Registry::login_lookup` verifies with [`verify`].
@@ -450,6 +455,8 @@ mod tests {
         assert_eq!(c("Xy09031987"), Err(PasswordError::ContainsBirthDate));
         assert_eq!(c("Xy19870309"), Err(PasswordError::ContainsBirthDate));
         assert_eq!(c("Xy090387q"), Err(PasswordError::ContainsBirthDate));
+        assert_eq!(c("Xy09.03.1987"), Err(PasswordError::ContainsBirthDate));
+        assert_eq!(c("Xy1987-03-09"), Err(PasswordError::ContainsBirthDate));
         assert_eq!(c("Shchukina7X"), Err(PasswordError::ContainsSurname));
         assert_eq!(c("Schukina7X"), Err(PasswordError::ContainsSurname));
         assert_eq!(c("Vx7kPz9m"), Ok(()));

@@ -3,7 +3,7 @@
 //! however many registrations are active, with 40 random bits in the id so it cannot be guessed.
 
 use super::code::OneTimeCode;
-use super::ids::RegistrationId;
+use super::ids::{Oid, RegistrationId};
 use esia_mocks::ident::Phone;
 use rand::Rng;
 
@@ -20,7 +20,13 @@ pub(crate) enum Contact {
 pub(crate) struct RegistrationText {
     pub(crate) surname: Box<str>,
     pub(crate) name: Box<str>,
+    /// The contact the code went to.
     pub(crate) contact: Contact,
+    /// The other contact given, confirmed after the password (its code is sent then).
+    pub(crate) second: Option<Contact>,
+    /// Once the password made the account: the registration confirms `contact` as the
+    /// account's second login.
+    pub(crate) account: Option<Oid>,
 }
 
 /// A registration in progress.
@@ -30,6 +36,8 @@ pub(crate) struct Registration {
     pub(crate) confirmed: bool,
     /// The contact's kind, kept beside the code so that a check never follows `text`.
     pub(crate) by_phone: bool,
+    /// The password is set: the registration confirms a second login of `text.account`.
+    pub(crate) of_account: bool,
     pub(crate) text: Box<RegistrationText>,
 }
 
@@ -124,10 +132,13 @@ mod tests {
             code: OneTimeCode::issue(SimTime::ZERO, value, &RegistryConfig::default().sms_code),
             confirmed: false,
             by_phone: false,
+            of_account: false,
             text: Box::new(RegistrationText {
                 surname: "Иванов".into(),
                 name: "Иван".into(),
                 contact: Contact::Email("a@b.ru".into()),
+                second: None,
+                account: None,
             }),
         }
     }

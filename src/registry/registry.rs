@@ -18,13 +18,14 @@ use super::registrations::{Contact, Registration, RegistrationText, Registration
 use super::verification::{FailureReason, ReplyApplied, Verification, VerificationStatus};
 use esia_mocks::agency::banks::Bank;
 use esia_mocks::agency::ca::CaVerdict;
+use esia_mocks::agency::centers::{self, Center};
 use esia_mocks::agency::fms::FmsVerdict;
 use esia_mocks::agency::pfr::PfrVerdict;
 use esia_mocks::clock::SimTime;
 use esia_mocks::ident::{parse_email, parse_passport_number, PassportSeries, Phone, Snils};
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// How a registration's code travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,7 +35,12 @@ pub enum Channel {
     Email,
 }
 
-/// The registration form (`POST /registrations`): names and a phone or an e-mail.
+/// The registration form (`POST /registrations`): names and a phone, an e-mail or both.
+///
+/// The code goes by `channel`, the preferred one: by default SMS when a phone is given, else
+/// e-mail. Both contacts given: the other one gets its code (or link) once the password is set,
+/// and becomes a second login when confirmed (as guide 003 shows: the phone's code, the
+/// password, then the e-mail's link).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RegistrationForm {
@@ -42,6 +48,7 @@ pub struct RegistrationForm {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub channel: Option<Channel>,
 }
 
 /// A registration started.
@@ -58,6 +65,8 @@ pub struct RegistrationStarted {
 pub struct Registered {
     pub oid: Oid,
     pub tier: Tier,
+    /// The second contact's code or link, sent now: the same registration confirms it.
+    pub second_contact: Option<RegistrationStarted>,
 }
 
 /// The account a login names, with its stored hash to verify outside the registry.
@@ -303,8 +312,8 @@ enum AgencyKind {
     Ca,
 }
 
-/// Whose a request is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Whose a request (or a verification deadline) is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Owner {
     Account(Oid),
     Partner(ConfirmationId),
@@ -346,12 +355,19 @@ pub struct Registry {
     sessions: IdMap<SessionToken, Session>,
     requests: IdMap<RequestId, Request>,
     partners: IdMap<ConfirmationId, PartnerConfirmation>,
+    /// The instants at which pending verifications time out, for [`Registry::next_deadline`].
+    deadlines: BTreeSet<(SimTime, Owner)>,
+    /// The service centers whose operators use the operator API.
+    centers: Vec<Center>,
 }
 
 const NOT_FOUND_REGISTRATION: RegistryError = RegistryError::NotFound {
     what: "registration",
 };
 const NOT_FOUND_ACCOUNT: RegistryError = RegistryError::NotFound { what: "account" };
+const PASSWORD_SET: RegistryError = RegistryError::AlreadyDone {
+    what: "the password is already set; the registration confirms the second contact",
+};
 
 fn full(store: Store) -> RegistryError {
     RegistryError::StoreFull { store }
@@ -392,6 +408,8 @@ impl Registry {
             sessions: IdMap::default(),
             requests: IdMap::default(),
             partners: IdMap::default(),
+            deadlines: BTreeSet::new(),
+            centers: centers::directory(),
         }
     }
 
@@ -537,8 +555,9 @@ impl Registry {
         }
     }
 
-    /// Starts a registration (`POST /registrations`): checks the names and the contact, and
-    /// sends an SMS code or an e-mail link.
+    /// Starts a registration (`POST /registrations`): checks the names and the contacts (a
+    /// phone, an e-mail or both; none another account's login), and sends an SMS code or an
+    /// e-mail link by the preferred channel (see [`RegistrationForm`]).
     pub fn start_registration(
         &mut self,
         now: SimTime,
@@ -550,34 +569,57 @@ impl Registry {
         let name = validate_contact_name("name", &form.name)?;
         let phone = form.phone.as_deref().filter(|s| !s.trim().is_empty());
         let email = form.email.as_deref().filter(|s| !s.trim().is_empty());
-        let (contact, channel) = match (phone, email) {
-            (Some(p), None) => {
+        let phone = match phone {
+            Some(p) => {
                 let p = parse_phone("phone", p)?;
                 if self.by_phone.contains_key(&p) {
                     return Err(RegistryError::ContactBound { field: "phone" });
                 }
-                (Contact::Phone(p), Channel::Sms)
+                Some(Contact::Phone(p))
             }
-            (None, Some(e)) => {
+            None => None,
+        };
+        let email = match email {
+            Some(e) => {
                 let e = parse_email(e).map_err(|err| RegistryError::invalid("email", err))?;
                 if self.by_email.contains_key(e.as_str()) {
                     return Err(RegistryError::ContactBound { field: "email" });
                 }
-                (Contact::Email(e.into()), Channel::Email)
+                Some(Contact::Email(e.into()))
             }
-            (None, None) => {
+            None => None,
+        };
+        let channel = match (form.channel, &phone, &email) {
+            (_, None, None) => {
                 return Err(RegistryError::invalid(
                     "phone",
-                    FieldError::Rule("give a mobile phone or an e-mail"),
+                    FieldError::Rule("or an e-mail is needed"),
                 ))
             }
-            (Some(_), Some(_)) => {
+            (Some(Channel::Sms), None, _) => {
                 return Err(RegistryError::invalid(
-                    "email",
-                    FieldError::Rule("give a mobile phone or an e-mail, not both"),
+                    "channel",
+                    FieldError::Rule("is sms, which needs a phone"),
                 ))
             }
+            (Some(Channel::Email), _, None) => {
+                return Err(RegistryError::invalid(
+                    "channel",
+                    FieldError::Rule("is email, which needs an e-mail"),
+                ))
+            }
+            (Some(c), _, _) => c,
+            (None, Some(_), _) => Channel::Sms,
+            (None, None, Some(_)) => Channel::Email,
         };
+        let (contact, second) = match channel {
+            Channel::Sms => (phone, email),
+            Channel::Email => (email, phone),
+        };
+        let contact = contact.ok_or(RegistryError::invalid(
+            "channel",
+            FieldError::Rule("names a contact that is not given"),
+        ))?;
         self.has_room(Store::Registrations, 1)?;
         let policy = match channel {
             Channel::Sms => self.config.sms_code,
@@ -588,10 +630,13 @@ impl Registry {
             code: OneTimeCode::issue(now, value, &policy),
             confirmed: false,
             by_phone: channel == Channel::Sms,
+            of_account: false,
             text: Box::new(RegistrationText {
                 surname: surname.into(),
                 name: name.into(),
                 contact,
+                second,
+                account: None,
             }),
         };
         let expires_at = reg.code.expires_at();
@@ -622,7 +667,7 @@ impl Registry {
         id: RegistrationId,
         typed: &str,
         want: Channel,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<Option<Oid>, RegistryError> {
         let (sms, link) = (self.config.sms_code, self.config.email_link);
         let reg = self
             .registrations
@@ -648,28 +693,79 @@ impl Registry {
             ));
         };
         code_error(reg.code.check(now, value))?;
-        reg.confirmed = true;
+        if !reg.of_account {
+            reg.confirmed = true;
+            return Ok(None);
+        }
+        // The account's second contact: it becomes a login, if no other account's.
+        let (contact, oid) = match (&reg.text.contact, reg.text.account) {
+            (c, Some(oid)) => (c.clone(), oid),
+            (_, None) => return Ok(None),
+        };
+        self.add_login(oid, &contact)?;
+        if let Some(reg) = self.registrations.get_mut(id) {
+            reg.confirmed = true;
+        }
+        Ok(Some(oid))
+    }
+
+    /// Makes `contact` a login of account `oid` (again: nothing changes).
+    fn add_login(&mut self, oid: Oid, contact: &Contact) -> Result<(), RegistryError> {
+        match contact {
+            Contact::Phone(p) => {
+                if self.by_phone.get(p).is_some_and(|o| *o != oid) {
+                    return Err(RegistryError::ContactBound { field: "phone" });
+                }
+                let account = self.account_mut(oid)?;
+                match account.phone {
+                    Some(q) if q != *p => {
+                        return Err(RegistryError::AlreadyDone {
+                            what: "the account has another phone already",
+                        })
+                    }
+                    _ => account.phone = Some(*p),
+                }
+                self.by_phone.insert(*p, oid);
+            }
+            Contact::Email(e) => {
+                if self.by_email.get(e).is_some_and(|o| *o != oid) {
+                    return Err(RegistryError::ContactBound { field: "email" });
+                }
+                let account = self.account_mut(oid)?;
+                match &account.email {
+                    Some(f) if f != e => {
+                        return Err(RegistryError::AlreadyDone {
+                            what: "the account has another e-mail already",
+                        })
+                    }
+                    _ => account.email = Some(e.clone()),
+                }
+                self.by_email.insert(e.clone(), oid);
+            }
+        }
         Ok(())
     }
 
     /// The SMS code typed (`POST /registrations/{id}/code`). The right code again after that is
-    /// accepted again, so a retried request gets the same answer.
+    /// accepted again, so a retried request gets the same answer. When the code confirms the
+    /// second contact of an account already made, the phone becomes its login: its oid.
     pub fn confirm_code(
         &mut self,
         now: SimTime,
         id: RegistrationId,
         typed: &str,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<Option<Oid>, RegistryError> {
         self.check_registration_code(now, id, typed, Channel::Sms)
     }
 
-    /// The e-mail link followed (`GET /registrations/{id}/email?token=T`).
+    /// The e-mail link followed (`GET /registrations/{id}/email?token=T`); as
+    /// [`Registry::confirm_code`], the e-mail may become an account's second login.
     pub fn follow_email_link(
         &mut self,
         now: SimTime,
         id: RegistrationId,
         token: &str,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<Option<Oid>, RegistryError> {
         self.check_registration_code(now, id, token, Channel::Email)
     }
 
@@ -715,7 +811,8 @@ impl Registry {
     }
 
     /// Checks a password against the rules for this registration (before the caller hashes it,
-    /// outside any lock).
+    /// outside any lock). The birth date is not known yet: that rule applies to a later change
+    /// ([`Registry::check_new_password`]).
     pub fn check_password(
         &self,
         id: RegistrationId,
@@ -723,6 +820,9 @@ impl Registry {
         repeat: &str,
     ) -> Result<(), RegistryError> {
         let reg = self.registrations.get(id).ok_or(NOT_FOUND_REGISTRATION)?;
+        if reg.of_account {
+            return Err(PASSWORD_SET);
+        }
         if !reg.confirmed {
             return Err(RegistryError::ContactNotConfirmed);
         }
@@ -739,14 +839,21 @@ impl Registry {
     }
 
     /// Sets the password (already checked and hashed by the caller) and makes the simplified
-    /// account (`POST /registrations/{id}/password`). The registration is used up.
+    /// account (`POST /registrations/{id}/password`), its login the confirmed contact. The
+    /// registration is used up; or, when a second contact was given (and is still no one's
+    /// login), it lives on to confirm that one: its code or link is sent now.
     pub fn set_password(
         &mut self,
         now: SimTime,
+        rng: &mut impl CryptoRng,
         id: RegistrationId,
         hash: PasswordHash,
+        effects: &mut Vec<Effect>,
     ) -> Result<Registered, RegistryError> {
         let reg = self.registrations.get(id).ok_or(NOT_FOUND_REGISTRATION)?;
+        if reg.of_account {
+            return Err(PASSWORD_SET);
+        }
         if !reg.confirmed {
             return Err(RegistryError::ContactNotConfirmed);
         }
@@ -765,26 +872,89 @@ impl Registry {
                 (None, Some(e.clone()))
             }
         };
+        let second = reg.text.second.clone().filter(|c| match c {
+            Contact::Phone(p) => !self.by_phone.contains_key(p),
+            Contact::Email(e) => !self.by_email.contains_key(e),
+        });
         self.has_room(Store::Accounts, 1)?;
-        let reg = self
-            .registrations
-            .remove(id)
-            .ok_or(NOT_FOUND_REGISTRATION)?;
+        let (surname, name) = (reg.text.surname.clone(), reg.text.name.clone());
         let oid = self.push_account(Account {
             oid: Oid(0),
             state: AccountState::simplified(),
-            surname: reg.text.surname,
-            name: reg.text.name,
+            surname,
+            name,
             phone,
             email,
             password: Some(hash),
             personal: None,
             created_at: now,
         });
+        let Some(second) = second else {
+            self.registrations.remove(id);
+            return Ok(Registered {
+                oid,
+                tier: Tier::Simplified,
+                second_contact: None,
+            });
+        };
+        let policy = self.policy_of(&second);
+        let value = code::draw(rng, &policy);
+        let reg = self
+            .registrations
+            .get_mut(id)
+            .ok_or(NOT_FOUND_REGISTRATION)?;
+        reg.code = OneTimeCode::issue(now, value, &policy);
+        reg.confirmed = false;
+        reg.by_phone = matches!(second, Contact::Phone(_));
+        reg.of_account = true;
+        let channel = if reg.by_phone {
+            Channel::Sms
+        } else {
+            Channel::Email
+        };
+        reg.text.contact = second;
+        reg.text.second = None;
+        reg.text.account = Some(oid);
+        Self::send_code(id, reg, &policy, effects);
         Ok(Registered {
             oid,
             tier: Tier::Simplified,
+            second_contact: Some(RegistrationStarted {
+                registration_id: id,
+                channel,
+                expires_at: reg.code.expires_at(),
+            }),
         })
+    }
+
+    /// Checks a new password of account `oid` (`PUT /accounts/{oid}/password`) against every
+    /// rule, with the facts the registry holds about the person: the phone, and once personal
+    /// data are submitted the birth date and the surname in them (else the surname given at
+    /// registration). Returns the stored hash, for the caller to verify the current password
+    /// outside any lock, then hash the new one and call [`Registry::change_password`].
+    pub fn check_new_password(
+        &self,
+        oid: Oid,
+        password: &str,
+        repeat: &str,
+    ) -> Result<PasswordHash, RegistryError> {
+        let a = self.account(oid)?;
+        let current = a.password.clone().ok_or(RegistryError::PasswordNotSet)?;
+        let personal = a.personal.as_deref();
+        let ctx = PasswordContext {
+            phone: a.phone,
+            birth_date: personal.map(|d| d.birth_date),
+            surname: Some(personal.map_or(&*a.surname, |d| d.surname.as_str())),
+        };
+        password::check(password, repeat, &ctx)?;
+        Ok(current)
+    }
+
+    /// Replaces account `oid`'s password (checked and hashed by the caller; an MFC's one-time
+    /// password is changed this way).
+    pub fn change_password(&mut self, oid: Oid, hash: PasswordHash) -> Result<(), RegistryError> {
+        self.account_mut(oid)?.password = Some(hash);
+        Ok(())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1010,6 +1180,8 @@ impl Registry {
         Self::verification_effects(&data, pfr_request, fms_request, effects);
         self.bind_documents(&data, oid);
         self.account_mut(oid)?.personal = Some(Box::new(data));
+        self.deadlines
+            .insert((self.deadline_of(now), Owner::Account(oid)));
         Ok(VerificationDispatched {
             oid,
             pfr_request,
@@ -1100,6 +1272,22 @@ impl Registry {
             Ok(o) => o,
             Err(why) => return ReplyOutcome::Ignored(why),
         };
+        let deadline = self.pending_deadline(owner);
+        let outcome = self.apply_to_owner(now, owner, request_id, verdict, effects);
+        if let Some(t) = deadline.filter(|t| self.pending_deadline(owner) != Some(*t)) {
+            self.deadlines.remove(&(t, owner));
+        }
+        outcome
+    }
+
+    fn apply_to_owner(
+        &mut self,
+        now: SimTime,
+        owner: Owner,
+        request_id: RequestId,
+        verdict: Verdict,
+        effects: &mut Vec<Effect>,
+    ) -> ReplyOutcome {
         match owner {
             Owner::Account(oid) => {
                 let Ok(account) = self.account_mut(oid) else {
@@ -1371,16 +1559,41 @@ impl Registry {
         }
     }
 
-    /// An operator at a service center confirms identity (`POST /operator/confirmations`): the
-    /// SNILS must name a standard account and the passport shown must be that account's.
+    /// The service center `id` of the centers' directory
+    /// ([`esia_mocks::agency::centers::directory`]).
+    pub fn center(&self, id: &str) -> Result<&Center, RegistryError> {
+        self.centers
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or(RegistryError::CenterNotFound)
+    }
+
+    /// The service center `id`, if its operators may register accounts (an MFC only: 004).
+    pub fn registering_center(&self, id: &str) -> Result<&Center, RegistryError> {
+        let center = self.center(id)?;
+        if center.kind.can_register() {
+            Ok(center)
+        } else {
+            Err(RegistryError::CannotRegister {
+                kind: center.kind.as_str(),
+            })
+        }
+    }
+
+    /// An operator at service center `center_id` confirms identity
+    /// (`POST /operator/confirmations`): the center must be in the directory, the SNILS must
+    /// name a standard account and the passport shown must be that account's. (Opening hours
+    /// are the counter's business: the centers' mock enforces them when asked to.)
     pub fn operator_confirm(
         &mut self,
         now: SimTime,
+        center_id: &str,
         snils: &str,
         passport_series: &str,
         passport_number: &str,
         effects: &mut Vec<Effect>,
     ) -> Result<Confirmed, RegistryError> {
+        self.center(center_id)?;
         let snils = Snils::parse(snils).map_err(|e| RegistryError::invalid("snils", e))?;
         let series = PassportSeries::parse(passport_series)
             .map_err(|e| RegistryError::invalid("passport.series", e))?;
@@ -1406,17 +1619,20 @@ impl Registry {
         })
     }
 
-    /// An MFC operator registers a confirmed account from personal data and a phone
-    /// (`POST /operator/registrations`). The caller made the one-time password and hashed it.
+    /// An operator of MFC `center_id` registers a confirmed account from personal data and a
+    /// phone (`POST /operator/registrations`); any other kind of center cannot. The caller made
+    /// the one-time password and hashed it.
     pub fn mfc_register(
         &mut self,
         now: SimTime,
+        center_id: &str,
         form: &PersonalDataForm,
         phone: &str,
         one_time_password: PasswordHash,
         effects: &mut Vec<Effect>,
     ) -> Result<MfcRegistered, RegistryError> {
         let data = form.validate(self.today(now))?;
+        self.registering_center(center_id)?;
         let phone = parse_phone("phone", phone)?;
         self.documents_free(&data, None)?;
         if self.by_phone.contains_key(&phone) {
@@ -1500,6 +1716,8 @@ impl Registry {
                 decided_at: None,
             },
         );
+        self.deadlines
+            .insert((self.deadline_of(now), Owner::Partner(cid)));
         Ok(PartnerCheckStarted {
             confirmation_id: cid,
             pfr_request,
@@ -1693,6 +1911,41 @@ impl Registry {
     // -----------------------------------------------------------------------------------------
     // Housekeeping
 
+    /// When a verification submitted at `submitted_at` times out: the first instant at which
+    /// [`Registry::expire`] fails it.
+    fn deadline_of(&self, submitted_at: SimTime) -> SimTime {
+        submitted_at
+            .saturating_add(self.config.verification_timeout_ms)
+            .saturating_add(1)
+    }
+
+    /// The deadline of `owner`'s verification while it is pending.
+    fn pending_deadline(&self, owner: Owner) -> Option<SimTime> {
+        let v = match owner {
+            Owner::Account(oid) => self.account(oid).ok()?.state.verification(),
+            Owner::Partner(cid) => &self.partners.get(&cid)?.verification,
+        };
+        (v.status() == VerificationStatus::Pending).then(|| self.deadline_of(v.submitted_at()))
+    }
+
+    /// The first instant at or after `from` at which [`Registry::expire`] has a verification to
+    /// time out (the world's advance steps the clock to it, so a timeout happens at its own
+    /// time).
+    pub fn next_deadline(&mut self, from: SimTime) -> Option<SimTime> {
+        // Deadlines of verifications decided otherwise are dropped as they come first.
+        while let Some(&(t, owner)) = self.deadlines.first() {
+            if self.pending_deadline(owner) == Some(t) {
+                break;
+            }
+            self.deadlines.pop_first();
+        }
+        let first_owner = Owner::Account(Oid(0));
+        self.deadlines
+            .range((from, first_owner)..)
+            .next()
+            .map(|(t, _)| *t)
+    }
+
     /// Drops what has expired at `now`: registrations past their code's life and the grace,
     /// closed sessions, old reply tombstones and decided partner requests; fails verifications
     /// unanswered for longer than the timeout (notifying the citizen, in oid order).
@@ -1726,6 +1979,10 @@ impl Registry {
         out.verifications_timed_out = timed_out.len();
         for oid in timed_out {
             self.verification_failed(now, oid, FailureReason::Timeout, effects);
+        }
+        // Every deadline up to now has been met (by the time-outs above and below).
+        while self.deadlines.first().is_some_and(|(t, _)| *t <= now) {
+            self.deadlines.pop_first();
         }
 
         let tomb = self.config.reply_tombstone_ttl_ms;
@@ -1837,6 +2094,7 @@ mod tests {
                 name: "Иван".into(),
                 phone: phone.map(str::to_owned),
                 email: email.map(str::to_owned),
+                channel: None,
             };
             self.reg
                 .start_registration(self.now, &mut self.rng, &f, &mut self.fx)
@@ -1854,10 +2112,29 @@ mod tests {
             let id = self.start(Some(phone), None);
             let c = self.code(id);
             self.reg.confirm_code(self.now, id, &c).unwrap();
-            self.reg
-                .set_password(self.now, id, PasswordHash::unhashed())
-                .unwrap()
-                .oid
+            self.set_password(id).unwrap().oid
+        }
+
+        fn set_password(&mut self, id: RegistrationId) -> Result<Registered, RegistryError> {
+            self.reg.set_password(
+                self.now,
+                &mut self.rng,
+                id,
+                PasswordHash::unhashed(),
+                &mut self.fx,
+            )
+        }
+
+        fn last_mail_token(&self) -> String {
+            let Some(Effect::SendMail { text, .. }) = self
+                .fx
+                .iter()
+                .rev()
+                .find(|e| matches!(e, Effect::SendMail { .. }))
+            else {
+                panic!("no e-mail sent")
+            };
+            text.rsplit("token=").next().unwrap().trim().to_owned()
         }
 
         fn submit(
@@ -1877,11 +2154,7 @@ mod tests {
         let id = t.start(None, Some("Ivan@Mail.ru"));
         let c = t.code(id);
         t.reg.follow_email_link(t.now, id, &c).unwrap();
-        let b = t
-            .reg
-            .set_password(t.now, id, PasswordHash::unhashed())
-            .unwrap()
-            .oid;
+        let b = t.set_password(id).unwrap().oid;
         assert_eq!(t.reg.login_lookup("8 (916) 000-00-01").unwrap().oid, a);
         assert_eq!(t.reg.login_lookup(" ivan@mail.RU ").unwrap().oid, b);
         assert_eq!(
@@ -1922,11 +2195,9 @@ mod tests {
             let c = t.code(id);
             t.reg.confirm_code(t.now, id, &c).unwrap();
         }
-        t.reg
-            .set_password(t.now, second, PasswordHash::unhashed())
-            .unwrap();
+        t.set_password(second).unwrap();
         assert_eq!(
-            t.reg.set_password(t.now, first, PasswordHash::unhashed()),
+            t.set_password(first),
             Err(RegistryError::ContactBound { field: "phone" })
         );
         t.reg.check_invariants().unwrap();
@@ -2011,6 +2282,228 @@ mod tests {
             t.reg
                 .partner_target(&data, Phone::parse("+79160000008").unwrap()),
             Ok(Some(holder))
+        );
+    }
+
+    #[test]
+    fn both_contacts_the_code_by_the_preferred_channel_then_the_other_after_the_password() {
+        let mut t = T::new();
+        // Both given: the SMS code by default; the e-mail waits.
+        let id = t.start(Some("+79160000011"), Some("Both@Mail.ru"));
+        assert!(matches!(t.fx.as_slice(), [Effect::SendSms { .. }]));
+        let c = t.code(id);
+        t.reg.confirm_code(t.now, id, &c).unwrap();
+        t.fx.clear();
+        let done = t.set_password(id).unwrap();
+        let second = done.second_contact.expect("the e-mail's link is sent now");
+        assert_eq!(second.channel, Channel::Email);
+        assert_eq!(second.registration_id, id);
+        let token = t.last_mail_token();
+        // The registration now confirms the e-mail; it cannot set a password again.
+        assert!(matches!(
+            t.reg.check_password(id, "Vx7kPz9m", "Vx7kPz9m"),
+            Err(RegistryError::AlreadyDone { .. })
+        ));
+        assert_eq!(
+            t.reg.login_lookup("both@mail.ru"),
+            Err(RegistryError::Unauthorized)
+        );
+        assert_eq!(
+            t.reg.follow_email_link(t.now, id, &token),
+            Ok(Some(done.oid))
+        );
+        // Followed again: the same answer; both are logins now.
+        assert_eq!(
+            t.reg.follow_email_link(t.now, id, &token),
+            Ok(Some(done.oid))
+        );
+        assert_eq!(t.reg.login_lookup("both@mail.ru").unwrap().oid, done.oid);
+        assert_eq!(t.reg.login_lookup("+79160000011").unwrap().oid, done.oid);
+        t.reg.check_invariants().unwrap();
+
+        // `channel: email` sends the link first and the SMS code after the password.
+        let f = RegistrationForm {
+            surname: "Петрова".into(),
+            name: "Анна".into(),
+            phone: Some("+79160000012".into()),
+            email: Some("anna@mail.ru".into()),
+            channel: Some(Channel::Email),
+        };
+        t.fx.clear();
+        let started = t
+            .reg
+            .start_registration(t.now, &mut t.rng, &f, &mut t.fx)
+            .unwrap();
+        assert_eq!(started.channel, Channel::Email);
+        let token = t.last_mail_token();
+        assert_eq!(
+            t.reg.confirm_code(t.now, started.registration_id, "123456"),
+            Err(RegistryError::NotFound {
+                what: "code for this channel"
+            })
+        );
+        t.reg
+            .follow_email_link(t.now, started.registration_id, &token)
+            .unwrap();
+        let done = t.set_password(started.registration_id).unwrap();
+        assert_eq!(done.second_contact.map(|c| c.channel), Some(Channel::Sms));
+        let code = t.code(started.registration_id);
+        assert_eq!(
+            t.reg.confirm_code(t.now, started.registration_id, &code),
+            Ok(Some(done.oid))
+        );
+        assert_eq!(t.reg.login_lookup("+79160000012").unwrap().oid, done.oid);
+        // A contact that is another account's login is refused at the start.
+        let taken = RegistrationForm {
+            email: Some("ANNA@mail.ru".into()),
+            phone: Some("+79160000013".into()),
+            ..f
+        };
+        assert_eq!(
+            t.reg
+                .start_registration(t.now, &mut t.rng, &taken, &mut t.fx),
+            Err(RegistryError::ContactBound { field: "email" })
+        );
+        t.reg.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn a_second_contact_taken_meanwhile_is_not_offered_and_not_bound() {
+        let mut t = T::new();
+        let id = t.start(Some("+79160000014"), Some("same@mail.ru"));
+        let c = t.code(id);
+        t.reg.confirm_code(t.now, id, &c).unwrap();
+        // Another registration makes the e-mail its login first.
+        let other = t.start(None, Some("same@mail.ru"));
+        let token = t.last_mail_token();
+        t.reg.follow_email_link(t.now, other, &token).unwrap();
+        let owner = t.set_password(other).unwrap().oid;
+        let done = t.set_password(id).unwrap();
+        assert_eq!(done.second_contact, None);
+        assert_eq!(t.reg.login_lookup("same@mail.ru").unwrap().oid, owner);
+        t.reg.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn operators_work_at_centers_of_the_directory_and_only_an_mfc_registers() {
+        let mut t = T::new();
+        let f = form();
+        for (center, want) in [
+            ("mfc-99", Some(RegistryError::CenterNotFound)),
+            (
+                "rostelecom-1",
+                Some(RegistryError::CannotRegister { kind: "rostelecom" }),
+            ),
+            (
+                "post-1",
+                Some(RegistryError::CannotRegister { kind: "post" }),
+            ),
+            ("mvd-1", Some(RegistryError::CannotRegister { kind: "mvd" })),
+            ("mfc-3", None),
+        ] {
+            let r = t.reg.mfc_register(
+                t.now,
+                center,
+                &f,
+                "+79160000015",
+                PasswordHash::unhashed(),
+                &mut t.fx,
+            );
+            assert_eq!(r.as_ref().err(), want.as_ref(), "{center}");
+        }
+        assert_eq!(
+            t.reg.operator_confirm(
+                t.now,
+                "x",
+                &f.snils,
+                &f.passport.series,
+                &f.passport.number,
+                &mut t.fx
+            ),
+            Err(RegistryError::CenterNotFound)
+        );
+        assert_eq!(
+            t.reg.center("rostelecom-1").map(|c| c.id.as_str()),
+            Ok("rostelecom-1")
+        );
+    }
+
+    #[test]
+    fn the_next_deadline_is_the_first_pending_verification_s_timeout() {
+        let mut t = T::new();
+        let a = t.account("+79160000016");
+        let b = t.account("+79160000017");
+        assert_eq!(t.reg.next_deadline(SimTime::ZERO), None);
+        let timeout = t.reg.config().verification_timeout_ms;
+        let first = t.submit(a, &form()).unwrap();
+        let mut other = form();
+        other.snils = "123-456-789 64".into();
+        other.passport.number = "111111".into();
+        t.now = t.now.saturating_add(MS_PER_DAY);
+        t.submit(b, &other).unwrap();
+        let deadline_a = SimTime::from_secs(10).saturating_add(timeout + 1);
+        let deadline_b = deadline_a.saturating_add(MS_PER_DAY);
+        assert_eq!(t.reg.next_deadline(SimTime::ZERO), Some(deadline_a));
+        assert_eq!(
+            t.reg.next_deadline(deadline_a.saturating_add(1)),
+            Some(deadline_b)
+        );
+        // A's verification decided: its deadline is gone.
+        t.reg
+            .apply_pfr(t.now, first.pfr_request, PfrVerdict::Match, &mut t.fx);
+        t.reg
+            .apply_fms(t.now, first.fms_request, FmsVerdict::Valid, &mut t.fx);
+        assert_eq!(t.reg.next_deadline(SimTime::ZERO), Some(deadline_b));
+        // B's times out exactly at its deadline, not a millisecond before.
+        let before = deadline_b.saturating_sub(1);
+        assert_eq!(t.reg.expire(before, &mut t.fx).verifications_timed_out, 0);
+        assert_eq!(
+            t.reg.expire(deadline_b, &mut t.fx).verifications_timed_out,
+            1
+        );
+        assert_eq!(t.reg.next_deadline(SimTime::ZERO), None);
+    }
+
+    #[test]
+    fn the_birth_date_rule_applies_to_a_password_change_once_personal_data_are_known() {
+        use crate::registry::password::PasswordError;
+        let mut t = T::new();
+        let oid = t.account("+79163829575");
+        let f = form();
+        let birth = chrono::NaiveDate::parse_from_str(&f.birth_date, "%Y-%m-%d").unwrap();
+        let with_birth = format!("Xy{}q", birth.format("%d%m%Y"));
+        // Not known yet: nothing to refuse.
+        assert!(t
+            .reg
+            .check_new_password(oid, &with_birth, &with_birth)
+            .is_ok());
+        t.submit(oid, &f).unwrap();
+        assert_eq!(
+            t.reg.check_new_password(oid, &with_birth, &with_birth),
+            Err(RegistryError::WeakPassword(
+                PasswordError::ContainsBirthDate
+            ))
+        );
+        // The phone and the surname, as at registration.
+        assert_eq!(
+            t.reg
+                .check_new_password(oid, "X9163829575q", "X9163829575q"),
+            Err(RegistryError::WeakPassword(PasswordError::ContainsPhone))
+        );
+        assert_eq!(
+            t.reg.check_new_password(oid, "Ivanov77Q", "Ivanov77Q"),
+            Err(RegistryError::WeakPassword(PasswordError::ContainsSurname))
+        );
+        assert!(t
+            .reg
+            .check_new_password(oid, "Vx7kPz9mN", "Vx7kPz9mN")
+            .is_ok());
+        t.reg
+            .change_password(oid, PasswordHash::unhashed())
+            .unwrap();
+        assert_eq!(
+            t.reg.check_new_password(Oid(1), "Vx7kPz9mN", "Vx7kPz9mN"),
+            Err(NOT_FOUND_ACCOUNT)
         );
     }
 

@@ -398,6 +398,7 @@ pub fn write_all(dir: &Path, f: &Figures) -> Result<Vec<PathBuf>, ReportError> {
                 "value_text",
                 "domain",
                 "sources",
+                "basis",
                 "tolerance",
                 "verdict",
             ],
@@ -410,6 +411,7 @@ pub fn write_all(dir: &Path, f: &Figures) -> Result<Vec<PathBuf>, ReportError> {
                 c.value_text.clone(),
                 c.domain.to_string(),
                 c.sources.to_string(),
+                c.basis.as_str().to_string(),
                 c.tolerance.to_string(),
                 c.verdict.as_str().to_string(),
             ])?;

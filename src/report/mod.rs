@@ -218,9 +218,14 @@ pub fn summary_of(f: &Figures) -> String {
             .iter()
             .filter(|c| c.verdict == baseline::Verdict::Consistent)
             .count();
+        let fitted = checks
+            .iter()
+            .filter(|c| c.basis == baseline::Basis::Fitted)
+            .count();
         let _ = writeln!(
             s,
-            "DOMAIN.md comparison: {ok} of {judged} figures consistent"
+            "DOMAIN.md comparison: {ok} of {judged} predicted figures within DOMAIN.md's range \
+             ({fitted} fitted figures shown apart, not judged)"
         );
     }
     s

@@ -39,6 +39,7 @@ pub fn router(stand: Arc<Stand>) -> Router {
         .route("/api/v1/registrations/{id}/password", post(set_password))
         .route("/api/v1/sessions", post(log_in))
         .route("/api/v1/accounts/{oid}", get(read_account))
+        .route("/api/v1/accounts/{oid}/password", put(change_password))
         .route("/api/v1/accounts/{oid}/personal-data", put(personal_data))
         .route("/api/v1/accounts/{oid}/confirmations", post(confirm))
         .route(
@@ -178,6 +179,9 @@ struct CodeBody {
 struct ContactConfirmed {
     registration_id: String,
     confirmed: bool,
+    /// The account whose second login the contact became.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oid: Option<Oid>,
 }
 
 async fn confirm_code(
@@ -186,10 +190,11 @@ async fn confirm_code(
     Json(body): Json<CodeBody>,
 ) -> Api<Json<ContactConfirmed>> {
     let id = registration_id(&id)?;
-    s.command(|r, now, _, _| r.confirm_code(now, id, &body.code))?;
+    let oid = s.command(|r, now, _, _| r.confirm_code(now, id, &body.code))?;
     Ok(Json(ContactConfirmed {
         registration_id: id.to_string(),
         confirmed: true,
+        oid,
     }))
 }
 
@@ -216,10 +221,11 @@ async fn follow_link(
     Query(q): Query<TokenQuery>,
 ) -> Api<Json<ContactConfirmed>> {
     let id = registration_id(&id)?;
-    s.command(|r, now, _, _| r.follow_email_link(now, id, &q.token))?;
+    let oid = s.command(|r, now, _, _| r.follow_email_link(now, id, &q.token))?;
     Ok(Json(ContactConfirmed {
         registration_id: id.to_string(),
         confirmed: true,
+        oid,
     }))
 }
 
@@ -233,6 +239,9 @@ struct PasswordBody {
 struct Registered {
     oid: Oid,
     tier: Tier,
+    /// The second contact's code or link, sent now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    second_contact: Option<Started>,
 }
 
 async fn set_password(
@@ -243,12 +252,19 @@ async fn set_password(
     let id = registration_id(&id)?;
     s.read(|r, _| r.check_password(id, &body.password, &body.password_repeat))?;
     let hash = s.hash(body.password).await?;
-    let done = s.command(|r, now, _, _| r.set_password(now, id, hash))?;
+    let done = s.command_in(s.room(1).await?, |r, now, rng, fx| {
+        r.set_password(now, rng, id, hash, fx)
+    })?;
     Ok((
         StatusCode::CREATED,
         Json(Registered {
             oid: done.oid,
             tier: done.tier,
+            second_contact: done.second_contact.map(|c| Started {
+                registration_id: c.registration_id.to_string(),
+                channel: c.channel,
+                expires_at: s.world.rfc3339(c.expires_at),
+            }),
         }),
     ))
 }
@@ -333,6 +349,39 @@ async fn wait_for<T>(s: &Stand, mut f: impl FnMut() -> Option<T>) -> Option<T> {
 
 async fn read_account(State(s): State<Arc<Stand>>, SessionOf(oid): SessionOf) -> Api<Json<Value>> {
     Ok(Json(account_json(&s, oid)?))
+}
+
+#[derive(Deserialize)]
+struct PasswordChange {
+    current_password: String,
+    password: String,
+    password_repeat: String,
+}
+
+/// `PUT /accounts/{oid}/password`: every rule, the birth date's too once personal data are
+/// known; the current password verified, the new one hashed, outside the lock.
+async fn change_password(
+    State(s): State<Arc<Stand>>,
+    SessionOf(oid): SessionOf,
+    Json(body): Json<PasswordChange>,
+) -> Api<StatusCode> {
+    let wrong_current = || {
+        StandError::from(RegistryError::invalid(
+            "current_password",
+            crate::registry::FieldError::Rule("is not the account's password"),
+        ))
+    };
+    if body.current_password.chars().count() > password::PASSWORD_MAX_CHARS {
+        return Err(wrong_current());
+    }
+    let current =
+        s.read(|r, _| r.check_new_password(oid, &body.password, &body.password_repeat))?;
+    if !s.verify(body.current_password, current).await {
+        return Err(wrong_current());
+    }
+    let hash = s.hash(body.password).await?;
+    s.command(|r, _, _, _| r.change_password(oid, hash))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,6 +563,7 @@ async fn operator_confirm(
     let done = s.command_in(s.room(1).await?, |r, now, _, fx| {
         r.operator_confirm(
             now,
+            &body.center_id,
             &body.snils,
             &body.passport.series,
             &body.passport.number,
@@ -565,18 +615,35 @@ impl PersonWithPhone {
     }
 }
 
+/// The body of `POST /operator/registrations`: the MFC, and the person's data and phone.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MfcRegistration {
+    center_id: Option<String>,
+    #[serde(flatten)]
+    person: PersonWithPhone,
+}
+
 async fn mfc_register(
     State(s): State<Arc<Stand>>,
     _: Operator,
-    Json(body): Json<PersonWithPhone>,
+    Json(body): Json<MfcRegistration>,
 ) -> Api<(StatusCode, Json<Value>)> {
-    let (form, phone) = body.split();
+    let (form, phone) = body.person.split();
     // Validate before paying for a hash.
     s.read(|r, now| form.validate(r.config().epoch.date_of(now)).map(|_| ()))?;
+    let center = body.center_id.ok_or_else(|| {
+        RegistryError::invalid(
+            "center_id",
+            crate::registry::FieldError::Rule("is needed: the MFC that registers the account"),
+        )
+    })?;
+    center_id(&center)?;
+    s.read(|r, _| r.registering_center(&center).map(|_| ()))?;
     let otp = s.command(|_, _, rng, _| Ok(password::one_time_password(rng)))?;
     let hash = s.hash(otp.clone()).await?;
     let done = s.command_in(s.room(1).await?, |r, now, _, fx| {
-        r.mfc_register(now, &form, &phone, hash, fx)
+        r.mfc_register(now, &center, &form, &phone, hash, fx)
     })?;
     Ok((
         StatusCode::CREATED,
@@ -585,6 +652,7 @@ async fn mfc_register(
             "login": done.login.canonical(),
             "one_time_password": otp,
             "tier": Tier::Confirmed,
+            "center_id": center,
         })),
     ))
 }
@@ -627,9 +695,18 @@ fn partner_json(
     }
 }
 
+/// The query of `POST /partners/{bank}/confirmations`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PartnerQuery {
+    /// `false`: answer at once, 202 while PFR and FMS have not answered.
+    wait: Option<bool>,
+}
+
 async fn partner_confirm(
     State(s): State<Arc<Stand>>,
     Partner(bank): Partner,
+    Query(query): Query<PartnerQuery>,
     Json(body): Json<PersonWithPhone>,
 ) -> Api<(StatusCode, Json<Value>)> {
     let (form, phone) = body.split();
@@ -639,13 +716,15 @@ async fn partner_confirm(
     let id = started.confirmation_id;
     // PFR and FMS answer in minutes to days of sim time: wait a little, then answer 202. The
     // answer that decides it wakes this request; a look every 250 ms covers the decisions
-    // made otherwise (the registry's own timeout).
+    // made otherwise (the registry's own timeout). `?wait=false` answers at once (the stand's
+    // bank mock asks so while an advance holds the clock and waits for its call).
+    let at_once = query.wait == Some(false);
     let wait = s.performer.wait_partner(id);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(s.partner_wait_ms);
     loop {
         let status = s.read(|r, _| r.partner_status(id))?;
         let now = tokio::time::Instant::now();
-        if status != PartnerStatus::Pending || now >= deadline {
+        if status != PartnerStatus::Pending || now >= deadline || at_once {
             return partner_json(id, bank, status);
         }
         let look = (now + Duration::from_millis(250)).min(deadline);
@@ -686,7 +765,7 @@ async fn callback(
         RequestId::parse(&body.request_id).ok_or(RegistryError::NotFound { what: "request" })?;
     // The callback only says "ready": the answer is fetched from the agency itself, so a
     // forged callback cannot decide a verification.
-    if s.performer.callback(agency, id) {
+    if s.performer.callback(agency, id, s.world.work()) {
         Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": true }))))
     } else {
         Err(RegistryError::NotFound { what: "request" }.into())

@@ -20,6 +20,13 @@
 //! performer. Passwords are hashed and verified on blocking threads, outside the lock. A
 //! housekeeping task calls `Registry::expire` every second and at every advance of the clock.
 //!
+//! The world's advance (`POST /mocks/admin/clock/advance`) keeps the order of events across the
+//! engine and the mocks: the stand is an [`Agenda`] whose due times are the registry's
+//! verification deadlines ([`Registry::next_deadline`]), and every effect it queues, every poll
+//! a callback asks for and every housekeeping pass is counted as the world's [`Work`] until
+//! done. So an advance of 15 days applies each PFR and FMS answer at the time it was due, and
+//! times out only what was still unanswered 14 days after its submission.
+//!
 //! [`run`] serves the stand on a bound listener until a shutdown future fires ([`assemble_with`]
 //! also serves chosen mocks on their own listeners); [`Stand::new`] and [`app`] build it in
 //! process for tests; [`StandServer`] starts it on a free port.
@@ -43,7 +50,7 @@ use axum::Router;
 use esia_mocks::agency::Agencies;
 use esia_mocks::clock::{ClockError, SimTime};
 use esia_mocks::population::{Population, PopulationConfig, PopulationError};
-use esia_mocks::service::{EngineLink, MockKind, Mocks, MocksConfig, Truth, World};
+use esia_mocks::service::{Agenda, EngineLink, MockKind, Mocks, MocksConfig, Truth, World};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::future::Future;
@@ -141,7 +148,7 @@ pub enum ServeError {
 }
 
 /// Room reserved in the effects queue for a command's effects.
-pub(crate) struct Room<'a>(Option<tokio::sync::mpsc::PermitIterator<'a, Effect>>);
+pub(crate) struct Room<'a>(Option<tokio::sync::mpsc::PermitIterator<'a, performer::Queued>>);
 
 /// The registry with the CSPRNG its commands draw from, under one lock.
 struct Core {
@@ -217,11 +224,13 @@ impl Stand {
         })
     }
 
-    /// Starts the performer and the housekeeping; they stop when `cancel` fires. Call within a
-    /// Tokio runtime.
+    /// Starts the performer and the housekeeping, and puts the registry's deadlines on the
+    /// world's agenda; the tasks stop when `cancel` fires. Call within a Tokio runtime.
     pub fn start(self: &Arc<Self>, cancel: CancellationToken) {
         performer::spawn(self, cancel.clone());
         tokio::spawn(housekeeping(self.clone(), cancel));
+        let agenda: std::sync::Weak<Stand> = Arc::downgrade(self);
+        self.world.add_agenda(agenda);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Core> {
@@ -279,9 +288,10 @@ impl Stand {
         };
         let mut permits = room.0.into_iter().flatten();
         for effect in effects {
+            let work = self.world.work();
             match permits.next() {
-                Some(p) => p.send(effect),
-                None => self.performer.send_or_drop(effect),
+                Some(p) => p.send(performer::Queued { effect, work }),
+                None => self.performer.send_or_drop(effect, work),
             }
         }
         Ok(result?)
@@ -306,7 +316,7 @@ impl Stand {
             f(&mut core.registry, now, &mut effects)
         };
         for effect in effects {
-            self.performer.send_or_drop(effect);
+            self.performer.send_or_drop(effect, self.world.work());
         }
         out
     }
@@ -405,6 +415,12 @@ impl Stand {
     }
 }
 
+impl Agenda for Stand {
+    fn next_due(&self, from: SimTime) -> Option<SimTime> {
+        self.lock().registry.next_deadline(from)
+    }
+}
+
 /// Calls `Registry::expire` every second of wall time and at every advance of the clock.
 async fn housekeeping(stand: Arc<Stand>, cancel: CancellationToken) {
     let mut advances = stand.world.advances();
@@ -418,6 +434,8 @@ async fn housekeeping(stand: Arc<Stand>, cancel: CancellationToken) {
             }
             _ = cancel.cancelled() => return,
         }
+        // Counted, so an advance waits for the deadlines due at its instant to be met.
+        let _work = stand.world.work();
         let expired = stand.apply(|r, now, fx| r.expire(now, fx));
         if expired.verifications_timed_out > 0 {
             tracing::info!(

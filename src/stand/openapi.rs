@@ -51,18 +51,19 @@ const fn route(
 
 /// Every route of `esia-sim serve`.
 pub const ROUTES: &[Route] = &[
-    route("post", "/api/v1/registrations", "registration", "Start a registration: an SMS code to the phone or a link to the e-mail", Some("RegistrationForm"), Auth::None, (201, "RegistrationStarted")),
-    route("post", "/api/v1/registrations/{id}/code", "registration", "Confirm the phone with the SMS code (wrong: 422 with attempts_left; expired: 410; locked: 429)", Some("Code"), Auth::None, (200, "ContactConfirmed")),
+    route("post", "/api/v1/registrations", "registration", "Start a registration with a phone, an e-mail or both: an SMS code to the phone or a link to the e-mail, by the preferred `channel` (default: sms when a phone is given); the other contact's code or link comes once the password is set", Some("RegistrationForm"), Auth::None, (201, "RegistrationStarted")),
+    route("post", "/api/v1/registrations/{id}/code", "registration", "Confirm the phone with the SMS code (wrong: 422 with attempts_left; expired: 410; locked: 429); after the password, the phone becomes the account's second login (`oid`)", Some("Code"), Auth::None, (200, "ContactConfirmed")),
     route("post", "/api/v1/registrations/{id}/resend", "registration", "Send a new code or link (too soon: 429 with Retry-After)", None, Auth::None, (200, "RegistrationStarted")),
-    route("get", "/api/v1/registrations/{id}/email", "registration", "Follow the e-mail link (query `token`; expired: 410)", None, Auth::None, (200, "ContactConfirmed")),
-    route("post", "/api/v1/registrations/{id}/password", "registration", "Set the password: the simplified account (weak: 422)", Some("PasswordForm"), Auth::None, (201, "Registered")),
+    route("get", "/api/v1/registrations/{id}/email", "registration", "Follow the e-mail link (query `token`; expired: 410); after the password, the e-mail becomes the account's second login (`oid`)", None, Auth::None, (200, "ContactConfirmed")),
+    route("post", "/api/v1/registrations/{id}/password", "registration", "Set the password: the simplified account, its login the confirmed contact (weak: 422; the birth date is not known yet, so that rule waits for a change); with a second contact, its code or link is sent now (`second_contact`)", Some("PasswordForm"), Auth::None, (201, "Registered")),
     route("post", "/api/v1/sessions", "session", "Log in by phone, e-mail or SNILS", Some("Login"), Auth::None, (200, "Session")),
     route("get", "/api/v1/accounts/{oid}", "account", "Read the account: tier, verification, confirmation, restrictions", None, Auth::Session, (200, "Account")),
+    route("put", "/api/v1/accounts/{oid}/password", "account", "Change the password (an MFC's one-time password too): every rule, and once personal data are known not the birth date (weak: 422 weak_password; a wrong current password: 422 field current_password; no password: 409)", Some("PasswordChange"), Auth::Session, (204, "Empty")),
     route("put", "/api/v1/accounts/{oid}/personal-data", "account", "Submit personal data: PFR and FMS verify it (documents of another account: 409)", Some("PersonalData"), Auth::Session, (202, "VerificationDispatched")),
     route("post", "/api/v1/accounts/{oid}/confirmations", "confirmation", "Order a post letter (`method: post`: 202 with the tracking number; the post down: 503) or sign with a certificate (`method: e_signature`: 200 the confirmed account; refused: 422 certificate_refused with `verdict`; the CA slow: 202 signature_pending)", Some("ConfirmationRequest"), Auth::Session, (202, "Object")),
     route("post", "/api/v1/accounts/{oid}/confirmations/code", "confirmation", "Enter the letter's code: confirmed, with `no_fns_cabinet`", Some("Code"), Auth::Session, (200, "Account")),
-    route("post", "/api/v1/operator/confirmations", "operator", "A service center confirms identity", Some("OperatorConfirmation"), Auth::Operator, (200, "Object")),
-    route("post", "/api/v1/operator/registrations", "operator", "An MFC registers a confirmed account with a one-time password", Some("PersonWithPhone"), Auth::Operator, (201, "Object")),
+    route("post", "/api/v1/operator/confirmations", "operator", "A service center of the directory (GET /mocks/centers) confirms identity (unknown center_id: 404 center_not_found)", Some("OperatorConfirmation"), Auth::Operator, (200, "Object")),
+    route("post", "/api/v1/operator/registrations", "operator", "An MFC of the directory registers a confirmed account with a one-time password (a center of another kind: 422 cannot_register; unknown center_id: 404 center_not_found)", Some("MfcRegistration"), Auth::Operator, (201, "Object")),
     route("post", "/api/v1/partners/{bank}/confirmations", "partner", "A bank confirms (or creates) its client's account once PFR and FMS agree (200), or 202 while they have not answered", Some("PersonWithPhone"), Auth::Partner, (200, "PartnerConfirmation")),
     route("get", "/api/v1/partners/{bank}/confirmations/{id}", "partner", "Where a bank's confirmation stands", None, Auth::Partner, (200, "PartnerConfirmation")),
     route("post", "/api/v1/callbacks/{agency}", "agency", "An agency (pfr, fms) says a request's answer is ready (202); the engine fetches the answer from the agency itself", Some("Callback"), Auth::None, (202, "Object")),
@@ -103,7 +104,7 @@ pub const ROUTES: &[Route] = &[
     route("get", "/mocks/{mock}/admin/journal", "mock admin", "The last requests a mock received (query path, since, until, limit)", None, Auth::None, (200, "Journal")),
     route("post", "/mocks/{mock}/admin/reset", "mock admin", "Forget a mock's stores, journal and faults; restore its starting profile", None, Auth::None, (204, "Empty")),
     route("get", "/mocks/admin/clock", "mock admin", "The world's clock", None, Auth::None, (200, "Clock")),
-    route("post", "/mocks/admin/clock/advance", "mock admin", "Move the whole world forward: engine deadlines and agency delays", Some("Advance"), Auth::None, (200, "Clock")),
+    route("post", "/mocks/admin/clock/advance", "mock admin", "Move the whole world forward: everything due in the skipped interval (agency answers and their callbacks, engine deadlines, waiting visits and banks) runs in time order, each at its own time; then the clock shows the target", Some("Advance"), Auth::None, (200, "Clock")),
 ];
 
 fn string() -> Value {
@@ -195,7 +196,9 @@ fn schemas() -> Value {
             &["surname", "name"],
             json!({ "surname": string(), "name": string(),
             "phone": { "type": "string", "example": "+79161234567" },
-            "email": { "type": "string", "format": "email" } }),
+            "email": { "type": "string", "format": "email" },
+            "channel": { "type": "string", "enum": ["sms", "email"],
+                "description": "Where the code goes first (default: sms when a phone is given, else email)" } }),
         ),
     );
     m.insert(
@@ -219,7 +222,8 @@ fn schemas() -> Value {
         object(
             &["registration_id", "confirmed"],
             json!({
-            "registration_id": string(), "confirmed": { "type": "boolean" } }),
+            "registration_id": string(), "confirmed": { "type": "boolean" },
+            "oid": { "type": "integer", "description": "The account whose second login the contact became" } }),
         ),
     );
     m.insert(
@@ -233,7 +237,21 @@ fn schemas() -> Value {
         "Tier".into(),
         json!({ "type": "string", "enum": ["simplified", "standard", "confirmed"] }),
     );
-    m.insert("Registered".into(), object(&["oid", "tier"], json!({ "oid": { "type": "integer" }, "tier": { "$ref": "#/components/schemas/Tier" } })));
+    m.insert(
+        "Registered".into(),
+        object(
+            &["oid", "tier"],
+            json!({ "oid": { "type": "integer" }, "tier": { "$ref": "#/components/schemas/Tier" },
+            "second_contact": { "$ref": "#/components/schemas/RegistrationStarted" } }),
+        ),
+    );
+    m.insert(
+        "PasswordChange".into(),
+        object(
+            &["current_password", "password", "password_repeat"],
+            json!({ "current_password": string(), "password": string(), "password_repeat": string() }),
+        ),
+    );
     m.insert("Login".into(), object(&["login", "password"], json!({ "login": { "type": "string", "description": "phone, e-mail or SNILS" }, "password": string() })));
     m.insert(
         "Session".into(),
@@ -270,7 +288,13 @@ fn schemas() -> Value {
             "method": { "type": "string", "enum": ["post", "e_signature"] },
             "address": { "$ref": "#/components/schemas/Address" },
             "certificate": object(&["serial", "issuer"], json!({ "serial": string(), "issuer": string() })) })));
-    m.insert("OperatorConfirmation".into(), object(&["center_id", "snils", "passport"], json!({ "center_id": string(), "snils": string(),
+    let mut mfc = with_phone.clone();
+    mfc["center_id"] = json!({ "type": "string", "example": "mfc-1" });
+    m.insert(
+        "MfcRegistration".into(),
+        object(&[&person_fields[..], &["phone", "center_id"]].concat(), mfc),
+    );
+    m.insert("OperatorConfirmation".into(), object(&["center_id", "snils", "passport"], json!({ "center_id": { "type": "string", "example": "mfc-1" }, "snils": string(),
             "passport": object(&["series", "number"], json!({ "series": string(), "number": string() })) })));
     m.insert("PartnerConfirmation".into(), object(&["confirmation_id", "status"], json!({ "confirmation_id": string(), "bank": string(),
             "status": { "type": "string", "enum": ["pending", "confirmed"] }, "oid": { "type": "integer" }, "created": { "type": "boolean" } })));
@@ -513,6 +537,10 @@ fn operation(r: &Route) -> Value {
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
+    if r.path == "/api/v1/partners/{bank}/confirmations" && r.method == "post" {
+        params.push(json!({ "name": "wait", "in": "query", "required": false, "schema": { "type": "boolean", "default": true },
+            "description": "false: answer at once (202 while PFR and FMS have not answered) instead of waiting up to 10 s of wall time" }));
+    }
     if r.path == "/api/v1/registrations/{id}/email" {
         params.push(json!({ "name": "token", "in": "query", "required": true, "schema": { "type": "string" } }));
     }

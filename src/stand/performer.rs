@@ -30,6 +30,9 @@
 //!   bounded map that the signing route reads.
 //! - Without a post or CA URL ([`AgencyUrls`]'s `None`), letters and checks are kept in a
 //!   bounded list of held effects and logged.
+//! - For the world's advance (which runs what is due in time order), each queued effect, each
+//!   SMS waiting for its batch and each poll a callback asked for carries a [`Work`] until it
+//!   is performed: the clock moves on only once the work an answer set off is done.
 
 use super::agencies::CallFailed;
 use super::Stand;
@@ -40,6 +43,7 @@ use esia_mocks::clock::SimTime;
 use esia_mocks::service::fms::FmsRequest;
 use esia_mocks::service::pfr::PfrRequest;
 use esia_mocks::service::smev::{RequestView, SmevStatus};
+use esia_mocks::service::{Work, World};
 use serde::de::IgnoredAny;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -212,6 +216,8 @@ struct Waiting {
     interval_ms: u64,
     resends: u32,
     due: Instant,
+    /// Held while a poll a callback asked for is due or in flight.
+    work: Option<Work>,
 }
 
 #[derive(Debug, Default)]
@@ -221,6 +227,13 @@ struct Waits {
     /// Callbacks that came before the acknowledgement was read (the agency answered at once):
     /// the request is polled as soon as it waits. A bounded ring.
     early: VecDeque<RequestId>,
+}
+
+/// An effect in the queue, counted as the world's work until performed.
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) effect: Effect,
+    pub(crate) work: Work,
 }
 
 /// Early callbacks remembered.
@@ -259,8 +272,8 @@ struct Deferred {
 /// The performer's state inside the [`Stand`].
 #[derive(Debug)]
 pub struct Performer {
-    tx: mpsc::Sender<Effect>,
-    rx: Mutex<Option<mpsc::Receiver<Effect>>>,
+    tx: mpsc::Sender<Queued>,
+    rx: Mutex<Option<mpsc::Receiver<Queued>>>,
     waits: Mutex<Waits>,
     wake: Notify,
     in_flight: Arc<Semaphore>,
@@ -421,14 +434,14 @@ impl Performer {
     }
 
     /// The queue's sender (commands reserve room in it).
-    pub(crate) fn sender(&self) -> &mpsc::Sender<Effect> {
+    pub(crate) fn sender(&self) -> &mpsc::Sender<Queued> {
         &self.tx
     }
 
-    /// Queues an effect made outside a command (a notification after a reply); a full queue
-    /// drops it with a warning.
-    pub(crate) fn send_or_drop(&self, effect: Effect) {
-        if let Err(e) = self.tx.try_send(effect) {
+    /// Queues an effect made outside a command (a notification after a reply), counted as
+    /// `work` until performed; a full queue drops it with a warning.
+    pub(crate) fn send_or_drop(&self, effect: Effect, work: Work) {
+        if let Err(e) = self.tx.try_send(Queued { effect, work }) {
             tracing::warn!(error = %e, "the effects queue is full; an effect is dropped");
         }
     }
@@ -458,10 +471,11 @@ impl Performer {
             .collect()
     }
 
-    /// An agency called back about `request_id`: poll it now. A callback for a request not
-    /// waiting (yet) is remembered a while, in case its acknowledgement is still on its way.
+    /// An agency called back about `request_id`: poll it now, counted as `work` until the
+    /// poll is done. A callback for a request not waiting (yet) is remembered a while, in case
+    /// its acknowledgement is still on its way (the call that reads it is counted already).
     /// False if the callback names another agency than the request's.
-    pub fn callback(&self, agency: Agency, request_id: RequestId) -> bool {
+    pub fn callback(&self, agency: Agency, request_id: RequestId, work: Work) -> bool {
         let mut w = self.waits.lock().unwrap_or_else(|e| e.into_inner());
         let Some(waiting) = w.by_id.get_mut(&request_id) else {
             if w.early.len() >= EARLY_CALLBACKS_MAX {
@@ -476,6 +490,7 @@ impl Performer {
         let old = waiting.due;
         let now = Instant::now();
         waiting.due = now;
+        waiting.work = Some(work);
         w.order.remove(&(old, request_id));
         w.order.insert((now, request_id));
         drop(w);
@@ -484,16 +499,19 @@ impl Performer {
     }
 
     /// Schedules the next poll of `id` after its interval, and doubles the interval (up to the
-    /// cap) for the one after.
-    fn wait_for(&self, id: RequestId, mut waiting: Waiting) {
+    /// cap) for the one after; a poll an early callback asked for is due now, counted as the
+    /// `world`'s work.
+    fn wait_for(&self, id: RequestId, mut waiting: Waiting, world: &World) {
         let cap = self.config.poll_max_ms.max(1);
         let interval = waiting.interval_ms.clamp(1, cap);
         waiting.due = Instant::now() + Duration::from_millis(interval);
         waiting.interval_ms = interval.saturating_mul(2).min(cap);
+        waiting.work = None;
         let mut w = self.waits.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = w.early.iter().position(|e| *e == id) {
             w.early.remove(i);
             waiting.due = Instant::now();
+            waiting.work = Some(world.work());
         }
         if let Some(old) = w.by_id.get(&id) {
             let key = (old.due, id);
@@ -555,10 +573,10 @@ pub(crate) fn spawn(stand: &Arc<Stand>, cancel: CancellationToken) {
     tokio::spawn(poll_loop(stand.clone(), cancel));
 }
 
-async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: CancellationToken) {
+async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Queued>, cancel: CancellationToken) {
     let batching = stand.performer.config.sms_batch > 1;
     loop {
-        let effect = tokio::select! {
+        let Queued { effect, work } = tokio::select! {
             e = rx.recv() => match e { Some(e) => e, None => return },
             _ = cancel.cancelled() => return,
         };
@@ -567,6 +585,7 @@ async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: Can
                 let sms = Sms {
                     to: to.canonical(),
                     text,
+                    _work: Some(work),
                 };
                 tokio::select! {
                     sent = stand.performer.sms.send(sms) => if sent.is_err() { return },
@@ -583,7 +602,7 @@ async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: Can
         let stand = stand.clone();
         tokio::spawn(async move {
             perform(&stand, effect).await;
-            drop(permit);
+            drop((permit, work));
         });
     }
 }
@@ -591,11 +610,13 @@ async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Effect>, cancel: Can
 /// SMS batches in flight at once: while they are, the next SMS gather into the next batch.
 const SMS_BATCHES_IN_FLIGHT: usize = 4;
 
-/// An SMS to send: the canonical phone and the text.
+/// An SMS to send: the canonical phone and the text (counted as work while it waits for its
+/// batch).
 #[derive(Debug)]
 pub(crate) struct Sms {
     to: String,
     text: String,
+    _work: Option<Work>,
 }
 
 /// Sends the waiting SMS in batches of up to `sms_batch`, [`SMS_BATCHES_IN_FLIGHT`] at once.
@@ -724,6 +745,7 @@ async fn perform_with(stand: &Arc<Stand>, effect: Effect, refusals: Refusals) {
             let sms = Sms {
                 to: to.canonical(),
                 text,
+                _work: None,
             };
             send_sms(stand, vec![sms], refusals).await;
         }
@@ -971,6 +993,7 @@ async fn ask(
                 interval_ms: stand.performer.config.poll_first_ms,
                 resends,
                 due: Instant::now(),
+                work: None,
             };
             answer(stand, id, view, waiting);
         }
@@ -1030,14 +1053,14 @@ fn answer(
                 // The registry's own timeout fails the verification; stop asking.
                 return;
             }
-            stand.performer.wait_for(id, waiting);
+            stand.performer.wait_for(id, waiting, &stand.world);
         }
     }
 }
 
 fn malformed(stand: &Arc<Stand>, id: RequestId, waiting: Waiting, e: &serde_json::Error) {
     tracing::warn!(request_id = %id, error = %e, "an agency's result is not a verdict; polling again");
-    stand.performer.wait_for(id, waiting);
+    stand.performer.wait_for(id, waiting, &stand.world);
 }
 
 /// An agency's answer applied: logged, and a partner request waiting for it woken.

@@ -40,7 +40,7 @@
 //! assert_eq!(r.status(), 200);
 //!
 //! // Five minutes later a code is expired: move the world instead of waiting.
-//! stand.advance(std::time::Duration::from_secs(301));
+//! stand.advance(std::time::Duration::from_secs(301)).await;
 //! # Ok(())
 //! # }
 //! ```
@@ -157,10 +157,12 @@ impl StandServer {
         self.mocks.context.world.view()
     }
 
-    /// Moves the world's clock forward for the engine and every mock alike.
-    pub fn advance(&self, by: Duration) -> ClockView {
+    /// Moves the world's clock forward for the engine and every mock alike: everything due in
+    /// between (answers, callbacks, deadlines, visits) runs in time order, each at its own time
+    /// (see [`esia_mocks::service::World::advance`]).
+    pub async fn advance(&self, by: Duration) -> ClockView {
         let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.mocks.context.world.advance(ms);
+        self.mocks.context.world.advance(ms).await;
         self.clock()
     }
 }

@@ -25,7 +25,7 @@
 //!
 //! | table | key | default |
 //! |---|---|---|
-//! | `pfr`, `fms` | `latency` | mixture clamped to [1m, 10d]: 85 % lognormal(median 12m, p99 2h), 12 % lognormal(5h, 2d), 3 % lognormal(2d, 8d); median ≈ 15 min ([`pfr::verification_latency`]) |
+//! | `pfr`, `fms` | `latency` | mixture clamped to [1m, 10d]: 85 % lognormal(median 9m, p99 1h), 12 % lognormal(5h, 2d), 3 % lognormal(2d, 8d); median ≈ 11 min, the slower of the two ≈ 20 min ([`pfr::verification_latency`]) |
 //! | `pfr`, `fms` | `error_rate`, `timeout_rate` | 0.002, 0.001 |
 //! | `ca` | `latency`, rates | fixed 0s, 0, 0 (immediate) |
 //! | `sms` | `latency` | lognormal(median 4s, p99 1m) clamped to [1s, 10m] |
@@ -37,7 +37,7 @@
 //! | `banks.sber`, `banks.tinkoff`, `banks.pochta` | `latency` | lognormal(median 2s, p99 15s) |
 //! | `banks.*` | `error_rate`, `timeout_rate` | 0.002, 0.001 |
 //! | `centers` | `latency` (time at the counter) | lognormal(median 20m, p99 2h) clamped to [5m, 4h] |
-//! | `centers` | `visit_delay` (registering to visit) | lognormal(median 36h, p99 7d) clamped to [1h, 30d] |
+//! | `centers` | `visit_delay` (standard tier to visit) | lognormal(median 12h, p99 3d) clamped to [1h, 30d] |
 //! | `centers` | `refusal_rate`, `error_rate`, `timeout_rate` | 0.02, 0.002, 0 |
 //! | every table | `outages`, `speedup` | `[]`, 1.0 |
 //! | every table | `capacity` | none: unlimited (see [`capacity`]; `latency` is then the service time) |

@@ -254,8 +254,18 @@ async fn gosuslugi(
             .admit(index, service.capacity.as_ref(), now, fate, |t| t)?
     };
     let delay_ms = b.context.delay_of(bank.as_str(), fate).await?;
-    b.context.wait(delay_ms).await;
-    let path = format!("/api/v1/partners/{}/confirmations", bank.as_str());
+    // Woken by an advance's step, the call is the world's work: the advance waits for the
+    // engine's answer, so the engine must not wait for PFR and FMS (`wait=false`: 202 at once;
+    // they answer as the advance goes on). Otherwise nothing waits for the call, and the engine
+    // may wait for PFR and FMS while the clock moves.
+    let work = b.context.wait(delay_ms).await;
+    let held = b.context.world.is_held();
+    let _work = held.then_some(work);
+    let path = format!(
+        "/api/v1/partners/{}/confirmations{}",
+        bank.as_str(),
+        if held { "?wait=false" } else { "" }
+    );
     let answer = b
         .engine
         .post(Api::Partner, &path, &engine_body(&person, &phone))

@@ -229,7 +229,7 @@ async fn certificate(
         ca.stations.admit(0, capacity, now, fate, |t| t)?
     };
     let delay_ms = ca.context.delay_of("ca", fate).await?;
-    ca.context.wait(delay_ms).await;
+    let _work = ca.context.wait(delay_ms).await;
     ca.certificate(&serial)
         .map(Json)
         .ok_or(MockError::NotFound {

@@ -9,8 +9,9 @@
 //!   operator's system is down);
 //!   then the operator confirms the identity through the engine's operator API
 //!   (`POST /api/v1/operator/confirmations`), or with `register` (an MFC only) reads the
-//!   passport and registers a confirmed account (`POST /api/v1/operator/registrations`); the
-//!   answer is the engine's, with the one-time password of a new account.
+//!   passport and registers a confirmed account (`POST /api/v1/operator/registrations`), each
+//!   naming the center (`center_id`); the answer is the engine's, with the one-time password
+//!   of a new account.
 //! - `POST /mocks/centers/admin/records` `{records: [person]}`: people an MFC can register
 //!   besides the population.
 //!
@@ -241,13 +242,9 @@ async fn visit(
     let center = c.center(&id)?.clone();
     let key = snils_key(&body.snils)?;
     if body.register && !center.kind.can_register() {
-        let kind = match center.kind {
-            model::CenterKind::Mfc => "mfc",
-            model::CenterKind::Rostelecom => "rostelecom",
-            model::CenterKind::Post => "post",
-            model::CenterKind::Mvd => "mvd",
-        };
-        return Err(MockError::CannotRegister { kind });
+        return Err(MockError::CannotRegister {
+            kind: center.kind.as_str(),
+        });
     }
     let world = c.context.world.clone();
     let now = world.now();
@@ -304,7 +301,8 @@ async fn visit(
             other => other,
         }
     };
-    match outcome {
+    // An advance waits for the operator's call to the engine after the time at the counter.
+    let _work = match outcome {
         VisitOutcome::Closed => {
             return Err(MockError::Closed {
                 opens_at: center
@@ -322,7 +320,7 @@ async fn visit(
             return Err(MockError::AgencyError { agency: "centers" })
         }
         VisitOutcome::Served { delay_ms } => c.context.wait(delay_ms).await,
-    }
+    };
     let typed_number = if c.faults.mismatch(key) {
         mistyped(&body.passport_number)
     } else {
@@ -348,13 +346,11 @@ async fn visit(
             .ok_or_else(|| MockError::invalid("phone", "is needed to register an account"))?;
         let mut person = person;
         person.passport.number = typed_number;
+        let mut request = engine_body(&person, &phone);
+        request["center_id"] = center.id.clone().into();
         return c
             .engine
-            .post(
-                Api::Operator,
-                "/api/v1/operator/registrations",
-                &engine_body(&person, &phone),
-            )
+            .post(Api::Operator, "/api/v1/operator/registrations", &request)
             .await;
     }
     let request = serde_json::json!({

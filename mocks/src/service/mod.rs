@@ -7,8 +7,9 @@
 //! - [`http`]: the contract's JSON error body, a JSON extractor naming the field at fault, the
 //!   fallback and the layer that make every 4xx JSON (shared with the engine's API).
 //! - [`error`]: [`MockError`], the mocks' errors with their HTTP mapping.
-//! - [`world`]: [`World`], the scaled, advanceable wall clock every mock and the engine read,
-//!   and timers on absolute sim deadlines that re-arm when it is advanced.
+//! - [`world`]: [`World`], the scaled wall clock every mock and the engine read, timers on
+//!   absolute sim deadlines, and the advance that runs everything due in the skipped interval
+//!   in time order.
 //! - [`journal`]: the bounded journal of what each mock received, filterable by path and time.
 //! - [`faults`]: faults as data: the wire's (response delay, resets, malformed bodies) and
 //!   targeted ones (fail the next N requests, mismatch about a person, lose a letter, outage).
@@ -70,7 +71,7 @@ pub use http::{Json, RequestError, BODY_LIMIT_BYTES};
 pub use inbox::InboxCaps;
 pub use journal::Filter;
 pub use server::MockServer;
-pub use world::{ClockView, World};
+pub use world::{Agenda, ClockView, Work, World};
 
 use crate::agency::profile::Fate;
 use crate::agency::{Agencies, Certificate, FmsRecord, PfrRecord};
@@ -351,13 +352,12 @@ impl Context {
         journal::Journal::new(self.world.clone(), self.journal_entries)
     }
 
-    /// Waits `delay_ms` of sim time on the world's clock (an advance of the clock cuts it
-    /// short).
-    pub async fn wait(&self, delay_ms: u64) {
-        if delay_ms > 0 {
-            let deadline = self.world.now().saturating_add(delay_ms);
-            self.world.sleep_until(deadline).await;
-        }
+    /// Waits `delay_ms` of sim time on the world's clock (an advance steps the clock to its
+    /// end). The [`Work`] returned keeps an advance waiting until the caller has done what
+    /// comes next (called the engine, answered).
+    pub async fn wait(&self, delay_ms: u64) -> Work {
+        let deadline = self.world.now().saturating_add(delay_ms);
+        self.world.sleep_until(deadline).await
     }
 }
 
@@ -552,6 +552,8 @@ struct AdvanceBody {
 /// The longest single advance: ten years.
 const ADVANCE_MAX_SECONDS: f64 = 10.0 * 366.0 * 86_400.0;
 
+/// `POST /mocks/admin/clock/advance`: everything due in the skipped interval happens in time
+/// order before the answer ([`World::advance`]).
 async fn advance(
     State(world): State<Arc<World>>,
     Json(body): Json<AdvanceBody>,
@@ -563,7 +565,9 @@ async fn advance(
         ));
     }
     let ms = (body.seconds * 1_000.0).round() as u64;
-    world.advance(ms);
+    // In a task of its own: a client that hangs up does not stop it half-way.
+    let w = world.clone();
+    let _ = tokio::spawn(async move { w.advance(ms).await }).await;
     tracing::info!(seconds = body.seconds, "the world's clock advanced");
     Ok(Json(world.view()))
 }

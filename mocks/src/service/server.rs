@@ -38,7 +38,7 @@
 //! // Slow delivery, then move the world's clock instead of waiting.
 //! sms.set_profile(json!({ "latency": { "kind": "fixed", "value": "10m" } }))?;
 //! send().await?;
-//! sms.advance(std::time::Duration::from_secs(600));
+//! sms.advance(std::time::Duration::from_secs(600)).await;
 //! # Ok(())
 //! # }
 //! ```
@@ -265,10 +265,11 @@ impl MockServer {
         self.mocks.context.world.view()
     }
 
-    /// Moves the world's clock forward: deliveries, answers and letters due by then happen.
-    pub fn advance(&self, by: Duration) -> ClockView {
+    /// Moves the world's clock forward: deliveries, answers and letters due by then happen,
+    /// in time order, each at its own time (see [`World::advance`]).
+    pub async fn advance(&self, by: Duration) -> ClockView {
         let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.mocks.context.world.advance(ms);
+        self.mocks.context.world.advance(ms).await;
         self.clock()
     }
 }

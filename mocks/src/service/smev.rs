@@ -10,7 +10,8 @@
 //!   request's state is answered, nothing is re-drawn).
 //! - `GET /mocks/A/requests/{request_id}`: poll.
 //! - `POST /mocks/A/requests/{request_id}/complete` (admin; optional body `{result?,
-//!   rejection?}`): answer now, with the judged result or the one given.
+//!   rejection?}`): answer now, with the judged result or the one given; the route answers
+//!   once the callback's first attempt is done (see [`super::World::settle`]).
 //! - `POST /mocks/A/admin/records` `{records: [...]}`, and the shared admin routes of
 //!   [`super::admin`] (profile, faults, journal, reset). Targeted fault `{"kind": "mismatch",
 //!   "snils": S}` (PFR) or `{"kind": "mismatch", "passport": {series, number}}` (FMS): every
@@ -26,13 +27,16 @@
 //!
 //! Answer timers are one task per agency keeping a queue ordered by absolute sim deadline; it
 //! sleeps until the first with [`World`](super::World)'s clock and re-arms whenever the queue
-//! changes or the clock is advanced.
+//! changes or the clock is advanced. The queue is the agency's [`Agenda`]: an advance steps the
+//! clock to each answer's time and waits for its callback's first attempt (and whatever the
+//! caller does with it) before moving on.
 
 use super::admin::{Admin, ProfileCell};
 use super::error::MockError;
 use super::faults::{Fault, Faults};
 use super::http::{parse_json, Json, Path};
 use super::journal::Journal;
+use super::world::{Agenda, Work};
 use super::{CallbackPolicy, Context, MockKind, MocksConfig};
 use crate::agency::profile::{Fate, Outage, ProfileTable};
 use crate::clock::SimTime;
@@ -242,6 +246,8 @@ impl<C: Check> Smev<C> {
             retention_ms: config.requests_retention_ms,
             records_max: config.records_max,
         });
+        let agenda: Weak<Smev<C>> = Arc::downgrade(&smev);
+        smev.context.world.add_agenda(agenda);
         tokio::spawn(run_timers(Arc::downgrade(&smev)));
         smev
     }
@@ -295,12 +301,14 @@ impl<C: Check> Smev<C> {
             .cloned()
     }
 
-    /// Pushes one answer to its callback URL, retrying with a doubling backoff.
-    fn call_back(self: &Arc<Self>, url: String, view: RequestView<C::Verdict>) {
+    /// Pushes one answer to its callback URL, retrying with a doubling backoff. `work` is held
+    /// through the first attempt (an advance waits for it, not for the retries).
+    fn call_back(self: &Arc<Self>, url: String, view: RequestView<C::Verdict>, work: Work) {
         let client = self.client.clone();
         let permits = self.callbacks.clone();
         let policy = self.policy;
         tokio::spawn(async move {
+            let mut work = Some(work);
             let Ok(_permit) = permits.acquire_owned().await else {
                 return;
             };
@@ -319,6 +327,7 @@ impl<C: Check> Smev<C> {
                         tracing::debug!(agency = C::AGENCY, attempt, error = %e, "callback failed")
                     }
                 }
+                drop(work.take());
                 tokio::time::sleep(backoff).await;
                 backoff = backoff.saturating_mul(2);
             }
@@ -341,6 +350,8 @@ async fn run_timers<C: Check>(weak: Weak<Smev<C>>) {
     loop {
         let Some(smev) = weak.upgrade() else { return };
         let world = smev.context.world.clone();
+        // Due answers leave the queue counted as work: an advance waits for them.
+        let pass = world.work();
         let now = world.now();
         let (fire, next) = {
             let mut store = smev.store();
@@ -354,15 +365,16 @@ async fn run_timers<C: Check>(weak: Weak<Smev<C>>) {
                 };
                 if let Some(s) = store.requests.get(&id) {
                     if let Some(url) = &s.callback_url {
-                        fire.push((url.to_string(), smev.view(&id, s, now)));
+                        fire.push((url.to_string(), smev.view(&id, s, now), world.work()));
                     }
                 }
             }
             (fire, store.due.first().map(|(t, _)| *t))
         };
-        for (url, view) in fire {
-            smev.call_back(url, view);
+        for (url, view, work) in fire {
+            smev.call_back(url, view, work);
         }
+        drop(pass);
         // Wake at the next deadline, at a change, or after a while to notice being dropped.
         let wall_cap = tokio::time::Instant::now() + Duration::from_secs(30);
         let at = next
@@ -378,6 +390,14 @@ async fn run_timers<C: Check>(weak: Weak<Smev<C>>) {
             }
             _ = tokio::time::sleep_until(at) => {}
         }
+    }
+}
+
+impl<C: Check> Agenda for Smev<C> {
+    fn next_due(&self, from: SimTime) -> Option<SimTime> {
+        let store = self.store();
+        let first = store.due.range((from, Box::<str>::from(""))..).next();
+        first.map(|(t, _)| *t)
     }
 }
 
@@ -606,6 +626,8 @@ async fn complete<C: Check>(
         request_id = id,
         "request completed by the admin API"
     );
+    // Answer once the callback and what the caller did with it are done.
+    smev.context.world.settle().await;
     Ok(Json(view))
 }
 
