@@ -508,7 +508,9 @@ fn pp(x: f64) -> String {
 }
 
 fn p_text(p: f64) -> String {
-    if p < 1e-4 {
+    if p < 1e-16 {
+        "<1e-16".into()
+    } else if p < 1e-4 {
         format!("{p:.1e}")
     } else {
         format!("{p:.4}")
@@ -607,9 +609,9 @@ that excludes 0 is not flagged when the multiplicity of comparisons explains it.
         forest_svg(c)
     );
     for r in &c.rows {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} to {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} to {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if r.flagged { r#" class="flagged""# } else { "" },
             escape(&r.figure),
             pct(r.a),
