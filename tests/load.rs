@@ -5,7 +5,8 @@
 //! - a target that answers a step wrongly fails that step with its reason, fails the error-rate
 //!   threshold and exits 1 (and so does `merge` of that run); a failed goose `--threshold`
 //!   exits 1 too;
-//! - two shards (`--shard 1/2`, `--shard 2/2`) merge into the counts of one run of both;
+//! - two shards (`--shard 1/2`, `--shard 2/2`) merge into the counts of one run of both, their
+//!   `timeline.csv` too;
 //! - `--host` with `--mocks-url` (an `esia-sim serve` and its own mocks) and with
 //!   `--mocks-addr` (a stand whose agencies are the mocks `load` serves there).
 //!
@@ -220,6 +221,34 @@ fn forget(paths: &[&Path]) {
             let _ = std::fs::remove_dir_all(d);
         }
     }
+}
+
+/// The counts of `timeline.csv` in `dir` summed over its buckets, by series (`requests` over
+/// every outcome), and `latency_rows`: how many latency percentiles it has.
+fn timeline_sums(dir: &Path) -> std::collections::BTreeMap<String, u64> {
+    let text = std::fs::read_to_string(dir.join("timeline.csv")).expect("timeline.csv");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("t_s,unix_s,bucket_s,series,label,value"));
+    let mut sums: std::collections::BTreeMap<String, u64> = [
+        "journeys_started",
+        "journeys_completed",
+        "journeys_failed",
+        "requests",
+        "latency_rows",
+    ]
+    .into_iter()
+    .map(|k| (k.to_owned(), 0))
+    .collect();
+    for line in lines {
+        let cols: Vec<&str> = line.split(',').collect();
+        let (series, value) = (cols[3], cols[cols.len() - 1]);
+        if series.starts_with("latency_") {
+            *sums.entry("latency_rows".to_owned()).or_default() += 1;
+        } else {
+            *sums.entry(series.to_owned()).or_default() += value.parse::<u64>().unwrap();
+        }
+    }
+    sums
 }
 
 /// A path's tally in a funnel.
@@ -532,6 +561,32 @@ fn two_shards_merge_into_the_counts_of_one_run() {
         );
     }
     assert_eq!(m["passed"], true, "{}", m["thresholds"]);
+    // timeline.csv beside each funnel.json: every journey and request of the run in some
+    // bucket, and the merge's the sum of the shards'.
+    for (dir, f) in [(&one, &a), (&two, &b), (&merged, &m), (&whole, &w)] {
+        let sums = timeline_sums(dir);
+        assert_eq!(
+            sums["journeys_started"],
+            f["totals"]["started"].as_u64().unwrap()
+        );
+        assert_eq!(
+            sums["journeys_completed"],
+            f["totals"]["completed"].as_u64().unwrap()
+        );
+        assert_eq!(
+            sums["requests"],
+            f["totals"]["requests"]["count"].as_u64().unwrap()
+        );
+        assert!(sums["latency_rows"] > 0, "{}", dir.display());
+    }
+    let (sa, sb, sm) = (
+        timeline_sums(&one),
+        timeline_sums(&two),
+        timeline_sums(&merged),
+    );
+    for key in ["journeys_started", "journeys_completed", "requests"] {
+        assert_eq!(sm[key], sa[key] + sb[key], "{key}");
+    }
     forget(&[&one, &two, &whole, &merged, &scenario]);
 }
 

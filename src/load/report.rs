@@ -1,5 +1,6 @@
 //! The files a load run (or a merge of runs) leaves: `funnel.json` (every figure, histograms
-//! bucket by bucket so runs merge exactly), `funnel.html` (the same as tables a person reads,
+//! bucket by bucket so runs merge exactly, the timeline), `timeline.csv` (the run over time,
+//! tidy), `funnel.html` (the same as tables a person reads,
 //! self-contained), and the summary printed at the end.
 
 use super::funnel::{Latency, LoadFunnel, PathTally, Verdict};
@@ -13,6 +14,7 @@ pub const FUNNEL_HTML: &str = "funnel.html";
 pub const GOOSE_HTML: &str = "goose-report.html";
 pub const GOOSE_JSON: &str = "goose-report.json";
 pub const METRICS: &str = "metrics.txt";
+pub const TIMELINE_CSV: &str = "timeline.csv";
 
 /// A report that cannot be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +35,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
     }
 }
 
-/// Writes `funnel.json` and `funnel.html` into `dir` (created if needed).
+/// Writes `funnel.json`, `funnel.html` and `timeline.csv` into `dir` (created if needed).
 pub fn write(dir: &Path, funnel: &LoadFunnel) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let json = dir.join(FUNNEL_JSON);
@@ -46,7 +48,9 @@ pub fn write(dir: &Path, funnel: &LoadFunnel) -> Result<Vec<PathBuf>, ReportErro
     std::fs::write(&json, text).map_err(io(&json))?;
     let html = dir.join(FUNNEL_HTML);
     std::fs::write(&html, page(funnel)).map_err(io(&html))?;
-    Ok(vec![json, html])
+    let timeline = dir.join(TIMELINE_CSV);
+    std::fs::write(&timeline, funnel.timeline.csv()).map_err(io(&timeline))?;
+    Ok(vec![json, html, timeline])
 }
 
 /// Reads a `funnel.json`.
