@@ -579,6 +579,15 @@ fn two_shards_merge_into_the_counts_of_one_run() {
         );
         assert!(sums["latency_rows"] > 0, "{}", dir.display());
     }
+    // funnel.html charts the merged timeline inline: three SVG charts, nothing fetched.
+    let page = std::fs::read_to_string(merged.join("funnel.html")).unwrap();
+    let over_time = &page[page
+        .find("<h2>Over time</h2>")
+        .expect("an Over time section")..];
+    assert_eq!(over_time.matches("<svg").count(), 3, "{over_time}");
+    for fetch in ["<script", "src=", "href=", "<link"] {
+        assert!(!page.contains(fetch), "{fetch}");
+    }
     let (sa, sb, sm) = (
         timeline_sums(&one),
         timeline_sums(&two),
