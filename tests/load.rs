@@ -2,9 +2,9 @@
 //! its own count of journeys (goose's `--iterations`, closed model), never by a clock, and no
 //! latency threshold judged (timing belongs in benches/README.md):
 //! - the shipped smoke scenario walks every path to its end against the in-process stand;
-//! - a target that answers a step wrongly fails that step with its reason, fails the error-rate
-//!   threshold and exits 1 (and so does `merge` of that run); a failed goose `--threshold`
-//!   exits 1 too;
+//! - a target that answers a step wrongly fails that step with its reason (and its timeline
+//!   counts the answers as unexpected), fails the error-rate threshold and exits 1 (and so does
+//!   `merge` of that run); a failed goose `--threshold` exits 1 too;
 //! - two shards (`--shard 1/2`, `--shard 2/2`) merge into the counts of one run of both, their
 //!   `timeline.csv` too;
 //! - `--host` with `--mocks-url` (an `esia-sim serve` and its own mocks) and with
@@ -421,6 +421,16 @@ fn a_step_answered_wrongly_fails_with_its_reason_and_the_run_exits_1() {
     assert_eq!(register["failed"], 2, "{register}");
     assert_eq!(register["reasons"], json!({ "200": 2 }), "{register}");
     assert_eq!(p["steps"][1]["attempts"], 0, "{p}");
+    // The timeline counts both registrations as a status the script did not expect.
+    let sums = timeline_sums(&dir);
+    assert_eq!(sums["requests"], 2);
+    let csv = std::fs::read_to_string(dir.join("timeline.csv")).unwrap();
+    let unexpected: u64 = csv
+        .lines()
+        .filter(|l| l.contains(",requests,unexpected_other,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(unexpected, 2, "{csv}");
     let info = &f["funnel"]["runs"][0];
     assert_eq!(info["target_kind"], "remote");
     assert_eq!(info["target"], target.as_str());
