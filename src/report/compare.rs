@@ -736,6 +736,31 @@ mod tests {
     }
 
     #[test]
+    fn one_raw_p_under_5_percent_among_twenty_figures_is_not_flagged_but_a_real_gap_is() {
+        let mut a: Vec<(String, u64)> = (0..20).map(|i| (format!("exit.r{i:02}"), 1_000)).collect();
+        let mut b = a.clone();
+        b[0].1 = 1_090; // z ≈ 2.2, raw p ≈ 0.03: sampling error among 20 comparisons
+        b[1].1 = 1_500; // a real difference
+        a.push(("path.x".into(), 5_000));
+        b.push(("path.x".into(), 5_000));
+        let c = compare(
+            Counts {
+                figures: a,
+                ..counts(10_000, &[])
+            },
+            Counts {
+                figures: b,
+                ..counts(10_000, &[])
+            },
+        );
+        let r0 = c.rows.iter().find(|r| r.figure == "exit.r00").unwrap();
+        assert!(r0.p_value < 0.05, "{r0:?}");
+        assert!(!r0.flagged, "{r0:?}");
+        let flagged: Vec<&str> = c.flagged().map(|r| r.figure.as_str()).collect();
+        assert_eq!(flagged, ["exit.r01"]);
+    }
+
+    #[test]
     fn a_figure_one_file_lacks_counts_as_zero_and_zero_in_both_is_left_out() {
         let a = counts(1000, &[("path.bank", 300), ("exit.gone", 0)]);
         let b = counts(1000, &[("path.post", 10)]);
