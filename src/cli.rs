@@ -12,6 +12,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod compare;
 mod load;
 mod mocks;
 mod simulate;
@@ -45,6 +46,10 @@ pub enum Command {
     Load(Box<load::LoadArgs>),
     /// Fold the funnel.json of several load runs (shards) into one, exactly.
     Merge(load::MergeArgs),
+    /// Set two funnel.json files (of `simulate`, `load` or `merge`, in any pairing) side by
+    /// side: path shares, tier conversions and exit reasons with their differences, 95%
+    /// intervals and Holm-flagged tests; writes compare.csv and compare.html.
+    Compare(compare::CompareArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,6 +83,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Simulate(args) => simulate::run(args),
         Command::Load(args) => load::run(*args),
         Command::Merge(args) => load::merge(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
 

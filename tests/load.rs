@@ -2,10 +2,11 @@
 //! its own count of journeys (goose's `--iterations`, closed model), never by a clock, and no
 //! latency threshold judged (timing belongs in benches/README.md):
 //! - the shipped smoke scenario walks every path to its end against the in-process stand;
-//! - a target that answers a step wrongly fails that step with its reason, fails the error-rate
-//!   threshold and exits 1 (and so does `merge` of that run); a failed goose `--threshold`
-//!   exits 1 too;
-//! - two shards (`--shard 1/2`, `--shard 2/2`) merge into the counts of one run of both;
+//! - a target that answers a step wrongly fails that step with its reason (and its timeline
+//!   counts the answers as unexpected), fails the error-rate threshold and exits 1 (and so does
+//!   `merge` of that run); a failed goose `--threshold` exits 1 too;
+//! - two shards (`--shard 1/2`, `--shard 2/2`) merge into the counts of one run of both, their
+//!   `timeline.csv` too;
 //! - `--host` with `--mocks-url` (an `esia-sim serve` and its own mocks) and with
 //!   `--mocks-addr` (a stand whose agencies are the mocks `load` serves there).
 //!
@@ -222,6 +223,34 @@ fn forget(paths: &[&Path]) {
     }
 }
 
+/// The counts of `timeline.csv` in `dir` summed over its buckets, by series (`requests` over
+/// every outcome), and `latency_rows`: how many latency percentiles it has.
+fn timeline_sums(dir: &Path) -> std::collections::BTreeMap<String, u64> {
+    let text = std::fs::read_to_string(dir.join("timeline.csv")).expect("timeline.csv");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("t_s,unix_s,bucket_s,series,label,value"));
+    let mut sums: std::collections::BTreeMap<String, u64> = [
+        "journeys_started",
+        "journeys_completed",
+        "journeys_failed",
+        "requests",
+        "latency_rows",
+    ]
+    .into_iter()
+    .map(|k| (k.to_owned(), 0))
+    .collect();
+    for line in lines {
+        let cols: Vec<&str> = line.split(',').collect();
+        let (series, value) = (cols[3], cols[cols.len() - 1]);
+        if series.starts_with("latency_") {
+            *sums.entry("latency_rows".to_owned()).or_default() += 1;
+        } else {
+            *sums.entry(series.to_owned()).or_default() += value.parse::<u64>().unwrap();
+        }
+    }
+    sums
+}
+
 /// A path's tally in a funnel.
 fn path<'a>(f: &'a Value, name: &str) -> &'a Value {
     &f["funnel"]["paths"][name]
@@ -392,6 +421,16 @@ fn a_step_answered_wrongly_fails_with_its_reason_and_the_run_exits_1() {
     assert_eq!(register["failed"], 2, "{register}");
     assert_eq!(register["reasons"], json!({ "200": 2 }), "{register}");
     assert_eq!(p["steps"][1]["attempts"], 0, "{p}");
+    // The timeline counts both registrations as a status the script did not expect.
+    let sums = timeline_sums(&dir);
+    assert_eq!(sums["requests"], 2);
+    let csv = std::fs::read_to_string(dir.join("timeline.csv")).unwrap();
+    let unexpected: u64 = csv
+        .lines()
+        .filter(|l| l.contains(",requests,unexpected_other,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(unexpected, 2, "{csv}");
     let info = &f["funnel"]["runs"][0];
     assert_eq!(info["target_kind"], "remote");
     assert_eq!(info["target"], target.as_str());
@@ -532,6 +571,41 @@ fn two_shards_merge_into_the_counts_of_one_run() {
         );
     }
     assert_eq!(m["passed"], true, "{}", m["thresholds"]);
+    // timeline.csv beside each funnel.json: every journey and request of the run in some
+    // bucket, and the merge's the sum of the shards'.
+    for (dir, f) in [(&one, &a), (&two, &b), (&merged, &m), (&whole, &w)] {
+        let sums = timeline_sums(dir);
+        assert_eq!(
+            sums["journeys_started"],
+            f["totals"]["started"].as_u64().unwrap()
+        );
+        assert_eq!(
+            sums["journeys_completed"],
+            f["totals"]["completed"].as_u64().unwrap()
+        );
+        assert_eq!(
+            sums["requests"],
+            f["totals"]["requests"]["count"].as_u64().unwrap()
+        );
+        assert!(sums["latency_rows"] > 0, "{}", dir.display());
+    }
+    // funnel.html charts the merged timeline inline: three SVG charts, nothing fetched.
+    let page = std::fs::read_to_string(merged.join("funnel.html")).unwrap();
+    let over_time = &page[page
+        .find("<h2>Over time</h2>")
+        .expect("an Over time section")..];
+    assert_eq!(over_time.matches("<svg").count(), 3, "{over_time}");
+    for fetch in ["<script", "src=", "href=", "<link"] {
+        assert!(!page.contains(fetch), "{fetch}");
+    }
+    let (sa, sb, sm) = (
+        timeline_sums(&one),
+        timeline_sums(&two),
+        timeline_sums(&merged),
+    );
+    for key in ["journeys_started", "journeys_completed", "requests"] {
+        assert_eq!(sm[key], sa[key] + sb[key], "{key}");
+    }
     forget(&[&one, &two, &whole, &merged, &scenario]);
 }
 

@@ -230,6 +230,9 @@ pub struct LoadFunnel {
     pub runs: Vec<RunInfo>,
     pub thresholds: Thresholds,
     pub paths: BTreeMap<LoadPath, PathTally>,
+    /// The run over time (absent from files written before it existed).
+    #[serde(default)]
+    pub timeline: super::timeline::Timeline,
 }
 
 impl LoadFunnel {
@@ -261,6 +264,7 @@ impl LoadFunnel {
             runs: Vec::new(),
             thresholds,
             paths,
+            timeline: Default::default(),
         }
     }
 
@@ -330,6 +334,7 @@ impl LoadFunnel {
     /// Adds `other` (another shard or run): counts add, histograms merge, runs are listed.
     pub fn merge(&mut self, other: &LoadFunnel) {
         self.runs.extend(other.runs.iter().cloned());
+        self.timeline.merge(&other.timeline);
         for (path, o) in &other.paths {
             let p = self.path(*path);
             p.started += o.started;

@@ -13,6 +13,7 @@ use super::arrival::Arrivals;
 use super::citizens::{CitizenCursor, NoCitizen};
 use super::funnel::{Ending, LoadFunnel};
 use super::path::{Action, Channel, LoadPath, Step, Tier};
+use super::timeline::{unix_now_s, Outcome};
 use esia_mocks::population::{Citizen, Population};
 use goose::prelude::*;
 use serde_json::{json, Value};
@@ -289,6 +290,8 @@ struct Journey {
     tiers: Vec<(Tier, Duration)>,
     /// Latencies of the current step's requests.
     requests_us: Vec<u64>,
+    /// How each of them ended (for the timeline).
+    outcomes: Vec<(u64, Outcome)>,
 }
 
 impl Journey {
@@ -379,8 +382,12 @@ async fn run_step(
     };
     let started = Instant::now();
     journey.requests_us.clear();
+    journey.outcomes.clear();
     let outcome = act(user, h, &mut journey, step.action).await;
     h.answered();
+    h.funnel()
+        .timeline
+        .step(unix_now_s(), step.name, &journey.outcomes);
     let result = match outcome {
         Ok(()) => {
             h.funnel()
@@ -449,7 +456,11 @@ async fn begin(h: &Harness, path: LoadPath) -> Option<Journey> {
     };
     let _ = h.first_start.set(Instant::now());
     h.live.started.fetch_add(1, Ordering::Relaxed);
-    h.funnel().started(path, lag);
+    {
+        let mut f = h.funnel();
+        f.started(path, lag);
+        f.timeline.started(unix_now_s());
+    }
     Some(Journey {
         path,
         origin,
@@ -468,6 +479,7 @@ async fn begin(h: &Harness, path: LoadPath) -> Option<Journey> {
         tier: Tier::None,
         tiers: Vec::new(),
         requests_us: Vec::new(),
+        outcomes: Vec::new(),
     })
 }
 
@@ -478,8 +490,13 @@ fn finish(h: &Harness, j: Journey, ending: Ending) {
         Ending::InProgress => &h.live.in_progress,
     };
     counter.fetch_add(1, Ordering::Relaxed);
-    h.funnel()
-        .ended(j.path, ending, j.tier, &j.tiers, j.origin.elapsed());
+    let mut f = h.funnel();
+    f.timeline.ended(
+        unix_now_s(),
+        ending == Ending::Completed,
+        ending == Ending::Failed,
+    );
+    f.ended(j.path, ending, j.tier, &j.tiers, j.origin.elapsed());
 }
 
 /// Sleeps until `at`, waking to notice the end of the run.
@@ -614,11 +631,16 @@ async fn call_status(
             (status, r.text().await.unwrap_or_default())
         }
         Err(e) => {
-            j.requests_us.push(micros(started.elapsed()));
+            let us = micros(started.elapsed());
+            j.requests_us.push(us);
+            j.outcomes.push((us, Outcome::TransportError));
             return failed(transport_reason(&e));
         }
     };
-    j.requests_us.push(micros(started.elapsed()));
+    let us = micros(started.elapsed());
+    j.requests_us.push(us);
+    j.outcomes
+        .push((us, Outcome::of_status(status, c.expect, c.or)));
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     let error_code = body["error"]["code"].as_str().unwrap_or_default();
     if status != c.expect && Some(status) != c.or {

@@ -11,7 +11,9 @@
 //! - [`attack`]: goose embedded: its arguments after `--`, our defaults, the scenarios.
 //! - [`target`]: the in-process stand, or the mocks for a remote target, on their own runtime.
 //! - [`funnel`]: the run's mergeable aggregate with HDR histograms; thresholds.
-//! - [`report`]: `funnel.json`, `funnel.html` and the summary.
+//! - [`timeline`]: the run over time in buckets of a second (requests by outcome, latency per
+//!   step, journeys), mergeable; `timeline.csv`.
+//! - [`report`]: `funnel.json`, `funnel.html`, `timeline.csv` and the summary.
 //!
 //! A run ([`run`]): resolve the scenario's `[load]` table with the flags; start the target on
 //! its own runtime (engine and citizens in real time, the agencies' delays divided by
@@ -29,6 +31,7 @@ pub mod journey;
 pub mod path;
 pub mod report;
 pub mod target;
+pub mod timeline;
 
 pub use citizens::Shard;
 pub use config::LoadConfig;

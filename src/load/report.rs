@@ -1,9 +1,11 @@
 //! The files a load run (or a merge of runs) leaves: `funnel.json` (every figure, histograms
-//! bucket by bucket so runs merge exactly), `funnel.html` (the same as tables a person reads,
-//! self-contained), and the summary printed at the end.
+//! bucket by bucket so runs merge exactly, the timeline), `timeline.csv` (the run over time,
+//! tidy), `funnel.html` (the same as tables a person reads, self-contained, with charts of the
+//! timeline as inline SVG), and the summary printed at the end.
 
 use super::funnel::{Latency, LoadFunnel, PathTally, Verdict};
 use super::path::Tier;
+use super::timeline::{LogHistogram, Outcome, Timeline};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ pub const FUNNEL_HTML: &str = "funnel.html";
 pub const GOOSE_HTML: &str = "goose-report.html";
 pub const GOOSE_JSON: &str = "goose-report.json";
 pub const METRICS: &str = "metrics.txt";
+pub const TIMELINE_CSV: &str = "timeline.csv";
 
 /// A report that cannot be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +36,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
     }
 }
 
-/// Writes `funnel.json` and `funnel.html` into `dir` (created if needed).
+/// Writes `funnel.json`, `funnel.html` and `timeline.csv` into `dir` (created if needed).
 pub fn write(dir: &Path, funnel: &LoadFunnel) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let json = dir.join(FUNNEL_JSON);
@@ -46,7 +49,9 @@ pub fn write(dir: &Path, funnel: &LoadFunnel) -> Result<Vec<PathBuf>, ReportErro
     std::fs::write(&json, text).map_err(io(&json))?;
     let html = dir.join(FUNNEL_HTML);
     std::fs::write(&html, page(funnel)).map_err(io(&html))?;
-    Ok(vec![json, html])
+    let timeline = dir.join(TIMELINE_CSV);
+    std::fs::write(&timeline, funnel.timeline.csv()).map_err(io(&timeline))?;
+    Ok(vec![json, html, timeline])
 }
 
 /// Reads a `funnel.json`.
@@ -421,6 +426,119 @@ pub fn page(funnel: &LoadFunnel) -> String {
     for (path, p) in &funnel.paths {
         path_section(&mut out, path.as_str(), p);
     }
+    over_time(&mut out, &funnel.timeline);
     out.push_str("</body></html>\n");
     out
+}
+
+/// Charts of the timeline (inline SVG, nothing fetched): requests a second by outcome, request
+/// latency of every step together, journeys a second.
+fn over_time(out: &mut String, t: &Timeline) {
+    use crate::report::plot::{Chart, Legend, Line};
+    let Some(&first) = t.buckets.keys().next() else {
+        return;
+    };
+    let width = t.bucket_s.max(1) as f64;
+    let last = t.buckets.keys().next_back().copied().unwrap_or(first);
+    let x = |k: u64| (k - first) as f64;
+    let span = (x(last) + width).max(1.0);
+    let _ = writeln!(
+        out,
+        "<h2>Over time</h2>\n<p>Buckets of {} s (the data: <code>timeline.csv</code>); \
+         a step's requests count where the step ended.</p>",
+        t.bucket_s
+    );
+    let per_s = |n: u64| n as f64 / width;
+    let mut outcomes: Vec<Outcome> = t
+        .buckets
+        .values()
+        .flat_map(|b| b.requests.keys().copied())
+        .collect();
+    outcomes.sort();
+    outcomes.dedup();
+    let requests: Vec<Line> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(i, o)| Line {
+            name: o.as_str().to_owned(),
+            color: i,
+            points: t
+                .buckets
+                .iter()
+                .map(|(k, b)| (x(*k), per_s(b.requests.get(o).copied().unwrap_or(0))))
+                .collect(),
+            bars: Vec::new(),
+        })
+        .collect();
+    let pooled: Vec<(u64, LogHistogram)> = t
+        .buckets
+        .iter()
+        .map(|(k, b)| {
+            let mut h = LogHistogram::default();
+            for step in b.latency.values() {
+                h.merge(step);
+            }
+            (*k, h)
+        })
+        .collect();
+    let latency: Vec<Line> = [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)]
+        .iter()
+        .enumerate()
+        .map(|(i, (name, q))| Line {
+            name: (*name).to_owned(),
+            color: i,
+            points: pooled
+                .iter()
+                .filter_map(|(k, h)| h.quantile_ms(*q).map(|v| (x(*k), v)))
+                .collect(),
+            bars: Vec::new(),
+        })
+        .collect();
+    let journeys: Vec<Line> = [("started", 0usize), ("completed", 2), ("failed", 3)]
+        .iter()
+        .map(|(name, color)| Line {
+            name: (*name).to_owned(),
+            color: *color,
+            points: t
+                .buckets
+                .iter()
+                .map(|(k, b)| {
+                    let n = match *name {
+                        "started" => b.started,
+                        "completed" => b.completed,
+                        _ => b.failed,
+                    };
+                    (x(*k), per_s(n))
+                })
+                .collect(),
+            bars: Vec::new(),
+        })
+        .collect();
+    for (title, y_desc, lines) in [
+        ("Requests a second by outcome", "requests/s", requests),
+        ("Request latency, every step", "ms", latency),
+        ("Journeys a second", "journeys/s", journeys),
+    ] {
+        let chart = Chart {
+            title,
+            x_desc: "seconds since the first bucket",
+            y_desc,
+            x: 0.0..span,
+            y_min_top: 1.0,
+            y_percent: false,
+            x_label: None,
+            x_ticks: 10,
+            legend: Legend::UpperRight,
+            lines,
+        };
+        match chart.to_svg() {
+            Ok(svg) => {
+                out.push_str(&svg);
+                out.push('\n');
+            }
+            Err(e) => {
+                let _ = writeln!(out, "<p>{}</p>", esc(&e.to_string()));
+            }
+        }
+    }
 }

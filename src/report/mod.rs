@@ -5,10 +5,12 @@
 //! [`Funnel::merge`], plus 95% confidence intervals across replicates from [`confidence`]);
 //! [`json`] writes them as `funnel.json`, [`csv`] as tidy tables, [`html`] as `report.html`
 //! with [`plot`] charts (plotters, SVG backend) and [`flow`] diagrams (hand-drawn SVG);
-//! [`baseline`] compares them with DOMAIN.md. Outputs are deterministic: the same funnels give
+//! [`baseline`] compares them with DOMAIN.md; [`compare`] sets two funnel files (of `simulate`
+//! or `load`) side by side. Outputs are deterministic: the same funnels give
 //! the same bytes (ordered structures, rounded floats, no timestamps of the run itself).
 
 pub mod baseline;
+pub mod compare;
 pub mod confidence;
 pub mod csv;
 pub mod figures;
