@@ -310,7 +310,7 @@ async fn a_bank_s_request_is_202_pending_until_pfr_and_fms_answer() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Ten minutes later both have answered: confirmed, a new account.
-    server.advance(std::time::Duration::from_secs(601));
+    server.advance(std::time::Duration::from_secs(601)).await;
     let b = eventually(|| async {
         let (s, b) = stand.call("GET", &status, None, Some(PARTNER)).await;
         (s == StatusCode::OK).then_some(b)
