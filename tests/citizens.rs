@@ -142,3 +142,26 @@ fn bad_arguments_get_a_message_and_a_nonzero_exit() {
         assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    // `esia-sim simulate | head -0`: the pipe is closed before the summary is printed.
+    let dir = std::env::temp_dir().join(format!("esia-pipe-{}", std::process::id()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_esia-sim"))
+        .args(["simulate", "--citizens", "20000", "--quiet", "--out"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("esia-sim starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("esia-sim ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+    assert!(
+        dir.join("funnel.json").exists(),
+        "the report is written first"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
