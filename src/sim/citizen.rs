@@ -732,24 +732,21 @@ impl Live {
     ) {
         let agencies = &world.scenario.agencies;
         let mut rng = self.rng(world);
-        let queued = match agency {
-            Agency::Pfr => through(
-                stations,
+        let (office, reply, retry) = match agency {
+            Agency::Pfr => (
                 Office::Pfr,
-                now,
                 pfr::respond(self.pfr_truth, &agencies.pfr, now, &mut rng).map(Kind::PfrAnswer),
-            )
-            .map(|reply| fate(reply, |kind| kind, Kind::PfrRetry))
-            .map_err(|retry_after| (retry_after, Kind::PfrRetry)),
-            Agency::Fms => through(
-                stations,
+                Kind::PfrRetry,
+            ),
+            Agency::Fms => (
                 Office::Fms,
-                now,
                 fms::respond(self.fms_truth, &agencies.fms, now, &mut rng).map(Kind::FmsAnswer),
-            )
-            .map(|reply| fate(reply, |kind| kind, Kind::FmsRetry))
-            .map_err(|retry_after| (retry_after, Kind::FmsRetry)),
+                Kind::FmsRetry,
+            ),
         };
+        let queued = through(stations, office, now, reply)
+            .map(|reply| fate(reply, |kind| kind, retry))
+            .map_err(|retry_after| (retry_after, retry));
         // SMEV refused for its quota or queue: the engine asks again after its backoff.
         let (delay_ms, kind) = match queued {
             Ok(next) => next,
