@@ -5,7 +5,7 @@ use super::baseline::{Basis, Verdict};
 use super::confidence::Ci;
 use super::figures::{date_after, short_duration, Measure, PathFigures, ALL};
 use super::plot::{Chart, Legend, Line};
-use super::readable::{ci, count, duration_s, opt_duration_s, percent, signed};
+use super::readable::{axis_unit, ci, count, duration_s, opt_duration_s, percent, signed};
 use super::{csv, flow, Figures, ReportError, FUNNEL_JSON};
 use crate::funnel::Path;
 use std::fmt::Write;
@@ -49,16 +49,17 @@ fn pct_ci(share: Option<f64>, c: &Option<Ci>) -> String {
     }
 }
 
-struct Page {
-    html: String,
+/// An HTML page being written, with the table and figure markup every page shares.
+pub(crate) struct Page {
+    pub(crate) html: String,
 }
 
 impl Page {
-    fn push(&mut self, s: &str) {
+    pub(crate) fn push(&mut self, s: &str) {
         self.html.push_str(s);
     }
 
-    fn table(&mut self, header: &[&str], rows: &[Vec<String>], numeric_from: usize) {
+    pub(crate) fn table(&mut self, header: &[&str], rows: &[Vec<String>], numeric_from: usize) {
         self.push("<table><thead><tr>");
         for (i, h) in header.iter().enumerate() {
             let class = if i >= numeric_from {
@@ -85,7 +86,7 @@ impl Page {
         self.push("</tbody></table>\n");
     }
 
-    fn figure(&mut self, caption: &str, svg: &str) {
+    pub(crate) fn figure(&mut self, caption: &str, svg: &str) {
         let _ = write!(
             self.html,
             "<figure><figcaption>{}</figcaption>\n{svg}</figure>\n",
@@ -622,15 +623,7 @@ fn agencies(p: &mut Page, f: &Figures) -> Result<(), ReportError> {
         .filter(|s| s.series.ends_with(".wait_mean_s"))
         .flat_map(|s| s.values.iter().flatten().copied())
         .fold(0.0, f64::max);
-    let (wait_scale, wait_unit) = if longest_wait_s >= 2.0 * 86_400.0 {
-        (86_400.0, "days")
-    } else if longest_wait_s >= 2.0 * 3_600.0 {
-        (3_600.0, "hours")
-    } else if longest_wait_s >= 120.0 {
-        (60.0, "minutes")
-    } else {
-        (1.0, "seconds")
-    };
+    let (wait_scale, wait_unit) = axis_unit(longest_wait_s);
     for (figure, title, y_desc, y_percent, scale) in [
         (
             "queue_mean",

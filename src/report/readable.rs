@@ -18,6 +18,20 @@ pub fn duration_s(secs: u64) -> String {
     }
 }
 
+/// The unit in which a chart shows durations up to `longest_s` seconds: the divisor and its
+/// name (`(3600.0, "hours")`), so that the axis reads 2-48 of it rather than 172,800 seconds.
+pub fn axis_unit(longest_s: f64) -> (f64, &'static str) {
+    if longest_s >= 2.0 * 86_400.0 {
+        (86_400.0, "days")
+    } else if longest_s >= 2.0 * 3_600.0 {
+        (3_600.0, "hours")
+    } else if longest_s >= 120.0 {
+        (60.0, "minutes")
+    } else {
+        (1.0, "seconds")
+    }
+}
+
 /// A duration or a dash when there is none.
 pub fn opt_duration_s(secs: Option<u64>) -> String {
     secs.map_or_else(|| "–".to_string(), duration_s)

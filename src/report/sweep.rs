@@ -9,9 +9,9 @@
 
 use super::confidence::Ci;
 use super::figures::{Figures, Measure, ALL};
-use super::html::{esc, CSS};
+use super::html::{esc, Page, CSS};
 use super::plot::{Chart, Legend, Line};
-use super::readable::{duration_s, percent};
+use super::readable::{axis_unit, duration_s, percent};
 use super::{ReportError, RunInfo};
 use crate::funnel::Funnel;
 use std::fmt::Write;
@@ -342,10 +342,12 @@ fn html(
     replicates: usize,
     points: &[Point],
 ) -> Result<String, ReportError> {
-    let mut h = String::with_capacity(64 * 1024);
+    let mut page = Page {
+        html: String::with_capacity(64 * 1024),
+    };
     let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
     let _ = write!(
-        h,
+        page.html,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Sweep: {}</title><style>{CSS}</style></head><body>\n\
@@ -386,15 +388,7 @@ fn html(
                     .iter()
                     .filter_map(|p| p.figures.iter().find(|f| f.name == name)?.value)
                     .fold(0.0, f64::max);
-                if top >= 2.0 * 86_400.0 {
-                    (86_400.0, "days")
-                } else if top >= 2.0 * 3_600.0 {
-                    (3_600.0, "hours")
-                } else if top >= 120.0 {
-                    (60.0, "minutes")
-                } else {
-                    (1.0, "seconds")
-                }
+                axis_unit(top)
             }
         };
         let y_desc = if name.ends_with("utilization") {
@@ -445,48 +439,41 @@ fn html(
             lines,
         }
         .to_svg()?;
-        let _ = write!(
-            h,
-            "<figure><figcaption>{}</figcaption>\n{svg}</figure>\n",
-            esc(&name)
-        );
+        page.figure(&name, &svg);
     }
     // The table of every point.
     let names = figure_names(points);
-    h.push_str("<h2>Every point</h2>\n<table><thead><tr>");
-    for k in &keys {
-        let _ = write!(h, "<th>{}</th>", esc(k));
-    }
-    for (n, _) in &names {
-        let _ = write!(h, "<th class=\"num\">{}</th>", esc(n));
-    }
-    h.push_str("</tr></thead><tbody>\n");
-    for p in points {
-        h.push_str("<tr>");
-        for v in &p.values {
-            let _ = write!(h, "<td>{}</td>", esc(v));
-        }
-        for (n, unit) in &names {
-            let cell = p
-                .figures
-                .iter()
-                .find(|f| f.name == *n)
-                .map_or("–".into(), |f| {
-                    let ci = f.ci.map_or(String::new(), |c| {
-                        format!(
-                            " <span class=\"ci\">[{}, {}]</span>",
-                            shown(*unit, Some(c.low)),
-                            shown(*unit, Some(c.high))
-                        )
-                    });
-                    format!("{}{ci}", shown(*unit, f.value))
-                });
-            let _ = write!(h, "<td class=\"num\">{cell}</td>");
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</tbody></table>\n</body></html>\n");
-    Ok(h)
+    page.push("<h2>Every point</h2>\n");
+    let header: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .chain(names.iter().map(|(n, _)| n.as_str()))
+        .collect();
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .map(|p| {
+            let values = p.values.iter().map(|v| esc(v));
+            let cells = names.iter().map(|(n, unit)| {
+                p.figures
+                    .iter()
+                    .find(|f| f.name == *n)
+                    .map_or("–".into(), |f| {
+                        let ci = f.ci.map_or(String::new(), |c| {
+                            format!(
+                                " <span class=\"ci\">[{}, {}]</span>",
+                                shown(*unit, Some(c.low)),
+                                shown(*unit, Some(c.high))
+                            )
+                        });
+                        format!("{}{ci}", shown(*unit, f.value))
+                    })
+            });
+            values.chain(cells).collect()
+        })
+        .collect();
+    page.table(&header, &rows, keys.len());
+    page.push("</body></html>\n");
+    Ok(page.html)
 }
 
 #[cfg(test)]
