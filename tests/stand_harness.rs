@@ -3,15 +3,16 @@
 //! `tests/load.rs` with `#[path]`): start
 //! `esia-sim serve` on `127.0.0.1:0` as an integrator would, read `listening on http://ADDR`,
 //! and speak HTTP to it. Time moves by `POST /mocks/admin/clock/advance`, never by waiting;
-//! `eventually` polls for at most 20 s of wall time (a failure, not a measurement).
+//! `eventually` polls for at most 20 s of wall time (a failure, not a measurement). [`run`]
+//! runs a CLI command to its end within a bound (`tests/load.rs`, `tests/compare.rs`).
 #![allow(dead_code)]
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The population the stands and the tests share. Citizen 1245 of seed 7 holds a revoked
 /// certificate, so the stand knows 1,300 citizens.
@@ -451,4 +452,43 @@ pub fn pick(i: usize, also: impl Fn(&Value) -> bool) -> Value {
 /// Citizen number `id`.
 pub fn citizen(id: usize) -> Value {
     citizens()[id].clone()
+}
+
+/// Runs `cmd` to its end, killing it after `limit` (a failure, not a measurement).
+pub fn run(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let started = Instant::now();
+    // Drain the pipes on threads so a chatty child never blocks on a full pipe.
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut v).ok();
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut v).ok();
+        v
+    });
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the run did not stop within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
 }
