@@ -192,8 +192,13 @@ fn header(p: &mut Page, f: &Figures) {
          <code>{FUNNEL_JSON}</code> and the CSV tables beside this page.</p>\n\
          <nav><a href=\"#tiers\">tiers</a><a href=\"#flow\">flow</a><a href=\"#paths\">paths</a>\
          <a href=\"#exits\">exits</a><a href=\"#time\">time to tier</a>\
-         <a href=\"#maturity\">conversion curves</a><a href=\"#daily\">daily</a>\
+         <a href=\"#maturity\">conversion curves</a><a href=\"#daily\">daily</a>{}\
          <a href=\"#cohorts\">cohorts</a>{}<a href=\"#scenario\">scenario</a></nav>\n",
+        if f.agencies.is_empty() {
+            ""
+        } else {
+            "<a href=\"#agencies\">agencies</a>"
+        },
         if f.baseline_checks.is_some() {
             "<a href=\"#baseline\">DOMAIN.md</a>"
         } else {
