@@ -2,8 +2,10 @@
 //! HTTP APIs, and feeds their answers back into the registry.
 //!
 //! - Effects wait in a bounded queue (commands reserve their room before they run, so a full
-//!   queue refuses the command with 503 instead of losing its effects); a bounded number are
-//!   performed at once.
+//!   queue refuses the command with 503 instead of losing its effects), from which they go at
+//!   once to their agency's lane ([`lane`]): each agency has its own bounded queue and its own
+//!   share of calls in flight, so one agency's faults, slowness or retries never delay another's
+//!   effects. An effect that finds its lane full fails at once, with its agency's reason.
 //! - SMS and e-mail are sent with retries; one that still fails is logged and counted (the
 //!   citizen asks for a new code, as with a real gateway).
 //! - An agency at its capacity (429 with `Retry-After`: a full queue, a spent quota, SMEV's
@@ -34,6 +36,10 @@
 //!   SMS waiting for its batch and each poll a callback asked for carries a [`Work`] until it
 //!   is performed: the clock moves on only once the work an answer set off is done.
 
+mod lane;
+
+pub use lane::Lane;
+
 use super::agencies::CallFailed;
 use super::Stand;
 use crate::registry::{ConfirmationId, Effect, ReplyOutcome, RequestId};
@@ -53,16 +59,20 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// The figures of the performer. Defaults: 64 agency calls in flight, 65,536 effects queued
-/// (a command waits up to 1 s for room, then 503), polls from 2 s doubling to 60 s, a
+/// The figures of the performer. Defaults: 32 calls in flight to each agency, 65,536 effects
+/// queued (a command waits up to 1 s for room, then 503) and 65,536 new effects waiting in each
+/// agency's lane, polls from 2 s doubling to 60 s, a
 /// forgotten request sent again at most 5 times, 1,000 held effects kept, the outcomes of the
 /// last 100,000 letters and certificate checks kept, SMS sent one per request (`sms_batch` 1;
 /// the stand sets 100 for its own SMS mock), up to 65,536 effects set aside after an agency
 /// refused them for its capacity, each tried again for up to 10 minutes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PerformerConfig {
+    /// Calls in flight to one agency at most (each agency has its own lane and share).
     pub in_flight: usize,
     pub queue: usize,
+    /// New effects waiting in one agency's lane at most; past it an effect fails at once.
+    pub lane_queue: usize,
     pub poll_first_ms: u64,
     pub poll_max_ms: u64,
     pub resends_max: u32,
@@ -83,8 +93,9 @@ pub struct PerformerConfig {
 impl Default for PerformerConfig {
     fn default() -> Self {
         Self {
-            in_flight: 64,
+            in_flight: 32,
             queue: 65_536,
+            lane_queue: 65_536,
             poll_first_ms: 2_000,
             poll_max_ms: 60_000,
             resends_max: 5,
@@ -276,7 +287,7 @@ pub struct Performer {
     rx: Mutex<Option<mpsc::Receiver<Queued>>>,
     waits: Mutex<Waits>,
     wake: Notify,
-    in_flight: Arc<Semaphore>,
+    lanes: lane::Lanes,
     urls: AgencyUrls,
     /// Where agencies call back: `{engine}/api/v1/callbacks`.
     callback_base: String,
@@ -324,7 +335,7 @@ impl Performer {
             rx: Mutex::new(Some(rx)),
             waits: Mutex::new(Waits::default()),
             wake: Notify::new(),
-            in_flight: Arc::new(Semaphore::new(config.in_flight.max(1))),
+            lanes: lane::Lanes::new(&config),
             urls,
             callback_base: format!("{public_base}/api/v1/callbacks"),
             public_base,
@@ -458,7 +469,12 @@ impl Performer {
     /// Effects queued, not yet performed (SMS waiting for their batch included).
     pub fn queued(&self) -> usize {
         let effects = self.tx.max_capacity() - self.tx.capacity();
-        effects + self.sms.max_capacity() - self.sms.capacity()
+        effects + self.sms.max_capacity() - self.sms.capacity() + self.lanes.queued()
+    }
+
+    /// Jobs waiting in `lane` (new effects, polls, effects due again), and its calls in flight.
+    pub fn lane_load(&self, lane: Lane) -> (usize, usize) {
+        self.lanes.load(lane)
     }
 
     /// The effects held (no post or CA URL), oldest first.
@@ -569,6 +585,9 @@ pub(crate) fn spawn(stand: &Arc<Stand>, cancel: CancellationToken) {
     if let (Some(rx), true) = (sms_rx, stand.performer.config.sms_batch > 1) {
         tokio::spawn(sms_lane(stand.clone(), rx, cancel.clone()));
     }
+    for l in Lane::ALL {
+        tokio::spawn(lane::run(stand.clone(), l, cancel.clone()));
+    }
     tokio::spawn(deferred_loop(stand.clone(), cancel.clone()));
     tokio::spawn(poll_loop(stand.clone(), cancel));
 }
@@ -587,23 +606,62 @@ async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Queued>, cancel: Can
                     text,
                     _work: Some(work),
                 };
-                tokio::select! {
-                    sent = stand.performer.sms.send(sms) => if sent.is_err() { return },
-                    _ = cancel.cancelled() => return,
+                // Never waits: a full batch lane fails the SMS rather than hold up the
+                // effects of other agencies behind it.
+                match stand.performer.sms.try_send(sms) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        stand.metrics.effect("sms", false);
+                        tracing::warn!("the SMS lane is full; an SMS is not sent");
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => return,
                 }
                 continue;
             }
             other => other,
         };
-        let permit = tokio::select! {
-            p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-            _ = cancel.cancelled() => return,
-        };
-        let stand = stand.clone();
-        tokio::spawn(async move {
-            perform(&stand, effect).await;
-            drop((permit, work));
-        });
+        if let Err((effect, _work)) = stand.performer.lanes.push_new(effect, work) {
+            lane_full(&stand, effect);
+        }
+    }
+}
+
+/// An effect whose agency's lane is full fails at once, with the agency's reason: a
+/// verification as the agency unavailable, a certificate check dropped, a letter refused, an
+/// SMS or e-mail logged and counted as not sent.
+fn lane_full(stand: &Arc<Stand>, effect: Effect) {
+    let lane = Lane::of(&effect);
+    let why = format!("the {} lane is full", lane.name());
+    tracing::warn!(
+        lane = lane.name(),
+        "an agency's lane is full; an effect fails"
+    );
+    match effect {
+        Effect::SendSms { .. } => stand.metrics.effect("sms", false),
+        Effect::SendMail { .. } => stand.metrics.effect("mail", false),
+        Effect::VerifyPfr(r) => {
+            stand.metrics.effect(Agency::Pfr.name(), false);
+            unavailable(stand, Agency::Pfr, r.request_id, &why);
+        }
+        Effect::VerifyFms(r) => {
+            stand.metrics.effect(Agency::Fms.name(), false);
+            unavailable(stand, Agency::Fms, r.request_id, &why);
+        }
+        Effect::CheckCertificate { request_id, .. } => {
+            stand.metrics.effect("certificate", false);
+            stand.apply(|r, now, _| r.apply_certificate_unavailable(now, request_id));
+            stand
+                .performer
+                .signature_checked(request_id, SignatureChecked::Unavailable);
+        }
+        Effect::OrderLetter {
+            confirmation_id, ..
+        } => {
+            stand.metrics.effect("letter", false);
+            stand
+                .performer
+                .letter_sent(confirmation_id, LetterSent::Refused { reason: why });
+        }
     }
 }
 
@@ -729,11 +787,6 @@ fn refused_in_batch(answer: &serde_json::Value) -> (Vec<usize>, Option<u64>) {
         }
     }
     (refused, retry_after_ms)
-}
-
-/// Performs one effect.
-async fn perform(stand: &Arc<Stand>, effect: Effect) {
-    perform_with(stand, effect, Refusals::default()).await;
 }
 
 /// Performs one effect that agencies refused `refusals` times for their capacity so far.
@@ -1013,7 +1066,7 @@ async fn ask(
 
 /// The agency could not be reached for good: the verification fails with the agency's
 /// `*_unavailable` reason.
-fn unavailable(stand: &Arc<Stand>, agency: Agency, id: RequestId, e: &CallFailed) {
+fn unavailable(stand: &Arc<Stand>, agency: Agency, id: RequestId, e: &dyn std::fmt::Display) {
     tracing::warn!(agency = agency.name(), request_id = %id, error = %e, "agency unreachable; the verification fails");
     let outcome =
         stand.apply(|registry, now, effects| registry.apply_unavailable(now, id, effects));
@@ -1099,15 +1152,11 @@ async fn poll_loop(stand: Arc<Stand>, cancel: CancellationToken) {
             (due, w.order.first().map(|(at, _)| *at))
         };
         for (id, waiting) in due {
-            let permit = tokio::select! {
-                p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-                _ = cancel.cancelled() => return,
-            };
-            let stand = stand.clone();
-            tokio::spawn(async move {
-                poll(&stand, id, waiting).await;
-                drop(permit);
-            });
+            let lane = Lane::of_agency(waiting.agency);
+            stand
+                .performer
+                .lanes
+                .push(lane, lane::Job::Poll { id, waiting });
         }
         let at = next.unwrap_or_else(|| Instant::now() + Duration::from_secs(60));
         tokio::select! {
@@ -1250,24 +1299,8 @@ async fn deferred_loop(stand: Arc<Stand>, cancel: CancellationToken) {
             (due, d.by_due.keys().next().map(|(at, _)| *at))
         };
         for (again, refusals) in due {
-            let permit = tokio::select! {
-                p = stand.performer.in_flight.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-                _ = cancel.cancelled() => return,
-            };
-            let stand = stand.clone();
-            tokio::spawn(async move {
-                match again {
-                    Again::Effect(effect) => perform_with(&stand, effect, refusals).await,
-                    Again::Sms(sms) => send_sms(&stand, sms, refusals).await,
-                    Again::Ask {
-                        agency,
-                        id,
-                        body,
-                        resends,
-                    } => ask(&stand, agency, id, body, resends, refusals).await,
-                }
-                drop(permit);
-            });
+            let (lane, job) = lane::Job::again(again, refusals);
+            stand.performer.lanes.push(lane, job);
         }
         let at = next.unwrap_or_else(|| Instant::now() + Duration::from_secs(60));
         tokio::select! {
