@@ -153,6 +153,11 @@ pub struct ServeArgs {
     /// The token of the partner API (banks); generated and printed if absent.
     #[arg(long, value_name = "T")]
     pub partner_token: Option<String>,
+    /// The token the mocks' admin routes require (`Authorization: Bearer T`); on an address
+    /// other than loopback, generated and printed if absent; on loopback the admin routes are
+    /// open without it.
+    #[arg(long, value_name = "T")]
+    pub admin_token: Option<String>,
     /// A scenario file whose `[agencies]` table sets the agencies' profiles (other tables are
     /// ignored here).
     #[arg(long, value_name = "FILE")]
@@ -235,7 +240,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
             t
         })
     };
-    let config = StandConfig {
+    let mut config = StandConfig {
         seed: args.seed,
         population: args.population,
         time_scale: args.time_scale,
@@ -265,6 +270,12 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let own = mocks::bind_own(&args.mock_addr).await?;
         let own_lines = mocks::own_lines(&own)?;
+        let all: Vec<_> = std::iter::once(&listener)
+            .chain(own.iter().map(|(_, l)| l))
+            .collect();
+        let (admin, admin_line) = mocks::admin_token(args.admin_token.clone(), &all)?;
+        config.mocks.admin_token = admin;
+        printed.extend(admin_line);
         let cancel = tokio_util::sync::CancellationToken::new();
         let assembled = stand::assemble_with(&listener, own, &config, cancel.clone())?;
         // stdout carries only these lines; logs go to stderr.

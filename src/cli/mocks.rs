@@ -47,6 +47,11 @@ pub struct MocksArgs {
     /// Service centers refuse visits outside their opening hours.
     #[arg(long)]
     pub opening_hours: bool,
+    /// The token the admin routes require (`Authorization: Bearer T`); on an address other
+    /// than loopback, generated and printed if absent; on loopback the admin routes are open
+    /// without it.
+    #[arg(long, value_name = "T")]
+    pub admin_token: Option<String>,
     /// Log filter for stderr (tracing's RUST_LOG syntax).
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
@@ -90,6 +95,31 @@ pub async fn bind_own(
         own.push((*kind, l));
     }
     Ok(own)
+}
+
+/// The admin token for a server on `listeners`: the one given; else, when any listener is not
+/// on loopback, a generated one and the line that prints it; else none (the admin routes stay
+/// open on loopback).
+pub fn admin_token(
+    given: Option<String>,
+    listeners: &[&tokio::net::TcpListener],
+) -> Result<(Option<String>, Option<String>)> {
+    if let Some(t) = given {
+        if t.trim().is_empty() {
+            anyhow::bail!("--admin-token must not be empty");
+        }
+        return Ok((Some(t), None));
+    }
+    let mut loopback = true;
+    for l in listeners {
+        loopback &= l.local_addr()?.ip().is_loopback();
+    }
+    if loopback {
+        return Ok((None, None));
+    }
+    let t = esia_sim::stand::random_token();
+    let line = format!("admin token: {t}");
+    Ok((Some(t), Some(line)))
 }
 
 /// The `mock KIND listening on URL` lines of the own listeners.
@@ -157,7 +187,7 @@ pub fn run(args: MocksArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let config = MocksConfig {
+    let mut config = MocksConfig {
         agencies: agencies_of(args.scenario.as_ref())?,
         seed: args.seed,
         engine,
@@ -180,6 +210,11 @@ pub fn run(args: MocksArgs) -> Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let own = bind_own(&args.mock_addr).await?;
+        let all: Vec<_> = std::iter::once(&listener)
+            .chain(own.iter().map(|(_, l)| l))
+            .collect();
+        let (admin, admin_line) = admin_token(args.admin_token.clone(), &all)?;
+        config.admin_token = admin;
         let truth = Truth::of_population(&population, args.population);
         let world = World::new(
             esia_mocks::clock::Epoch::default(),
@@ -189,7 +224,7 @@ pub fn run(args: MocksArgs) -> Result<ExitCode> {
         let mocks = Mocks::new(world, config, truth);
         // stdout carries only these lines; logs go to stderr.
         println!("listening on http://{}", listener.local_addr()?);
-        for line in own_lines(&own)? {
+        for line in admin_line.into_iter().chain(own_lines(&own)?) {
             println!("{line}");
         }
         service::serve(

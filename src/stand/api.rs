@@ -287,15 +287,19 @@ struct SessionView {
 
 async fn log_in(
     State(s): State<Arc<Stand>>,
+    peer: super::lockout::Peer,
     Json(body): Json<LoginBody>,
 ) -> Api<Json<SessionView>> {
     if body.password.chars().count() > password::PASSWORD_MAX_CHARS {
         return Err(RegistryError::Unauthorized.into());
     }
-    let candidate = s.read(|r, _| r.login_lookup(&body.login))?;
+    let gate = s.lockout.gate(peer, s.world.now())?;
+    let candidate = gate.lookup(s.read(|r, _| r.login_lookup(&body.login)))?;
+    let attempt = gate.begin(candidate.oid)?;
     if !s.verify(body.password, candidate.hash).await {
-        return Err(RegistryError::Unauthorized.into());
+        return Err(attempt.failed(s.world.now()));
     }
+    attempt.succeeded();
     let session = s.command(|r, now, rng, _| r.open_session(now, rng, candidate.oid))?;
     Ok(Json(SessionView {
         token: session.token.to_string(),

@@ -40,6 +40,13 @@ pub enum StandError {
         agency: &'static str,
         message: String,
     },
+    /// Too many wrong passwords for this account: every login waits until the lockout ends,
+    /// the right password included (429, `Retry-After`).
+    #[error("too many wrong passwords for this login; try again after the lockout")]
+    LoginLocked { retry_after_ms: u64 },
+    /// Too many failed logins from this client address (429, `Retry-After`).
+    #[error("too many failed logins from this address; try again later")]
+    LoginThrottled { retry_after_ms: u64 },
     /// Work the stand failed to do (a hashing task died): never the client's fault (500).
     #[error("internal error: {0}")]
     Internal(String),
@@ -62,6 +69,9 @@ impl StandError {
             StandError::PartnerRefused(_) => StatusCode::CONFLICT,
             StandError::CertificateRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             StandError::AgencyUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            StandError::LoginLocked { .. } | StandError::LoginThrottled { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             StandError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,6 +89,8 @@ impl StandError {
             StandError::PartnerRefused(PartnerRefusal::ContactBound) => "contact_bound",
             StandError::CertificateRefused(_) => "certificate_refused",
             StandError::AgencyUnavailable { .. } => "agency_unavailable",
+            StandError::LoginLocked { .. } => "login_locked",
+            StandError::LoginThrottled { .. } => "login_throttled",
             StandError::Internal(_) => "internal",
         }
     }
@@ -105,6 +117,8 @@ impl StandError {
                 Some(1_000)
             }
             StandError::AgencyUnavailable { .. } => Some(5_000),
+            StandError::LoginLocked { retry_after_ms }
+            | StandError::LoginThrottled { retry_after_ms } => Some(*retry_after_ms),
             _ => None,
         }
     }
@@ -206,6 +220,20 @@ mod tests {
                 },
                 503,
                 "agency_unavailable",
+            ),
+            (
+                StandError::LoginLocked {
+                    retry_after_ms: 60_000,
+                },
+                429,
+                "login_locked",
+            ),
+            (
+                StandError::LoginThrottled {
+                    retry_after_ms: 1_000,
+                },
+                429,
+                "login_throttled",
             ),
         ];
         for (e, status, code) in cases {

@@ -9,6 +9,8 @@
 //!   jitter.
 //! - [`performer`]: performs the registry's effects through those clients and feeds the answers
 //!   back (callbacks, polling), with a bounded queue and a bounded number in flight.
+//! - [`lockout`]: the login lockout after wrong passwords and the throttle of failed logins per
+//!   client address.
 //! - [`metrics`]: `GET /metrics` in the Prometheus text format.
 //! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 description of every route.
 //! - [`server`]: [`StandServer`], the whole stand started on a free port by one call, for an
@@ -34,6 +36,7 @@
 pub mod agencies;
 pub mod api;
 pub mod error;
+pub mod lockout;
 pub mod metrics;
 pub mod openapi;
 pub mod performer;
@@ -41,6 +44,7 @@ pub mod server;
 
 pub use agencies::{AgencyClient, AgencyError, CallFailed, RetryPolicy};
 pub use error::StandError;
+pub use lockout::LockoutConfig;
 pub use performer::{AgencyUrls, PerformerConfig};
 pub use server::StandServer;
 
@@ -50,7 +54,9 @@ use axum::Router;
 use esia_mocks::agency::Agencies;
 use esia_mocks::clock::{ClockError, SimTime};
 use esia_mocks::population::{Population, PopulationConfig, PopulationError};
-use esia_mocks::service::{Agenda, EngineLink, MockKind, Mocks, MocksConfig, Truth, World};
+use esia_mocks::service::{
+    Agenda, EngineLink, HttpLimits, MockKind, Mocks, MocksConfig, Truth, World,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::future::Future;
@@ -75,7 +81,8 @@ pub struct UrlOverrides {
 /// seed 1 with 1,000 citizens as the agencies' truth, time at scale 1, codes from the operating
 /// system's CSPRNG, every agency's calibrated profile, the stand's own mocks, hashing
 /// `realistic` with 4 hashes at once, the registry's default figures, a bank's request answered
-/// within 10 s of wall time (else 202 and a status route).
+/// within 10 s of wall time (else 202 and a status route), the lockout of
+/// [`LockoutConfig::default`], the HTTP limits of [`HttpLimits::default`].
 #[derive(Clone, Debug)]
 pub struct StandConfig {
     /// The population whose first `population` citizens PFR and FMS hold.
@@ -103,6 +110,10 @@ pub struct StandConfig {
     pub retry: RetryPolicy,
     /// How long a partner's request waits for PFR and FMS before answering 202.
     pub partner_wait_ms: u64,
+    /// The lockout after wrong passwords, and the throttle of failed logins per address.
+    pub lockout: LockoutConfig,
+    /// The HTTP server's limits (header-read timeout, header size, open connections).
+    pub http: HttpLimits,
 }
 
 impl Default for StandConfig {
@@ -124,6 +135,8 @@ impl Default for StandConfig {
             sms_batch: None,
             retry: RetryPolicy::default(),
             partner_wait_ms: 10_000,
+            lockout: LockoutConfig::default(),
+            http: HttpLimits::default(),
         }
     }
 }
@@ -168,6 +181,8 @@ pub struct Stand {
     client: AgencyClient,
     pub metrics: Arc<metrics::Metrics>,
     partner_wait_ms: u64,
+    /// Wrong passwords and failed logins counted, and refused past their limits.
+    pub lockout: lockout::Lockout,
     /// The stand's own mocks, whose stations `/metrics` shows (set by [`app`]).
     mocks: std::sync::OnceLock<Mocks>,
 }
@@ -220,6 +235,7 @@ impl Stand {
             client: AgencyClient::new(config.retry, jitter_seed),
             metrics: Arc::new(metrics::Metrics::new()),
             partner_wait_ms: config.partner_wait_ms,
+            lockout: lockout::Lockout::new(config.lockout),
             mocks: std::sync::OnceLock::new(),
         })
     }
@@ -473,6 +489,8 @@ pub struct Assembled {
     /// (`http://ADDR/mocks/<agency>`); the engine calls them there.
     pub own: Vec<(MockKind, String)>,
     own_listeners: Vec<(MockKind, TcpListener)>,
+    /// The HTTP server's limits.
+    pub http: HttpLimits,
 }
 
 /// Builds the stand for `listener` (its world, mocks, engine and router) and starts its tasks.
@@ -559,6 +577,7 @@ pub fn assemble_with(
         base_url,
         own: own_urls,
         own_listeners: own,
+        http: config.http,
     })
 }
 
@@ -581,19 +600,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     tracing::info!(base_url = assembled.base_url, "stand ready");
+    let limits = assembled.http;
     for (kind, l) in assembled.own_listeners {
         let router = esia_mocks::service::app_for(&assembled.mocks, &[kind]);
         let stop = cancel.clone();
         tokio::spawn(async move {
-            let served =
-                esia_mocks::service::serve_router(l, router, async move { stop.cancelled().await })
-                    .await;
+            let stopped = async move { stop.cancelled().await };
+            let served = esia_mocks::service::serve_router_with(l, router, limits, stopped).await;
             if let Err(e) = served {
                 tracing::error!(mock = kind.as_str(), error = %e, "a mock's own server stopped");
             }
         });
     }
-    let served = esia_mocks::service::serve_router(listener, assembled.router, shutdown).await;
+    let served =
+        esia_mocks::service::serve_router_with(listener, assembled.router, limits, shutdown).await;
     cancel.cancel();
     tracing::info!("stand stopped");
     Ok(served?)

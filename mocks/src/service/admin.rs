@@ -11,6 +11,12 @@
 //!
 //! [`Admin`] is what a mock implements; [`AdminHandle`] gives the same operations as methods
 //! (the library's way, for an integrator's Rust tests), and [`router`] serves them.
+//!
+//! With an admin token ([`super::MocksConfig::admin_token`], which `serve` and `mocks` require
+//! on an address other than loopback), every admin route ([`is_admin_path`]: the clock's, each
+//! mock's `.../admin/...`, a letter's `deliver`, a verification's `complete`) needs
+//! `Authorization: Bearer <token>`: without it 401 `token_missing`, with another 403
+//! `token_wrong` ([`guarded`]).
 
 use super::error::MockError;
 use super::faults::{parse_faults, Fault, Faults, FaultsView, Wire};
@@ -292,6 +298,67 @@ impl AdminHandle {
         self.0.faults().clear();
         tracing::info!(mock = self.0.kind().as_str(), "reset");
     }
+}
+
+/// Whether `path` is an admin route of the mocks: `/mocks/admin/...` (the clock),
+/// `/mocks/<agency>/admin/...`, `/mocks/post/letters/{n}/deliver`,
+/// `/mocks/{pfr,fms}/requests/{id}/complete`.
+pub fn is_admin_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/mocks/") else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    match segments.as_slice() {
+        ["admin", ..] | [_, "admin", ..] => true,
+        ["post", "letters", _, "deliver"] => true,
+        ["pfr" | "fms", "requests", _, "complete"] => true,
+        _ => false,
+    }
+}
+
+/// `router` with its admin routes behind `token` (see the module's doc).
+pub fn guarded(router: Router, token: Arc<str>) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(token, require_token))
+}
+
+async fn require_token(
+    State(token): State<Arc<str>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use subtle::ConstantTimeEq;
+    if !is_admin_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let given = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let refusal = match given {
+        None => (
+            StatusCode::UNAUTHORIZED,
+            "token_missing",
+            "this route needs an `Authorization: Bearer` admin token",
+        ),
+        Some(g) if bool::from(g.trim().as_bytes().ct_eq(token.as_bytes())) => {
+            return next.run(req).await
+        }
+        Some(_) => (
+            StatusCode::FORBIDDEN,
+            "token_wrong",
+            "the admin token is not valid",
+        ),
+    };
+    let (status, code, message) = refusal;
+    let mut response = super::http::error_response(status, code, message, None);
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    response
 }
 
 /// The admin routes of one mock.

@@ -389,17 +389,42 @@ where
     }
 
     fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
-        JsonErrorsFuture {
+        // A body declared too large is refused from its header: before it is read, so before
+        // hyper invites it with `100 Continue`.
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > BODY_LIMIT_BYTES as u64) {
+            let e = RequestError::TooLarge {
+                limit: BODY_LIMIT_BYTES,
+            };
+            let mut response = error_response(e.status(), e.code(), &e.to_string(), None);
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return JsonErrorsFuture::Refused {
+                response: Some(response),
+            };
+        }
+        JsonErrorsFuture::Inner {
             inner: self.inner.call(req),
         }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// An answer on its way through [`json_errors`].
-    pub struct JsonErrorsFuture<F> {
-        #[pin]
-        inner: F,
+    /// An answer on its way through [`json_errors`], or a refusal made before the handler.
+    #[project = JsonErrorsProj]
+    pub enum JsonErrorsFuture<F> {
+        Inner {
+            #[pin]
+            inner: F,
+        },
+        Refused {
+            response: Option<Response>,
+        },
     }
 }
 
@@ -415,8 +440,22 @@ where
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
-        let response = std::task::ready!(self.project().inner.poll(cx));
-        std::task::Poll::Ready(response.map(|r| json_errors(r.map(Body::new))))
+        match self.project() {
+            JsonErrorsProj::Inner { inner } => {
+                let response = std::task::ready!(inner.poll(cx));
+                std::task::Poll::Ready(response.map(|r| json_errors(r.map(Body::new))))
+            }
+            JsonErrorsProj::Refused { response } => {
+                std::task::Poll::Ready(Ok(response.take().unwrap_or_else(|| {
+                    error_response(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        "the body is too large",
+                        None,
+                    )
+                })))
+            }
+        }
     }
 }
 

@@ -26,6 +26,8 @@
 //! - [`banks`]: Sber, Tinkoff and Pochta Bank send their clients to the engine's partner API.
 //! - [`centers`]: the directory of service centers; a visit confirms or registers through the
 //!   engine's operator API.
+//! - [`connections`]: the HTTP/1.1 server loop and its limits against slow and greedy clients
+//!   (header-read timeout, header size, open connections).
 //! - [`server`]: [`MockServer`], one call that starts mocks on a free port for a test.
 //! - [`station`]: a mock's capacity at runtime (servers, queue, quota of its profile): the
 //!   stations that decide each request's wait or refusal, and their figures for `/metrics`.
@@ -46,6 +48,7 @@ pub mod admin;
 pub mod banks;
 pub mod ca;
 pub mod centers;
+pub mod connections;
 pub mod engine;
 pub mod error;
 pub mod faults;
@@ -64,6 +67,7 @@ pub mod station;
 pub mod world;
 
 pub use admin::AdminHandle;
+pub use connections::{serve_router, serve_router_with, HttpLimits};
 pub use engine::EngineLink;
 pub use error::MockError;
 pub use faults::{Failure, Fault, Wire};
@@ -121,6 +125,9 @@ pub struct MocksConfig {
     pub engine_timeout_ms: u64,
     /// Whether service centers refuse visits outside their opening hours.
     pub opening_hours: bool,
+    /// The token every admin route requires (`None`: the admin routes are open, as on
+    /// loopback); see [`admin::guarded`].
+    pub admin_token: Option<String>,
 }
 
 impl Default for MocksConfig {
@@ -139,6 +146,7 @@ impl Default for MocksConfig {
             engine: None,
             engine_timeout_ms: 30_000,
             opening_hours: false,
+            admin_token: None,
         }
     }
 }
@@ -373,6 +381,8 @@ pub struct Mocks {
     pub post: Arc<post::Post>,
     pub banks: Arc<banks::Banks>,
     pub centers: Arc<centers::Centers>,
+    /// The token of the admin routes, if they are closed.
+    admin_token: Option<Arc<str>>,
 }
 
 impl Mocks {
@@ -440,6 +450,7 @@ impl Mocks {
                 people(),
                 engine,
             ),
+            admin_token: config.admin_token.as_deref().map(Arc::from),
             context,
         }
     }
@@ -506,11 +517,15 @@ impl Mocks {
     /// The routes of `kinds` with the clock's admin routes. No fallback and no outer layers:
     /// [`app`] adds them, and the engine's stand merges this router into its own.
     pub fn router_for(&self, kinds: &[MockKind]) -> Router {
-        kinds
+        let router = kinds
             .iter()
             .fold(clock_router(self.context.world.clone()), |r, k| {
                 r.merge(self.router_of(*k))
-            })
+            });
+        match &self.admin_token {
+            Some(token) => admin::guarded(router, token.clone()),
+            None => router,
+        }
     }
 
     /// Every mock's routes under `/mocks`, with the clock's admin routes.
@@ -597,48 +612,6 @@ pub fn outer_layers(router: Router) -> Router {
             http::panic_response,
         ))
         .layer(http::JsonErrors)
-}
-
-/// Serves `router` on `listener` over HTTP/1.1 with keep-alive and `TCP_NODELAY` until
-/// `shutdown` fires; then it stops accepting, closes idle connections, lets requests in flight
-/// finish, and returns. (hyper's own HTTP/1 connection, as a bare hyper server has it: no
-/// protocol sniffing per connection, no per-connection shutdown future polled on every wake.)
-pub async fn serve_router(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    use hyper_util::rt::TokioIo;
-    use hyper_util::service::TowerToHyperService;
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                // Out of file descriptors, a connection reset before it was accepted: the
-                // listener itself is fine; wait a moment rather than spin.
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let connection = hyper::server::conn::http1::Builder::new().serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(router.clone()),
-        );
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
 }
 
 /// Serves the mocks `kinds` (with the clock's admin routes) on `listener`, and each mock of
