@@ -7,7 +7,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use esia_mocks::clock::{SimTime, MS_PER_SEC};
 use esia_sim::registry::registry::RegistrationForm;
-use esia_sim::registry::{Effect, RegistrationId, Registry, RegistryConfig, RegistryError};
+use esia_sim::registry::{Effect, RegistrationId, Registry, RegistryConfig, RegistryError, Topic};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::hint::black_box;
@@ -51,13 +51,14 @@ fn build(config: RegistryConfig) -> (Registry, Vec<Entry>) {
         let started = reg
             .start_registration(T0, &mut rng, &form, &mut effects)
             .expect("room for a million registrations");
-        let Some(Effect::SendSms { text, .. }) = effects.pop() else {
+        let Some(Effect::SendSms {
+            topic: Topic::RegistrationCode { code, .. },
+            ..
+        }) = effects.pop()
+        else {
             panic!("no SMS")
         };
-        let digits = text
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .expect("a six-digit code");
+        let digits = code.to_string();
         entries.push(Entry {
             id: started.registration_id,
             code: digits.as_bytes().try_into().unwrap(),

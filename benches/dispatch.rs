@@ -17,7 +17,7 @@ use esia_sim::registry::personal::PassportForm;
 use esia_sim::registry::registry::RegistrationForm;
 use esia_sim::registry::{
     AccountState, Effect, Oid, PasswordHash, PersonalDataForm, Registry, RegistryConfig,
-    ReplyOutcome, RequestId, Tier,
+    ReplyOutcome, RequestId, Tier, Topic,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -70,14 +70,14 @@ fn accounts(n: usize) -> (Registry, Vec<PersonalDataForm>) {
                 &mut effects,
             )
             .unwrap();
-        let Some(Effect::SendSms { text, .. }) = effects.pop() else {
+        let Some(Effect::SendSms {
+            topic: Topic::RegistrationCode { code, .. },
+            ..
+        }) = effects.pop()
+        else {
             panic!("no SMS")
         };
-        let code = text
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .unwrap()
-            .to_owned();
+        let code = code.to_string();
         reg.confirm_code(T0, started.registration_id, &code)
             .unwrap();
         reg.set_password(

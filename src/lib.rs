@@ -17,8 +17,8 @@
 //! - [`scenario`]: scenario files (TOML) and `--set key=value` overrides, resolved with the
 //!   baseline's defaults.
 //! - [`stand`]: the engine behind its HTTP API v1 with the agencies' mocks on one address
-//!   (`esia-sim serve`): effects performed over HTTP with retries, callbacks and polling;
-//!   metrics, the OpenAPI document.
+//!   (`esia-sim serve`): effects performed over HTTP with retries, callbacks and polling, one
+//!   lane per agency; the login lockout; metrics, the OpenAPI document.
 //! - [`sim`]: the funnel in virtual time: a discrete-event loop over the engine's compact state
 //!   machines and the agency models, sharded across threads.
 //!

@@ -144,16 +144,10 @@ impl World {
             .find_map(|e| match e {
                 Effect::SendSms {
                     to,
-                    text,
-                    topic: Topic::RegistrationCode,
-                } if *to == phone => Some(text.clone()),
+                    topic: Topic::RegistrationCode { code, .. },
+                    ..
+                } if *to == phone => Some(code.to_string()),
                 _ => None,
-            })
-            .map(|text| {
-                text.split(|c: char| !c.is_ascii_digit())
-                    .find(|w| w.len() == 6)
-                    .unwrap()
-                    .to_owned()
             })
             .expect("an SMS with a code")
     }
@@ -164,9 +158,11 @@ impl World {
             .iter()
             .rev()
             .find_map(|e| match e {
-                Effect::SendMail { to: t, text, .. } if t == to => {
-                    text.split("token=").nth(1).map(|s| s[..16].to_owned())
-                }
+                Effect::SendMail {
+                    to: t,
+                    topic: Topic::RegistrationLink { token, .. },
+                    ..
+                } if t == to => Some(token.to_string()),
                 _ => None,
             })
             .expect("a mail with a link")
@@ -926,7 +922,7 @@ fn a_resend_too_soon_is_refused_with_the_wait_and_resends_are_limited() {
             matches!(
                 e,
                 Effect::SendSms {
-                    topic: Topic::RegistrationCode,
+                    topic: Topic::RegistrationCode { .. },
                     ..
                 }
             )

@@ -244,23 +244,19 @@ impl Harness {
             (
                 Effect::SendSms {
                     to,
-                    text,
-                    topic: Topic::RegistrationCode,
+                    topic: Topic::RegistrationCode { code, .. },
+                    ..
                 },
                 (Some(p), _),
-            ) if to == p => text
-                .split(|c: char| !c.is_ascii_digit())
-                .find(|w| w.len() == 6)
-                .map(str::to_owned),
+            ) if to == p => Some(code.to_string()),
             (
                 Effect::SendMail {
                     to,
-                    text,
-                    topic: Topic::RegistrationLink,
+                    topic: Topic::RegistrationLink { token, .. },
                     ..
                 },
                 (_, Some(m)),
-            ) if to == m => text.split("token=").nth(1).map(|s| s[..16].to_owned()),
+            ) if to == m => Some(token.to_string()),
             _ => None,
         })
     }

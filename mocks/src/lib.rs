@@ -15,7 +15,8 @@
 //!   simulator and tests, and the scaled, advanceable wall clock of the stand.
 //! - [`service`]: the agencies as HTTP services (SMS, mail, PFR, FMS): each model in a server
 //!   with ground-truth records, a bounded journal and an admin API; the world's shared clock;
-//!   the HTTP plumbing (JSON errors) the engine's API shares.
+//!   the HTTP plumbing (JSON errors, the server loop and its limits against slow and greedy
+//!   clients, the admin token) the engine's API shares.
 //!
 //! Data flows one way: a seed and a [`population::PopulationConfig`] give a
 //! [`population::Population`], which gives [`population::Citizen`] records on demand.

@@ -146,9 +146,40 @@ pub fn draw(rng: &mut impl CryptoRng, policy: &CodePolicy) -> u64 {
 
 /// The written form of a code: `digits` decimal digits, or 16 hex digits for a link token.
 pub fn render(value: u64, policy: &CodePolicy) -> String {
-    match policy.digits {
-        0 => format!("{value:016x}"),
-        d => format!("{value:0width$}", width = usize::from(d)),
+    Written::new(value, policy).to_string()
+}
+
+/// A code as the citizen reads it, typed (`Copy`): its value and its policy's digits. Its
+/// `Display` is [`render`]'s form; an effect carries it so that nobody reads it back from a
+/// message's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    value: u64,
+    digits: u8,
+}
+
+impl Written {
+    /// `value` written by `policy`.
+    pub fn new(value: u64, policy: &CodePolicy) -> Self {
+        Self {
+            value,
+            digits: policy.digits,
+        }
+    }
+
+    /// The code's value.
+    pub fn value(self) -> u64 {
+        self.value
+    }
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.value;
+        match self.digits {
+            0 => write!(f, "{value:016x}"),
+            d => write!(f, "{value:0width$}", width = usize::from(d)),
+        }
     }
 }
 

@@ -3,22 +3,29 @@
 //! mocks over HTTP (with retries and the request ids as idempotency keys) and feeds the replies
 //! back (`Registry::apply_pfr`...); the simulator turns them into scheduled events.
 
+use super::code::Written;
 use super::confirmation::ConfirmationMethod;
-use super::ids::{ConfirmationId, Oid, RequestId};
+use super::ids::{ConfirmationId, Oid, RegistrationId, RequestId};
 use super::personal::Address;
 use super::verification::FailureReason;
 use chrono::NaiveDate;
 use esia_mocks::agency::ca::CaVerdict;
 use esia_mocks::ident::{Gender, PassportSeries, Phone, Snils};
 
-/// What a message to the citizen is about, so that a journal or a simulator need not read its
-/// text.
+/// What a message to the citizen is about, with what it carries (the code, the link's token),
+/// so that a performer, a journal or a simulator never reads them back from its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Topic {
-    /// The SMS code of a registration (the text holds the code).
-    RegistrationCode,
-    /// The e-mail link of a registration (the text holds the link).
-    RegistrationLink,
+    /// The SMS code of a registration (the text holds it as written).
+    RegistrationCode {
+        registration_id: RegistrationId,
+        code: Written,
+    },
+    /// The e-mail link of a registration (the text holds [`link_path`] of these).
+    RegistrationLink {
+        registration_id: RegistrationId,
+        token: Written,
+    },
     /// The personal data passed verification: the account is standard.
     VerificationPassed,
     /// The personal data failed verification.
@@ -95,6 +102,11 @@ pub enum Effect {
         /// The code, as the citizen will type it.
         code: String,
     },
+}
+
+/// The path of a registration's e-mail link, relative to the engine's base URL.
+pub fn link_path(registration_id: RegistrationId, token: Written) -> String {
+    format!("/api/v1/registrations/{registration_id}/email?token={token}")
 }
 
 impl Effect {

@@ -56,7 +56,7 @@ pub mod registry;
 pub mod verification;
 
 pub use account::{AccountState, Tier};
-pub use code::{CodeCheck, OneTimeCode, ResendRefused};
+pub use code::{CodeCheck, OneTimeCode, ResendRefused, Written};
 pub use config::{CodePolicy, RegistryConfig, StoreCaps};
 pub use confirmation::{ConfirmationMethod, Restrictions};
 pub use effect::{Effect, Topic};

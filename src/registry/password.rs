@@ -28,7 +28,7 @@ const TRIVIAL_RUN: usize = 4;
 /// Why a password is refused; each rule of DOMAIN.md is its own variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
-    #[error("the two passwords differ")]
+    #[error("differs from password_repeat")]
     RepeatMismatch,
     #[error("must have at least {PASSWORD_MIN_CHARS} characters")]
     TooShort,

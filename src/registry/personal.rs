@@ -216,7 +216,9 @@ impl PersonalDataForm {
         if years_after(birth_date, PASSPORT_AGE_YEARS) > today {
             return Err(RegistryError::invalid(
                 "birth_date",
-                FieldError::Rule("a passport is issued from the age of 14"),
+                FieldError::Rule(
+                    "is less than 14 years before today: a passport is issued from the age of 14",
+                ),
             ));
         }
         if birth_date.year() < 1900 {

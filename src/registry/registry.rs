@@ -533,24 +533,31 @@ impl Registry {
         policy: &CodePolicy,
         effects: &mut Vec<Effect>,
     ) {
-        let written = code::render(reg.code.value(), policy);
+        let written = code::Written::new(reg.code.value(), policy);
         match &reg.text.contact {
             Contact::Phone(to) => effects.push(Effect::SendSms {
                 to: *to,
                 text: format!(
                     "Код подтверждения: {written}. Никому не сообщайте его. Госуслуги"
                 ),
-                topic: Topic::RegistrationCode,
+                topic: Topic::RegistrationCode {
+                    registration_id: id,
+                    code: written,
+                },
             }),
             Contact::Email(to) => effects.push(Effect::SendMail {
                 to: to.to_string(),
                 subject: "Подтверждение регистрации на Госуслугах".to_owned(),
                 text: format!(
                     "Здравствуйте, {}! Чтобы подтвердить адрес, перейдите по ссылке в течение 3 дней: \
-                     /api/v1/registrations/{id}/email?token={written}",
-                    reg.text.name
+                     {}",
+                    reg.text.name,
+                    super::effect::link_path(id, written)
                 ),
-                topic: Topic::RegistrationLink,
+                topic: Topic::RegistrationLink {
+                    registration_id: id,
+                    token: written,
+                },
             }),
         }
     }
@@ -2126,15 +2133,16 @@ mod tests {
         }
 
         fn last_mail_token(&self) -> String {
-            let Some(Effect::SendMail { text, .. }) = self
-                .fx
-                .iter()
-                .rev()
-                .find(|e| matches!(e, Effect::SendMail { .. }))
-            else {
+            let Some(token) = self.fx.iter().rev().find_map(|e| match e {
+                Effect::SendMail {
+                    topic: Topic::RegistrationLink { token, .. },
+                    ..
+                } => Some(token.to_string()),
+                _ => None,
+            }) else {
                 panic!("no e-mail sent")
             };
-            text.rsplit("token=").next().unwrap().trim().to_owned()
+            token
         }
 
         fn submit(

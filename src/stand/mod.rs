@@ -8,7 +8,8 @@
 //! - [`agencies`]: the engine's HTTP clients of the agencies: timeouts, retries with backoff and
 //!   jitter.
 //! - [`performer`]: performs the registry's effects through those clients and feeds the answers
-//!   back (callbacks, polling), with a bounded queue and a bounded number in flight.
+//!   back (callbacks, polling), from a bounded queue into one lane per agency, each with its own
+//!   bounded queue and calls in flight (bulkheads).
 //! - [`lockout`]: the login lockout after wrong passwords and the throttle of failed logins per
 //!   client address.
 //! - [`metrics`]: `GET /metrics` in the Prometheus text format.

@@ -584,6 +584,9 @@ fn operation(r: &Route) -> Value {
     };
     if let Some(s) = security {
         op.insert("security".into(), json!([{ s: [] }]));
+    } else if esia_mocks::service::admin::is_admin_path(r.path) {
+        // Open on loopback; off loopback the stand's admin token is required.
+        op.insert("security".into(), json!([{}, { "admin": [] }]));
     }
     let (status, schema) = r.ok;
     let ok = if status == 204 {
@@ -599,6 +602,17 @@ fn operation(r: &Route) -> Value {
     responses.insert(status.to_string(), ok);
     if let Some(refusal) = capacity_refusal(r) {
         responses.insert("429".into(), refusal);
+    }
+    if (r.method, r.path) == ("post", "/api/v1/sessions") {
+        responses.insert("429".into(), json!({
+            "description": "login_locked: 5 wrong passwords in a row lock the account for 1 minute of the stand's time, each further lockout twice as long (up to a day); every login is refused until it ends, the right password included. login_throttled: 100 failed logins a minute from this client address",
+            "headers": { "Retry-After": { "description": "seconds until the lockout or the window ends", "schema": { "type": "integer" } } },
+            "content": { "application/json": { "schema": schema_ref("Error") } } }));
+    }
+    if r.body.is_some() {
+        responses.insert("413".into(), json!({
+            "description": "body_too_large: the body is over 64 KiB; a declared Content-Length over it is refused from the header, before the body is read (no 100 Continue)",
+            "content": { "application/json": { "schema": schema_ref("Error") } } }));
     }
     responses.insert("default".into(), error);
     op.insert("responses".into(), Value::Object(responses));
@@ -645,6 +659,7 @@ pub fn document() -> Value {
             "schemas": schemas(),
             "securitySchemes": {
                 "session": { "type": "http", "scheme": "bearer", "description": "The token of POST /api/v1/sessions" },
+                "admin": { "type": "http", "scheme": "bearer", "description": "The mocks' admin token (--admin-token, or the one `serve` prints when it listens off loopback); on loopback without --admin-token the admin routes are open" },
                 "operator": { "type": "http", "scheme": "bearer", "description": "The operator token (--operator-token)" },
                 "partner": { "type": "http", "scheme": "bearer", "description": "The partner token (--partner-token)" },
             },

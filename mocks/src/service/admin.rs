@@ -73,7 +73,7 @@ pub fn unsupported(kind: MockKind, fault: &Fault) -> MockError {
     };
     MockError::invalid(
         "kind",
-        format!("the {} mock does not take `{name}` faults", kind.as_str()),
+        format!("`{name}` is not a fault the {} mock takes", kind.as_str()),
     )
 }
 

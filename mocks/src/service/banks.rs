@@ -166,13 +166,17 @@ impl Admin for Banks {
         self.profile.update(|current| {
             let mut next = current.clone();
             for (name, table) in patch {
-                let b = name
-                    .parse::<Bank>()
-                    .map_err(|e| MockError::invalid("bank", e))?;
+                let b = name.parse::<Bank>().map_err(|e| {
+                    let keys = "a bank's keys go in its own table, {\"sber\": {\"error_rate\": 1}}";
+                    MockError::invalid(
+                        "bank",
+                        format!("`{}` is not sber, tinkoff or pochta ({keys})", e.0),
+                    )
+                })?;
                 let Value::Object(table) = table else {
                     return Err(MockError::invalid(
                         "bank",
-                        "each bank's profile is an object",
+                        "must map each bank to an object of its profile's keys",
                     ));
                 };
                 *next.get_mut(b) = overlay(next.get(b), table)?;
@@ -197,7 +201,7 @@ impl Admin for Banks {
             } => self.faults.add_mismatch(snils_key(s)?),
             Fault::Mismatch { .. } => Err(MockError::invalid(
                 "snils",
-                "a bank mismatch names the client's snils",
+                "is needed: a bank mismatch names the client's snils",
             )),
             other => Err(super::admin::unsupported(self.kind(), other)),
         }
@@ -240,7 +244,7 @@ async fn gosuslugi(
     let phone = form.phone.or_else(|| person.phone.clone()).ok_or_else(|| {
         MockError::invalid(
             "phone",
-            "the bank has no phone of this client: give one in the body {\"phone\": ...}",
+            "is needed: the bank has no phone of this client (give one in the body, {\"phone\": ...})",
         )
     })?;
     let now = b.context.world.now();

@@ -185,7 +185,7 @@ impl Admin for Ca {
             } => self.faults.add_mismatch(snils_key(s)?),
             Fault::Mismatch { .. } => Err(MockError::invalid(
                 "snils",
-                "a CA mismatch names the certificate owner's snils",
+                "is needed: a CA mismatch names the certificate owner's snils",
             )),
             other => Err(super::admin::unsupported(self.kind(), other)),
         }

@@ -185,7 +185,7 @@ impl Admin for Centers {
             } => self.faults.add_mismatch(snils_key(s)?),
             Fault::Mismatch { .. } => Err(MockError::invalid(
                 "snils",
-                "a service-center mismatch names the visitor's snils",
+                "is needed: a service-center mismatch names the visitor's snils",
             )),
             other => Err(super::admin::unsupported(self.kind(), other)),
         }
@@ -336,7 +336,7 @@ async fn visit(
         {
             return Err(MockError::invalid(
                 "passport_number",
-                "the passport shown is not this person's",
+                "does not match this person's passport",
             ));
         }
         let phone = body

@@ -61,7 +61,7 @@ impl Wire {
         if self.reset_rate + self.malformed_rate > 1.0 + 1e-12 {
             return Err(MockError::invalid(
                 "malformed_rate",
-                "reset_rate + malformed_rate must not exceed 1",
+                "must not exceed 1 - reset_rate",
             ));
         }
         Ok(())
@@ -406,7 +406,10 @@ pub fn parse_faults(bytes: &[u8]) -> Result<Vec<Fault>, MockError> {
             .map_err(|e| bad_fault(e.to_string()))
             .and_then(|v| {
                 if v.len() > 1_000 {
-                    Err(MockError::invalid("faults", "at most 1,000 at once"))
+                    Err(MockError::invalid(
+                        "faults",
+                        "must hold at most 1,000 at once",
+                    ))
                 } else {
                     Ok(v)
                 }

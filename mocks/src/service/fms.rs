@@ -123,7 +123,7 @@ impl Check for Fms {
                 .map_err(|field| MockError::invalid(field, "is not a passport's")),
             _ => Err(MockError::invalid(
                 "passport",
-                "an FMS mismatch names a passport {series, number} (and no snils)",
+                "is needed: an FMS mismatch names a passport {series, number} (and no snils)",
             )),
         }
     }

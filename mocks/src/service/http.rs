@@ -229,15 +229,15 @@ where
                     .strip_prefix("Failed to deserialize query string: ")
                     .unwrap_or(&text)
                     .to_owned();
-                let field = text
+                // "FIELD is missing", or "query is not valid: WHY": one sentence either way.
+                let missing = text
                     .strip_prefix("missing field `")
-                    .and_then(|r| r.split('`').next())
-                    .unwrap_or("query")
-                    .to_owned();
-                RequestError::BadParameter {
-                    field,
-                    message: text,
-                }
+                    .and_then(|r| r.split('`').next());
+                let (field, message) = match missing {
+                    Some(f) => (f.to_owned(), "is missing".to_owned()),
+                    None => ("query".to_owned(), format!("is not valid: {text}")),
+                };
+                RequestError::BadParameter { field, message }
             })
     }
 }

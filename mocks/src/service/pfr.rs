@@ -100,7 +100,7 @@ impl Check for Pfr {
             } => super::people::snils_key(s),
             _ => Err(MockError::invalid(
                 "snils",
-                "a PFR mismatch names a snils (and no passport)",
+                "is needed: a PFR mismatch names a snils (and no passport)",
             )),
         }
     }

@@ -159,11 +159,11 @@ async fn send(
         } => {
             return Err(MockError::invalid(
                 "messages",
-                "either one message (`to`, `text`) or `messages`, not both",
+                "cannot come with `to` and `text`: send one message or a list, not both",
             ))
         }
-        SendBody { to: None, .. } => return Err(MockError::invalid("to", "missing field `to`")),
-        SendBody { .. } => return Err(MockError::invalid("text", "missing field `text`")),
+        SendBody { to: None, .. } => return Err(MockError::invalid("to", "is missing")),
+        SendBody { .. } => return Err(MockError::invalid("text", "is missing")),
     };
     let mut ready = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {

@@ -366,7 +366,7 @@ mod tests {
         let sms = Effect::SendSms {
             to: Phone::from_national(9_161_234_567),
             text: "Код подтверждения: 123456".into(),
-            topic: crate::registry::Topic::RegistrationCode,
+            topic: crate::registry::Topic::AccountCreated,
         };
         stand.performer.send_or_drop(sms, world.work());
         let mut sent = false;

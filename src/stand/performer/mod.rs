@@ -42,7 +42,7 @@ pub use lane::Lane;
 
 use super::agencies::CallFailed;
 use super::Stand;
-use crate::registry::{ConfirmationId, Effect, ReplyOutcome, RequestId};
+use crate::registry::{ConfirmationId, Effect, ReplyOutcome, RequestId, Topic};
 use esia_mocks::agency::ca::{self, CaQuery, CaVerdict, Certificate};
 use esia_mocks::agency::{FmsVerdict, PfrVerdict};
 use esia_mocks::clock::SimTime;
@@ -809,7 +809,16 @@ async fn perform_with(stand: &Arc<Stand>, effect: Effect, refusals: Refusals) {
             topic,
         } => {
             // The registry writes the link relative to the engine; the citizen needs it whole.
-            let text = text.replace(" /api/v1/", &format!(" {}/api/v1/", p.public_base));
+            let text = match topic {
+                Topic::RegistrationLink {
+                    registration_id,
+                    token,
+                } => {
+                    let path = crate::registry::effect::link_path(registration_id, token);
+                    text.replace(&path, &format!("{}{path}", p.public_base))
+                }
+                _ => text,
+            };
             let url = format!("{}/messages", p.urls.mail);
             let body = Message {
                 to: &to,
