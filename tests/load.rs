@@ -7,6 +7,7 @@
 //!   `merge` of that run); a failed goose `--threshold` exits 1 too;
 //! - two shards (`--shard 1/2`, `--shard 2/2`) merge into the counts of one run of both, their
 //!   `timeline.csv` too;
+//! - two shards at once against one `esia-sim serve --for-load`, merged: every path completed;
 //! - `--host` with `--mocks-url` (an `esia-sim serve` and its own mocks) and with
 //!   `--mocks-addr` (a stand whose agencies are the mocks `load` serves there).
 //!
@@ -570,6 +571,105 @@ fn two_shards_merge_into_the_counts_of_one_run() {
         assert_eq!(sm[key], sa[key] + sb[key], "{key}");
     }
     forget(&[&one, &two, &whole, &merged, &scenario]);
+}
+
+/// The README's recipe for shards against one stand: `esia-sim serve --scenario FILE
+/// --for-load` (the agencies' delays divided by the scenario's speedup, its engine figures,
+/// seed and population), and two `load --host --mocks-url --shard i/2` runs of the same
+/// scenario at once against it, then `merge`: every path walked to its end in each shard, the
+/// merge the sum of both.
+#[test]
+fn two_shards_against_one_stand_served_for_load_complete_every_path() {
+    let smoke = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml");
+    let smoke = smoke.to_str().unwrap();
+    // Both sides read the same scenario with the same overrides: ten times the smoke's
+    // compression (as the smoke test above), no random faults.
+    let mut shared = vec![
+        "--set".to_owned(),
+        "load.speedup=864000".to_owned(),
+        "--set".to_owned(),
+        "load.population=20000".to_owned(),
+    ];
+    let mut faultless = bin();
+    faultless_overrides(&mut faultless);
+    shared.extend(faultless.get_args().map(|a| a.to_str().unwrap().to_owned()));
+    let mut serve_args = vec!["--scenario", smoke, "--for-load", "--log", "warn"];
+    serve_args.extend(["--operator-token", harness::OPERATOR]);
+    serve_args.extend(["--partner-token", harness::PARTNER]);
+    serve_args.extend(shared.iter().map(String::as_str));
+    let stand = harness::Stand::serve(&serve_args, 0);
+
+    let dirs = [scratch("stand-shard-1"), scratch("stand-shard-2")];
+    let handles: Vec<_> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            let mut cmd = bin();
+            cmd.args([
+                "load",
+                smoke,
+                "--host",
+                &stand.base,
+                "--mocks-url",
+                &stand.base,
+            ])
+            .args(["--operator-token", harness::OPERATOR])
+            .args(["--partner-token", harness::PARTNER])
+            .args(["--shard", &format!("{}/2", i + 1), "--quiet"])
+            .args(["--arrival-rate", "0", "--set", "load.users=16"])
+            .args(["--set", "load.thresholds.request_p95=1h"])
+            .args(["--set", "load.thresholds.request_p95_by_step={}"])
+            .args(&shared)
+            .arg("--out")
+            .arg(dir)
+            .args(["--", "--iterations", "1"]);
+            std::thread::spawn(move || run(cmd, LIMIT))
+        })
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert!(out.status.success(), "{}", show(&out));
+    }
+    let merged = scratch("stand-merged");
+    let mut cmd = bin();
+    cmd.arg("merge")
+        .arg(dirs[0].join("funnel.json"))
+        .arg(dirs[1].join("funnel.json"))
+        .arg("--out")
+        .arg(&merged);
+    let out = run(cmd, Duration::from_secs(30));
+    assert!(out.status.success(), "{}", show(&out));
+    let (a, b, m) = (funnel(&dirs[0]), funnel(&dirs[1]), funnel(&merged));
+    let runs = m["funnel"]["runs"].as_array().unwrap();
+    assert_eq!(
+        (&runs[0]["citizens"], &runs[1]["citizens"]),
+        (&json!([0, 10000]), &json!([10000, 20000]))
+    );
+    for name in PATHS {
+        let mut sum = 0;
+        for f in [&a, &b] {
+            // Each user walked its path once, to its end.
+            let users = f["funnel"]["runs"][0]["users"][name].as_u64().unwrap();
+            let p = path(f, name);
+            assert!(users >= 1, "{name}");
+            assert_eq!(p["started"], users, "{name}: {p}");
+            assert_eq!(p["completed"], users, "{name}: {p}");
+            assert_eq!(p["failed"], 0, "{name}: {p}");
+            sum += users;
+        }
+        let pm = path(&m, name);
+        assert_eq!(
+            (&pm["started"], &pm["completed"]),
+            (&json!(sum), &json!(sum))
+        );
+    }
+    for key in ["started", "completed", "steps", "steps_failed"] {
+        let sum = a["totals"][key].as_u64().unwrap() + b["totals"][key].as_u64().unwrap();
+        assert_eq!(m["totals"][key].as_u64().unwrap(), sum, "{key}");
+    }
+    assert_eq!(m["totals"]["steps_failed"], 0);
+    assert_eq!(m["passed"], true, "{}", m["thresholds"]);
+    forget(&[&dirs[0], &dirs[1], &merged]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

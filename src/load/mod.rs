@@ -124,6 +124,35 @@ pub fn sped_up(agencies: &Agencies, speedup: f64) -> Agencies {
     a
 }
 
+/// What a stand needs to serve a load run of a scenario: the agencies with `[load] speedup`
+/// applied, and the engine's figures with `[load.engine]`'s. The in-process stand of `load`
+/// and `esia-sim serve --scenario FILE --for-load` both take them from here, so shards run
+/// against a separately started stand meet the same stand as one run against its own.
+#[derive(Clone, Debug)]
+pub struct StandTiming {
+    pub agencies: Agencies,
+    pub registry: RegistryConfig,
+}
+
+/// The stand's timing for a load run of `scenario` (its `[load]` table validated first).
+pub fn stand_timing(scenario: &Scenario) -> StandTiming {
+    let load = &scenario.load;
+    let mut registry = RegistryConfig::default();
+    if let Some(t) = load.engine.sms_code_ttl {
+        registry.sms_code.ttl_ms = t.0;
+    }
+    if let Some(t) = load.engine.sms_resend_cooldown {
+        registry.sms_code.resend_cooldown_ms = t.0;
+    }
+    if let Some(t) = load.engine.letter_reorder_cooldown {
+        registry.letter_code.resend_cooldown_ms = t.0;
+    }
+    StandTiming {
+        agencies: sped_up(&scenario.agencies, load.speedup),
+        registry,
+    }
+}
+
 /// The 99th percentile of a delay law divided by its speedup: how long a journey may wait.
 fn p99(latency: &Latency, speedup: f64) -> Duration {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
@@ -207,17 +236,7 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
     }
 
     // Time: engine and citizens real, agencies compressed.
-    let agencies = sped_up(&scenario.agencies, load.speedup);
-    let mut registry = RegistryConfig::default();
-    if let Some(t) = load.engine.sms_code_ttl {
-        registry.sms_code.ttl_ms = t.0;
-    }
-    if let Some(t) = load.engine.sms_resend_cooldown {
-        registry.sms_code.resend_cooldown_ms = t.0;
-    }
-    if let Some(t) = load.engine.letter_reorder_cooldown {
-        registry.letter_code.resend_cooldown_ms = t.0;
-    }
+    let StandTiming { agencies, registry } = stand_timing(scenario);
     let timing = journey::Timing {
         poll: Duration::from_millis(load.poll_interval),
         wait: Duration::from_millis(load.wait_timeout),
