@@ -208,6 +208,11 @@ fn timeline_sums(dir: &Path) -> std::collections::BTreeMap<String, u64> {
         let (series, value) = (cols[3], cols[cols.len() - 1]);
         if series.starts_with("latency_") {
             *sums.entry("latency_rows".to_owned()).or_default() += 1;
+        } else if series == "target" {
+            *sums.entry("target_rows".to_owned()).or_default() += 1;
+        } else if series == "journeys_in_progress" {
+            // A level, not a count: the last bucket's.
+            sums.insert("in_progress_at_end".to_owned(), value.parse().unwrap());
         } else {
             *sums.entry(series.to_owned()).or_default() += value.parse::<u64>().unwrap();
         }
@@ -553,12 +558,22 @@ fn two_shards_merge_into_the_counts_of_one_run() {
         );
         assert!(sums["latency_rows"] > 0, "{}", dir.display());
     }
-    // funnel.html charts the merged timeline inline: three SVG charts, nothing fetched.
+    // funnel.html charts the merged timeline inline, nothing fetched: requests, latency (all
+    // steps and by step), journeys a second and in progress, tiers, and the stands' queues
+    // read from their /metrics.
     let page = std::fs::read_to_string(merged.join("funnel.html")).unwrap();
     let over_time = &page[page
         .find("<h2>Over time</h2>")
         .expect("an Over time section")..];
-    assert_eq!(over_time.matches("<svg").count(), 3, "{over_time}");
+    assert_eq!(over_time.matches("<svg").count(), 7, "{over_time}");
+    for title in [
+        "Request latency p95 by step",
+        "Journeys in progress (users busy)",
+        "Tiers reached a second",
+        "Target queues",
+    ] {
+        assert!(over_time.contains(title), "{title}");
+    }
     for fetch in ["<script", "src=", "href=", "<link"] {
         assert!(!page.contains(fetch), "{fetch}");
     }
@@ -567,9 +582,32 @@ fn two_shards_merge_into_the_counts_of_one_run() {
         timeline_sums(&two),
         timeline_sums(&merged),
     );
-    for key in ["journeys_started", "journeys_completed", "requests"] {
+    for key in [
+        "journeys_started",
+        "journeys_completed",
+        "requests",
+        "tier_reached",
+    ] {
         assert_eq!(sm[key], sa[key] + sb[key], "{key}");
     }
+    // Every journey ended (each user walked twice): none in progress at the end; the stands'
+    // gauges were read during the runs.
+    for sums in [&sa, &sb, &sm] {
+        assert_eq!(sums["in_progress_at_end"], 0);
+        assert!(sums["target_rows"] > 0, "{sums:?}");
+    }
+    let tiers = |f: &Value| -> u64 {
+        ["simplified_phone", "standard"]
+            .iter()
+            .flat_map(|n| path(f, n)["tier_reached"].as_object().unwrap().values())
+            .map(|v| v.as_u64().unwrap())
+            .sum()
+    };
+    // The standard path passes through simplified: two tiers a journey.
+    assert_eq!(
+        sm["tier_reached"],
+        tiers(&m) + path(&m, "standard")["completed"].as_u64().unwrap()
+    );
     forget(&[&one, &two, &whole, &merged, &scenario]);
 }
 

@@ -93,6 +93,9 @@ pub struct Options {
     pub goose_args: Vec<String>,
     /// No progress lines.
     pub quiet: bool,
+    /// Where the target's Prometheus metrics are read during the run (default: its
+    /// `/metrics`).
+    pub metrics_url: Option<String>,
 }
 
 /// What a run leaves.
@@ -377,6 +380,14 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         (!options.quiet && load.progress > 0).then(|| Duration::from_millis(load.progress));
     let (goose, metrics_text) = rt.block_on(async {
         let monitor = tokio::spawn(monitor(harness.clone(), shape.clone(), progress));
+        let scraper = (load.scrape_interval > 0).then(|| {
+            let url = options
+                .metrics_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/metrics", target.host.trim_end_matches('/')));
+            let every = Duration::from_millis(load.scrape_interval);
+            tokio::spawn(target::scrape(harness.clone(), url, every))
+        });
         let result = attack::execute(
             goose_args,
             harness.clone(),
@@ -388,6 +399,9 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         .await;
         harness.end();
         monitor.abort();
+        if let Some(s) = scraper {
+            s.abort();
+        }
         let metrics = target::metrics_snapshot(&target.host).await;
         (result, metrics)
     });
