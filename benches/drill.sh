@@ -16,8 +16,10 @@ secs=${2:-600}
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 log="$work/serve.log"
+# Citizens for every journey of the run (the smoke mix takes about 4 a journey at 100 a second).
+population=$((secs * 450 + 20000))
 
-"$bin" serve --addr 127.0.0.1:0 --seed 1 --population 50000 --hash-profile load --log warn \
+"$bin" serve --addr 127.0.0.1:0 --seed 1 --population "$population" --hash-profile load --log warn \
   --scenario "$here/scenarios/smoke.toml" \
   --operator-token op --partner-token pa > "$work/serve.out" 2> "$log" &
 pid=$!
@@ -42,7 +44,8 @@ for a in "${agencies[@]}"; do
 done
 
 "$bin" load "$here/scenarios/smoke.toml" --host "$base" --mocks-url "$base" \
-  --operator-token op --partner-token pa --quiet --out "$work/load" -- -t "${secs}s" \
+  --operator-token op --partner-token pa --set load.population="$population" --quiet \
+  --out "$work/load" -- -t "${secs}s" \
   > "$work/load.out" 2>&1 &
 load_pid=$!
 

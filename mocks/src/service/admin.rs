@@ -308,12 +308,13 @@ pub fn is_admin_path(path: &str) -> bool {
         return false;
     };
     let segments: Vec<&str> = rest.split('/').collect();
-    match segments.as_slice() {
-        ["admin", ..] | [_, "admin", ..] => true,
-        ["post", "letters", _, "deliver"] => true,
-        ["pfr" | "fms", "requests", _, "complete"] => true,
-        _ => false,
-    }
+    matches!(
+        segments.as_slice(),
+        ["admin", ..]
+            | [_, "admin", ..]
+            | ["post", "letters", _, "deliver"]
+            | ["pfr" | "fms", "requests", _, "complete"]
+    )
 }
 
 /// `router` with its admin routes behind `token` (see the module's doc).

@@ -193,13 +193,15 @@ impl Lanes {
         &self.lanes[lane.index()]
     }
 
-    /// Queues a new effect in its lane; gives it back when the lane already holds its most.
-    pub(crate) fn push_new(&self, effect: Effect, work: Work) -> Result<(), (Effect, Work)> {
+    /// Queues a new effect in its lane; gives it back (its work done with) when the lane
+    /// already holds its most.
+    pub(crate) fn push_new(&self, effect: Effect, work: Work) -> Option<Effect> {
         use std::sync::atomic::Ordering;
         let l = self.lane(Lane::of(&effect));
         let mut jobs = l.jobs.lock().unwrap_or_else(|e| e.into_inner());
         if l.new_effects.load(Ordering::Relaxed) >= self.queue_max {
-            return Err((effect, work));
+            drop(work);
+            return Some(effect);
         }
         l.new_effects.fetch_add(1, Ordering::Relaxed);
         jobs.push_back(Job::Effect {
@@ -209,7 +211,7 @@ impl Lanes {
         });
         drop(jobs);
         l.wake.notify_one();
-        Ok(())
+        None
     }
 
     /// Queues work coming back to `lane` (always room: it is bounded where it waited).

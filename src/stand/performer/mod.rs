@@ -620,7 +620,7 @@ async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Queued>, cancel: Can
             }
             other => other,
         };
-        if let Err((effect, _work)) = stand.performer.lanes.push_new(effect, work) {
+        if let Some(effect) = stand.performer.lanes.push_new(effect, work) {
             lane_full(&stand, effect);
         }
     }
