@@ -710,6 +710,52 @@ fn two_shards_against_one_stand_served_for_load_complete_every_path() {
     forget(&[&dirs[0], &dirs[1], &merged]);
 }
 
+/// `--mix model`: the journeys are the simulator's citizens of the slice, each path's share
+/// theirs; a citizen who left in the model stops there with its reason; nothing fails.
+#[test]
+fn the_model_mix_walks_the_simulator_s_citizens() {
+    let dir = scratch("model-mix");
+    let smoke = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml");
+    let mut cmd = bin();
+    cmd.arg("load")
+        .arg(&smoke)
+        .args(["--mix", "model", "--quiet"])
+        .args(["--arrival-rate", "0", "--set", "load.users=40"])
+        .args(["--set", "load.speedup=864000"])
+        .args(["--set", "load.population=3000"])
+        .args(["--set", "load.thresholds.request_p95=1h"])
+        .args(["--set", "load.thresholds.request_p95_by_step={}"])
+        .arg("--out")
+        .arg(&dir);
+    faultless_overrides(&mut cmd);
+    cmd.args(["--", "--iterations", "1"]);
+    let out = run(cmd, LIMIT);
+    assert!(out.status.success(), "{}", show(&out));
+    let f = funnel(&dir);
+    let info = &f["funnel"]["runs"][0];
+    assert_eq!(info["mix"], "model");
+    let users = info["users"].as_object().unwrap();
+    // The fixed shares' failure paths are not stories: no documents bound here.
+    assert!(!users.contains_key("documents_bound"), "{users:?}");
+    assert!(users.contains_key("service_center") && users.contains_key("bank_sber"));
+    for (name, n) in users {
+        let p = path(&f, name);
+        let left: u64 = p["exits"]
+            .as_object()
+            .map_or(0, |e| e.values().map(|v| v.as_u64().unwrap()).sum());
+        assert_eq!(p["started"], *n, "{name}: {p}");
+        assert_eq!(p["failed"], 0, "{name}: {p}");
+        let ended = p["completed"].as_u64().unwrap() + left + p["in_progress"].as_u64().unwrap();
+        assert_eq!(ended, n.as_u64().unwrap(), "{name}: {p}");
+    }
+    assert!(
+        text(&out.stdout).contains("the simulator's mix"),
+        "{}",
+        show(&out)
+    );
+    forget(&[&dir]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_esia_sim_serve_reading_its_own_mocks() {
     let stand = harness::Stand::start();
