@@ -32,16 +32,20 @@ base=$(head -1 "$work/serve.out" | sed 's/^listening on //')
 echo "drill: $secs s against $base (log $log)"
 
 agencies=(sms mail pfr fms ca post banks centers)
-faults='"error_rate":0.3,"timeout_rate":0.1,"speedup":86400'
-wire='"reset_rate":0.05,"malformed_rate":0.05'
-for a in "${agencies[@]}"; do
-  if [[ $a == banks ]]; then
-    body="{$wire,\"sber\":{$faults},\"tinkoff\":{$faults},\"pochta\":{$faults}}"
-  else
-    body="{$wire,$faults}"
-  fi
-  curl -sf -XPUT "$base/mocks/$a/admin/profile" -d "$body" > /dev/null
-done
+# Sets every agency's profile: the wire's keys `$1` and the agency's `$2` (the banks keep
+# theirs in each bank's table).
+profiles() {
+  local a body
+  for a in "${agencies[@]}"; do
+    if [[ $a == banks ]]; then
+      body="{$1,\"sber\":{$2},\"tinkoff\":{$2},\"pochta\":{$2}}"
+    else
+      body="{$1,$2}"
+    fi
+    curl -sf -XPUT "$base/mocks/$a/admin/profile" -d "$body" > /dev/null
+  done
+}
+profiles '"reset_rate":0.05,"malformed_rate":0.05' '"error_rate":0.3,"timeout_rate":0.1,"speedup":86400'
 
 "$bin" load "$here/scenarios/smoke.toml" --host "$base" --mocks-url "$base" \
   --operator-token op --partner-token pa --set load.population="$population" --quiet \
@@ -69,15 +73,7 @@ wait "$load_pid" || true
 end_kb=$(rss)
 
 # Heal the agencies, let the last retries end, then pass every deadline.
-healed='"error_rate":0,"timeout_rate":0'
-for a in "${agencies[@]}"; do
-  if [[ $a == banks ]]; then
-    body="{\"reset_rate\":0,\"malformed_rate\":0,\"sber\":{$healed},\"tinkoff\":{$healed},\"pochta\":{$healed}}"
-  else
-    body="{\"reset_rate\":0,\"malformed_rate\":0,$healed}"
-  fi
-  curl -sf -XPUT "$base/mocks/$a/admin/profile" -d "$body" > /dev/null
-done
+profiles '"reset_rate":0,"malformed_rate":0' '"error_rate":0,"timeout_rate":0'
 sleep 15
 curl -sf -XPOST "$base/mocks/admin/clock/advance" -d '{"seconds":1296000}' > /dev/null
 sleep 5
