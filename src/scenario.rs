@@ -8,11 +8,11 @@
 //! file is read, completed with the defaults, the overrides applied, and the result read again.
 //! Errors name the key (and, for the file, the line).
 
+use chrono::{Datelike, NaiveDate};
 use esia_mocks::agency::duration::{format_ms, ms as duration_ms};
 use esia_mocks::agency::{Agencies, Latency};
 use esia_mocks::clock::{MS_PER_DAY, MS_PER_HOUR, MS_PER_MIN, MS_PER_SEC};
 use esia_mocks::population::PopulationConfig;
-use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -483,7 +483,10 @@ impl Scenario {
                 );
             }
             if matches!(path.as_str(), "simplified" | "standard") {
-                return invalid(&key, "the simplified and standard accounts are always open".into());
+                return invalid(
+                    &key,
+                    "the simplified and standard accounts are always open".into(),
+                );
             }
             if let (Some(from), Some(to)) = (window.from, window.to) {
                 if to <= from {
@@ -663,6 +666,76 @@ mod tests {
         assert_eq!(s.arrivals, Arrivals::Cohort);
         assert_eq!(s.horizon, 60 * MS_PER_DAY);
         assert_ne!(s.agencies.post, Scenario::default().agencies.post);
+    }
+
+    #[test]
+    fn monthly_arrivals_windows_and_history_are_checked_by_key() {
+        let bad = |text: &str| match Scenario::parse(text, "test", &[]) {
+            Err(ScenarioError::Invalid { key, .. }) => key,
+            other => panic!("{text}: {other:?}"),
+        };
+        let monthly = "[population]\nepoch = \"2017-01-01\"\n[arrivals]\nkind = \"monthly\"\n";
+        assert_eq!(
+            bad(&format!(
+                "{monthly}[arrivals.per_month]\n2017 = [1.0, 2.0]\n2018 = [1.0]\n"
+            )),
+            "arrivals.per_month.2017"
+        );
+        assert_eq!(
+            bad(&format!("{monthly}[arrivals.per_month]\n2018 = [1.0]\n")),
+            "arrivals.per_month.2018"
+        );
+        assert_eq!(
+            bad(&format!("{monthly}[arrivals.per_month]\n2017 = [-1.0]\n")),
+            "arrivals.per_month.2017"
+        );
+        assert_eq!(
+            bad(&format!(
+                "{monthly}scale = 0.0\n[arrivals.per_month]\n2017 = [1.0]\n"
+            )),
+            "arrivals.scale"
+        );
+        assert_eq!(
+            bad("[windows.banks]\nfrom = \"2018-01-01\"\n"),
+            "windows.banks"
+        );
+        assert_eq!(
+            bad("[windows.standard]\nfrom = \"2018-01-01\"\n"),
+            "windows.standard"
+        );
+        assert_eq!(
+            bad("[windows.bank]\nfrom = \"2018-01-01\"\nto = \"2017-01-01\"\n"),
+            "windows.bank"
+        );
+        let history = "[history]\npopulation = 100\npopulation_source = \"x\"\n\
+                       accounts_at_start = 0\nconfirmed_at_start = 0\nstart_source = \"x\"\n";
+        let figure = |date: &str, value: &str, source: &str| {
+            format!(
+                "{history}[[history.figures]]\ndate = \"{date}\"\nmeasure = \"confirmed_share\"\n\
+                 value = {value}\nsource = \"{source}\"\nbasis = \"predicted\"\n"
+            )
+        };
+        assert_eq!(
+            bad(&figure("2030-01-01", "0.5", "s")),
+            "history.figures[0].date"
+        );
+        assert_eq!(
+            bad(&figure("2026-02-01", "1.5", "s")),
+            "history.figures[0].value"
+        );
+        assert_eq!(
+            bad(&figure("2026-02-01", "0.5", " ")),
+            "history.figures[0].source"
+        );
+        let ok = Scenario::parse(&figure("2026-02-01", "0.5", "s"), "test", &[]).unwrap();
+        assert_eq!(ok.history.unwrap().figures.len(), 1);
+        let ok = Scenario::parse(
+            &format!("{monthly}[arrivals.per_month]\n2017 = [1.0]\n"),
+            "test",
+            &[],
+        )
+        .unwrap();
+        assert!(matches!(ok.arrivals, Arrivals::Monthly { scale, .. } if scale == 1.0));
     }
 
     #[test]

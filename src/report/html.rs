@@ -919,7 +919,14 @@ fn history(p: &mut Page, f: &Figures) {
         }
         let _ = writeln!(p.html, "<h3>{}</h3>", basis.as_str());
         p.table(
-            &["date", "figure", "source", "published", "this run", "difference"],
+            &[
+                "date",
+                "figure",
+                "source",
+                "published",
+                "this run",
+                "difference",
+            ],
             &body,
             3,
         );

@@ -16,8 +16,8 @@ pub mod confidence;
 pub mod csv;
 pub mod figures;
 pub mod flow;
-pub mod html;
 pub mod history;
+pub mod html;
 pub mod json;
 pub mod plot;
 mod readable;
@@ -209,7 +209,11 @@ pub fn summary_of(f: &Figures) -> String {
         let _ = writeln!(s, "top exits: {}", top.join(", "));
     }
     if let Some(rows) = &f.history {
-        let _ = writeln!(s, "history: the run against {} published figures", rows.len());
+        let _ = writeln!(
+            s,
+            "history: the run against {} published figures",
+            rows.len()
+        );
         for r in rows {
             let value = |x: f64| match r.measure {
                 history_measure::ConfirmedShare => format!("{:.1}%", 100.0 * x),

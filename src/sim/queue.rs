@@ -165,7 +165,8 @@ impl Rate {
             Arrivals::Cohort => Rate::Cohort,
             Arrivals::Monthly { per_month, scale } => {
                 let months = monthly_schedule(per_month, *scale);
-                let ms_of = |d: chrono::NaiveDate| (d - epoch).num_days() as f64 * MS_PER_DAY as f64;
+                let ms_of =
+                    |d: chrono::NaiveDate| (d - epoch).num_days() as f64 * MS_PER_DAY as f64;
                 let mut before = 0.0;
                 let mut segments = Vec::with_capacity(months.len());
                 for (first, expected) in months {
@@ -316,24 +317,42 @@ mod tests {
         use crate::scenario::Arrivals;
         let epoch = chrono::NaiveDate::from_ymd_opt(2017, 1, 1).unwrap();
         let per_month = [("2017".to_string(), vec![3000.0, 0.0, 9000.0])].into();
-        let rate = Rate::of(&Arrivals::Monthly { per_month, scale: 1.0 }, epoch);
+        let rate = Rate::of(
+            &Arrivals::Monthly {
+                per_month,
+                scale: 1.0,
+            },
+            epoch,
+        );
         assert_eq!(rate.expected_total(), Some(12_000.0));
         let chance = Chance::new(5);
         let all: Vec<_> = ArrivalClock::new(&chance, rate.clone(), 100_000, 0, 1).collect();
-        let day = |m: u32| (chrono::NaiveDate::from_ymd_opt(2017, m, 1).unwrap() - epoch).num_days() as u64;
+        let day = |m: u32| {
+            (chrono::NaiveDate::from_ymd_opt(2017, m, 1).unwrap() - epoch).num_days() as u64
+        };
         let in_month = |m: u32| {
             all.iter()
                 .filter(|a| (day(m)..day(m + 1)).contains(&(a.0.as_millis() / MS_PER_DAY)))
                 .count() as f64
         };
         // Poisson counts: 4 standard deviations.
-        assert!((in_month(1) - 3000.0).abs() < 4.0 * 3000f64.sqrt(), "{}", in_month(1));
+        assert!(
+            (in_month(1) - 3000.0).abs() < 4.0 * 3000f64.sqrt(),
+            "{}",
+            in_month(1)
+        );
         assert_eq!(in_month(2), 0.0);
-        assert!((in_month(3) - 9000.0).abs() < 4.0 * 9000f64.sqrt(), "{}", in_month(3));
+        assert!(
+            (in_month(3) - 9000.0).abs() < 4.0 * 9000f64.sqrt(),
+            "{}",
+            in_month(3)
+        );
         assert!(all.iter().all(|a| a.0.as_millis() / MS_PER_DAY < day(4)));
         assert!(all.windows(2).all(|w| w[0].0 <= w[1].0));
         let mut merged: Vec<_> = (0..2)
-            .flat_map(|s| ArrivalClock::new(&chance, rate.clone(), 100_000, s, 2).collect::<Vec<_>>())
+            .flat_map(|s| {
+                ArrivalClock::new(&chance, rate.clone(), 100_000, s, 2).collect::<Vec<_>>()
+            })
             .collect();
         merged.sort_by_key(|a| a.1);
         assert_eq!(all, merged);

@@ -171,7 +171,7 @@ impl Dummy<Street> for &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    
+
     #[test]
     fn female_surnames_follow_the_rule() {
         for (m, f) in [

@@ -73,7 +73,9 @@ impl<T: Copy> Weighted<T> {
 
     /// Items weighted 1 / r in the given order (a Zipf law of exponent 1).
     fn zipf(items: Vec<T>, offset: f64) -> Self {
-        let weights = (1..=items.len()).map(|r| 1.0 / (r as f64 + offset)).collect();
+        let weights = (1..=items.len())
+            .map(|r| 1.0 / (r as f64 + offset))
+            .collect();
         Self::new(items, weights)
     }
 
@@ -182,9 +184,14 @@ fn years_of_use(spec: Option<&str>) -> Result<std::ops::RangeInclusive<usize>, S
 fn male_name(line: &'static str) -> Result<(MaleName, Option<&'static str>), String> {
     let mut words = line.split_whitespace();
     match (words.next(), words.next(), words.next()) {
-        (Some(name), Some(son), Some(daughter)) => {
-            Ok((MaleName { name, son, daughter }, words.next()))
-        }
+        (Some(name), Some(son), Some(daughter)) => Ok((
+            MaleName {
+                name,
+                son,
+                daughter,
+            },
+            words.next(),
+        )),
         _ => Err(format!("`{line}`: a man's name needs both patronymics")),
     }
 }
@@ -440,7 +447,11 @@ mod tests {
             all_males.extend(&p.male.items);
             surnames.extend(&p.surnames.items);
             females.extend(&p.female.items);
-            assert!(unique(&p.surnames.items) && unique(&p.female.items), "{}", p.key);
+            assert!(
+                unique(&p.surnames.items) && unique(&p.female.items),
+                "{}",
+                p.key
+            );
         }
         for s in &surnames {
             assert_eq!(validate_name(s), Ok(()), "{s}");

@@ -316,7 +316,11 @@ mod tests {
         let top = stats.top_surnames(10);
         for (k, row) in top.iter().enumerate() {
             let rank = naming.surnames.items.iter().position(|s| *s == row.name);
-            assert!(rank.is_some_and(|r| r < 12), "{} at {k}: rank {rank:?}", row.name);
+            assert!(
+                rank.is_some_and(|r| r < 12),
+                "{} at {k}: rank {rank:?}",
+                row.name
+            );
             if k < 5 {
                 assert_eq!(rank, Some(k), "{}", row.name);
             }
@@ -347,8 +351,14 @@ mod tests {
         let naming = naming();
         let d1950 = super::super::naming::decade_of(1955);
         let d2010 = super::super::naming::decade_of(2012);
-        assert_eq!(naming.first_name_share(Gender::Female, d1950, "Милана"), 0.0);
-        assert_eq!(naming.first_name_share(Gender::Female, d2010, "Прасковья"), 0.0);
+        assert_eq!(
+            naming.first_name_share(Gender::Female, d1950, "Милана"),
+            0.0
+        );
+        assert_eq!(
+            naming.first_name_share(Gender::Female, d2010, "Прасковья"),
+            0.0
+        );
         let daniil_1950 = naming.first_name_share(Gender::Male, d1950, "Даниил");
         let daniil_2010 = naming.first_name_share(Gender::Male, d2010, "Даниил");
         assert!(daniil_1950 > 0.0 && daniil_1950 < daniil_2010 / 20.0);
