@@ -440,8 +440,7 @@ impl Scenario {
             if per_month.is_empty() {
                 return invalid("arrivals.per_month", "gives no month".into());
             }
-            let mut expected = epoch.year();
-            for (year, counts) in per_month {
+            for (expected, (year, counts)) in (epoch.year()..).zip(per_month) {
                 let key = format!("arrivals.per_month.{year}");
                 let Ok(y) = year.parse::<i32>() else {
                     return invalid(&key, "must be a calendar year such as \"2017\"".into());
@@ -452,7 +451,6 @@ impl Scenario {
                         format!("years must follow one another from the epoch's ({expected})"),
                     );
                 }
-                expected += 1;
                 let last = per_month.keys().next_back() == Some(year);
                 if counts.is_empty() || counts.len() > 12 || (!last && counts.len() != 12) {
                     return invalid(

@@ -109,9 +109,15 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     };
     let runs = run_with_progress(&worlds, citizens, threads, args.quiet, &label)?;
     let after_horizon: u64 = runs.iter().map(|r| r.after_horizon).sum();
+    let arrived: u64 = runs.iter().map(|r| r.arrived).sum();
     let funnels: Vec<Funnel> = runs.into_iter().map(|r| r.funnel).collect();
     let elapsed = started.elapsed();
-    let total = citizens * seeds.len() as u64;
+    // A monthly schedule brings its own number of citizens.
+    let total = if scheduled.is_some() {
+        arrived
+    } else {
+        citizens * seeds.len() as u64
+    };
 
     let info = run_info(&scenario, file, &args.set, seeds, citizens);
     let written = report::write(&out, &info, &funnels)

@@ -232,6 +232,9 @@ impl NameStats {
             for d in 0..DECADES {
                 let rows = self.top_first_names(gender, d, 10);
                 let total = rows.first().map_or(0, |r| r.total);
+                if total == 0 {
+                    continue; // no one of the population was born then
+                }
                 let label = if d == 0 {
                     format!("<={}s", FIRST_DECADE)
                 } else {
