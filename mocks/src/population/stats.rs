@@ -43,12 +43,7 @@ pub struct Row {
 impl Row {
     /// The difference from the source's share in standard errors of a binomial share.
     pub fn z(&self) -> f64 {
-        let p = self.source_share;
-        let se = (p * (1.0 - p) / self.total.max(1) as f64).sqrt();
-        if se == 0.0 {
-            return if self.share == p { 0.0 } else { f64::INFINITY };
-        }
-        (self.share - p) / se
+        binomial_z(self.share, self.source_share, self.total)
     }
 }
 
@@ -64,11 +59,24 @@ pub struct RegionalRow {
 }
 
 impl RegionalRow {
+    /// The difference from the census share in standard errors of a binomial share.
     pub fn z(&self) -> f64 {
-        let p = self.census_share;
-        let se = (p * (1.0 - p) / self.births.max(1) as f64).sqrt();
-        (self.share - p) / se.max(f64::MIN_POSITIVE)
+        binomial_z(self.share, self.census_share, self.births)
     }
+}
+
+/// How far `share` (of `n`) lies from `expected`, in standard errors of a binomial share
+/// (infinite when `expected` is 0 or 1 and the share differs from it).
+fn binomial_z(share: f64, expected: f64, n: u64) -> f64 {
+    let se = (expected * (1.0 - expected) / n.max(1) as f64).sqrt();
+    if se == 0.0 {
+        return if share == expected {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    (share - expected) / se
 }
 
 fn gender_index(g: Gender) -> usize {
