@@ -14,6 +14,10 @@
 //! - [`confirmation`]: confirmation methods, letters, restrictions.
 //! - [`account`]: [`Tier`] and [`AccountState`], the compact per-account state with the rules
 //!   as methods (the simulator keeps one per live citizen).
+//! - [`census`]: [`Census`], accounts by tier and verifications pending, kept as accounts
+//!   change (what `/metrics` reads).
+//! - `expiry`: the deadline indexes (one per store, one for pending verifications) from which
+//!   `expire` takes what is due, without scanning a store.
 //! - [`effect`]: [`Effect`], what the registry asks the world to do.
 //! - [`error`]: [`RegistryError`], with each variant's HTTP status and stable code.
 //! - `registrations`: the slab of registrations in progress, one memory access per code check.
@@ -38,15 +42,17 @@
 //! | `operator_confirm` (a center of the directory) | `confirmed` | notice |
 //! | `mfc_register` (an MFC of the directory) | a `confirmed` account, login | notice |
 //! | `bank_confirm`, then `apply_pfr` + `apply_fms` | confirmation id; the account confirmed or made | `VerifyPfr`, `VerifyFms`; notice |
-//! | `expire` | counts dropped | notices of timed-out verifications |
-//! | `next_deadline` | when `expire` next has a verification to time out | |
+//! | `expire`, `expire_some` (at most N items: a bounded hold of the stand's lock) | counts dropped, whether more is due | notices of timed-out verifications |
+//! | `next_deadline`, `next_expiry` | when `expire` next has a verification to time out; anything to do | |
 
 pub mod account;
+pub mod census;
 pub mod code;
 pub mod config;
 pub mod confirmation;
 pub mod effect;
 pub mod error;
+mod expiry;
 pub mod ids;
 pub mod password;
 pub mod personal;
@@ -56,6 +62,7 @@ pub mod registry;
 pub mod verification;
 
 pub use account::{AccountState, Tier};
+pub use census::Census;
 pub use code::{CodeCheck, OneTimeCode, ResendRefused};
 pub use config::{CodePolicy, RegistryConfig, StoreCaps};
 pub use confirmation::{ConfirmationMethod, Restrictions};

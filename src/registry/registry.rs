@@ -4,11 +4,13 @@
 //! effect sink, and returns its outcome or a [`RegistryError`]. No I/O, no clock, no hashing.
 
 use super::account::{AccountState, SignatureApplied, Tier};
+use super::census::{Census, Mark};
 use super::code::{self, CodeCheck, OneTimeCode, ResendRefused};
 use super::config::{CodePolicy, RegistryConfig};
 use super::confirmation::{ConfirmationMethod, Restrictions};
 use super::effect::{Effect, FmsRequest, PfrRequest, Topic};
 use super::error::{FieldError, RegistryError, Store};
+use super::expiry::{Deadlines, Owner};
 use super::ids::{ConfirmationId, IdMap, Oid, RegistrationId, RequestId, SessionToken};
 use super::password::{self, PasswordContext, PasswordHash};
 use super::personal::{
@@ -25,7 +27,7 @@ use esia_mocks::clock::SimTime;
 use esia_mocks::ident::{parse_email, parse_passport_number, PassportSeries, Phone, Snils};
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// How a registration's code travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -199,6 +201,9 @@ pub struct Expired {
     pub requests: usize,
     pub verifications_timed_out: usize,
     pub partner_confirmations: usize,
+    /// True when items due at `now` remain beyond the limit of
+    /// [`Registry::expire_some`]: call it again.
+    pub more: bool,
 }
 
 /// The read model of an account (`GET /accounts/{oid}`).
@@ -312,13 +317,6 @@ enum AgencyKind {
     Ca,
 }
 
-/// Whose a request (or a verification deadline) is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Owner {
-    Account(Oid),
-    Partner(ConfirmationId),
-}
-
 /// An agency request in flight, or the tombstone of an answered one.
 #[derive(Clone, Copy, Debug)]
 struct Request {
@@ -355,8 +353,10 @@ pub struct Registry {
     sessions: IdMap<SessionToken, Session>,
     requests: IdMap<RequestId, Request>,
     partners: IdMap<ConfirmationId, PartnerConfirmation>,
-    /// The instants at which pending verifications time out, for [`Registry::next_deadline`].
-    deadlines: BTreeSet<(SimTime, Owner)>,
+    /// Every deadline of the stores and of pending verifications (see [`super::expiry`]).
+    due: Deadlines,
+    /// Accounts by tier and verifications pending, kept as accounts change.
+    census: Census,
     /// The service centers whose operators use the operator API.
     centers: Vec<Center>,
 }
@@ -408,7 +408,8 @@ impl Registry {
             sessions: IdMap::default(),
             requests: IdMap::default(),
             partners: IdMap::default(),
-            deadlines: BTreeSet::new(),
+            due: Deadlines::default(),
+            census: Census::default(),
             centers: centers::directory(),
         }
     }
@@ -442,17 +443,75 @@ impl Registry {
             .ok_or(NOT_FOUND_ACCOUNT)
     }
 
-    fn account_mut(&mut self, oid: Oid) -> Result<&mut Account, RegistryError> {
-        oid.0
+    /// Accounts by tier and verifications pending (for `/metrics`: no walk over the accounts).
+    pub fn census(&self) -> Census {
+        self.census
+    }
+
+    /// Changes account `oid` through `change`, then moves its counts in the census and its
+    /// verification's timeout in the deadline index: every change to an account goes through
+    /// here, so both stay exact.
+    fn update_account<T>(
+        &mut self,
+        oid: Oid,
+        change: impl FnOnce(&mut Account) -> T,
+    ) -> Result<T, RegistryError> {
+        let i = oid
+            .0
             .checked_sub(Oid::FIRST.0)
-            .and_then(|i| self.accounts.get_mut(usize::try_from(i).ok()?))
-            .ok_or(NOT_FOUND_ACCOUNT)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|i| *i < self.accounts.len())
+            .ok_or(NOT_FOUND_ACCOUNT)?;
+        let a = &mut self.accounts[i];
+        let (mark, due) = (
+            Mark::of(&a.state),
+            self.config.verification_due(a.state.verification()),
+        );
+        let out = change(a);
+        let (mark_now, due_now) = (
+            Mark::of(&a.state),
+            self.config.verification_due(a.state.verification()),
+        );
+        self.census.moved(mark, mark_now);
+        self.due
+            .verifications
+            .shift(Owner::Account(oid), due, due_now);
+        Ok(out)
+    }
+
+    /// Changes partner request `cid` through `change`, keeping its deadlines indexed; `None`
+    /// when there is no such request.
+    fn update_partner<T>(
+        &mut self,
+        cid: ConfirmationId,
+        change: impl FnOnce(&mut PartnerConfirmation) -> T,
+    ) -> Option<T> {
+        let config = &self.config;
+        let p = self.partners.get_mut(&cid)?;
+        let due = |p: &PartnerConfirmation| {
+            (
+                config.verification_due(&p.verification),
+                config.partner_due(p.created_at, p.decided_at),
+            )
+        };
+        let before = due(p);
+        let out = change(p);
+        let after = due(p);
+        self.due
+            .verifications
+            .shift(Owner::Partner(cid), before.0, after.0);
+        self.due.partners.shift(cid, Some(before.1), Some(after.1));
+        Some(out)
     }
 
     /// Adds an account; the caller has checked the cap and the indexes.
     fn push_account(&mut self, mut account: Account) -> Oid {
         let oid = Oid(Oid::FIRST.0 + self.accounts.len() as u64);
         account.oid = oid;
+        self.census.add(Mark::of(&account.state));
+        if let Some(t) = self.config.verification_due(account.state.verification()) {
+            self.due.verifications.insert(t, Owner::Account(oid));
+        }
         if let Some(p) = account.phone {
             self.by_phone.insert(p, oid);
         }
@@ -502,8 +561,19 @@ impl Registry {
                     issued_at: now,
                     answered_until: None,
                 });
+                self.due
+                    .requests
+                    .insert(self.config.request_due(now, None), id);
                 return id;
             }
+        }
+    }
+
+    /// Takes back a request just issued, when the command that issued it fails.
+    fn withdraw_request(&mut self, id: RequestId) {
+        if let Some(r) = self.requests.remove(&id) {
+            let due = self.config.request_due(r.issued_at, r.answered_until);
+            self.due.requests.remove(due, id);
         }
     }
 
@@ -644,6 +714,9 @@ impl Registry {
             .registrations
             .insert(rng, reg)
             .ok_or(full(Store::Registrations))?;
+        self.due
+            .registrations
+            .insert(self.config.registration_due(expires_at), id);
         if let Some(reg) = self.registrations.get(id) {
             Self::send_code(id, reg, &policy, effects);
         }
@@ -652,6 +725,14 @@ impl Registry {
             channel,
             expires_at,
         })
+    }
+
+    /// Takes registration `id` out of the store and its deadline out of the index.
+    fn remove_registration(&mut self, id: RegistrationId) {
+        if let Some(r) = self.registrations.remove(id) {
+            let due = self.config.registration_due(r.code.expires_at());
+            self.due.registrations.remove(due, id);
+        }
     }
 
     fn policy_of(&self, contact: &Contact) -> CodePolicy {
@@ -716,30 +797,30 @@ impl Registry {
                 if self.by_phone.get(p).is_some_and(|o| *o != oid) {
                     return Err(RegistryError::ContactBound { field: "phone" });
                 }
-                let account = self.account_mut(oid)?;
-                match account.phone {
-                    Some(q) if q != *p => {
-                        return Err(RegistryError::AlreadyDone {
-                            what: "the account has another phone already",
-                        })
+                self.update_account(oid, |account| match account.phone {
+                    Some(q) if q != *p => Err(RegistryError::AlreadyDone {
+                        what: "the account has another phone already",
+                    }),
+                    _ => {
+                        account.phone = Some(*p);
+                        Ok(())
                     }
-                    _ => account.phone = Some(*p),
-                }
+                })??;
                 self.by_phone.insert(*p, oid);
             }
             Contact::Email(e) => {
                 if self.by_email.get(e).is_some_and(|o| *o != oid) {
                     return Err(RegistryError::ContactBound { field: "email" });
                 }
-                let account = self.account_mut(oid)?;
-                match &account.email {
-                    Some(f) if f != e => {
-                        return Err(RegistryError::AlreadyDone {
-                            what: "the account has another e-mail already",
-                        })
+                self.update_account(oid, |account| match &account.email {
+                    Some(f) if f != e => Err(RegistryError::AlreadyDone {
+                        what: "the account has another e-mail already",
+                    }),
+                    _ => {
+                        account.email = Some(e.clone());
+                        Ok(())
                     }
-                    _ => account.email = Some(e.clone()),
-                }
+                })??;
                 self.by_email.insert(e.clone(), oid);
             }
         }
@@ -795,10 +876,16 @@ impl Registry {
             .registrations
             .get_mut(id)
             .ok_or(NOT_FOUND_REGISTRATION)?;
+        let was = reg.code.expires_at();
         let expires_at = reg
             .code
             .resend(now, value, &policy)
             .map_err(|_| RegistryError::ResendLimit)?;
+        self.due.registrations.shift(
+            id,
+            Some(self.config.registration_due(was)),
+            Some(self.config.registration_due(expires_at)),
+        );
         Self::send_code(id, reg, &policy, effects);
         Ok(RegistrationStarted {
             registration_id: id,
@@ -890,7 +977,7 @@ impl Registry {
             created_at: now,
         });
         let Some(second) = second else {
-            self.registrations.remove(id);
+            self.remove_registration(id);
             return Ok(Registered {
                 oid,
                 tier: Tier::Simplified,
@@ -903,7 +990,13 @@ impl Registry {
             .registrations
             .get_mut(id)
             .ok_or(NOT_FOUND_REGISTRATION)?;
+        let was = reg.code.expires_at();
         reg.code = OneTimeCode::issue(now, value, &policy);
+        self.due.registrations.shift(
+            id,
+            Some(self.config.registration_due(was)),
+            Some(self.config.registration_due(reg.code.expires_at())),
+        );
         reg.confirmed = false;
         reg.by_phone = matches!(second, Contact::Phone(_));
         reg.of_account = true;
@@ -953,8 +1046,7 @@ impl Registry {
     /// Replaces account `oid`'s password (checked and hashed by the caller; an MFC's one-time
     /// password is changed this way).
     pub fn change_password(&mut self, oid: Oid, hash: PasswordHash) -> Result<(), RegistryError> {
-        self.account_mut(oid)?.password = Some(hash);
-        Ok(())
+        self.update_account(oid, |a| a.password = Some(hash))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1009,6 +1101,9 @@ impl Registry {
             expires_at: now.saturating_add(self.config.session_ttl_ms),
         };
         self.sessions.insert(token, session);
+        self.due
+            .sessions
+            .insert(self.config.session_due(session.expires_at), token);
         Ok(session)
     }
 
@@ -1036,7 +1131,11 @@ impl Registry {
 
     /// Closes a session (logout). Closing an unknown session is not an error.
     pub fn close_session(&mut self, token: SessionToken) {
-        self.sessions.remove(&token);
+        if let Some(s) = self.sessions.remove(&token) {
+            self.due
+                .sessions
+                .remove(self.config.session_due(s.expires_at), token);
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1170,18 +1269,18 @@ impl Registry {
         let fms_request = self.new_request(rng, now, Owner::Account(oid), AgencyKind::Fms);
         // The transition first: nothing is bound or sent unless it succeeds.
         let moved = self
-            .account_mut(oid)
-            .and_then(|a| a.state.submit_personal_data(now, pfr_request, fms_request));
+            .update_account(oid, |a| {
+                a.state.submit_personal_data(now, pfr_request, fms_request)
+            })
+            .and_then(|r| r);
         if let Err(e) = moved {
-            self.requests.remove(&pfr_request);
-            self.requests.remove(&fms_request);
+            self.withdraw_request(pfr_request);
+            self.withdraw_request(fms_request);
             return Err(e);
         }
         Self::verification_effects(&data, pfr_request, fms_request, effects);
         self.bind_documents(&data, oid);
-        self.account_mut(oid)?.personal = Some(Box::new(data));
-        self.deadlines
-            .insert((self.deadline_of(now), Owner::Account(oid)));
+        self.update_account(oid, |a| a.personal = Some(Box::new(data)))?;
         Ok(VerificationDispatched {
             oid,
             pfr_request,
@@ -1206,7 +1305,13 @@ impl Registry {
             return Err(IgnoredReply::AlreadyApplied);
         }
         r.answered_until = Some(tombstone);
-        Ok(r.owner)
+        let (owner, issued_at) = (r.owner, r.issued_at);
+        self.due.requests.shift(
+            id,
+            Some(self.config.request_due(issued_at, None)),
+            Some(self.config.request_due(issued_at, Some(tombstone))),
+        );
+        Ok(owner)
     }
 
     /// PFR's reply to `request_id`. Unknown and repeated replies are ignored and said to be.
@@ -1272,12 +1377,7 @@ impl Registry {
             Ok(o) => o,
             Err(why) => return ReplyOutcome::Ignored(why),
         };
-        let deadline = self.pending_deadline(owner);
-        let outcome = self.apply_to_owner(now, owner, request_id, verdict, effects);
-        if let Some(t) = deadline.filter(|t| self.pending_deadline(owner) != Some(*t)) {
-            self.deadlines.remove(&(t, owner));
-        }
-        outcome
+        self.apply_to_owner(now, owner, request_id, verdict, effects)
     }
 
     fn apply_to_owner(
@@ -1290,21 +1390,22 @@ impl Registry {
     ) -> ReplyOutcome {
         match owner {
             Owner::Account(oid) => {
-                let Ok(account) = self.account_mut(oid) else {
-                    return ReplyOutcome::Ignored(IgnoredReply::Unknown);
-                };
-                let applied = match verdict {
+                let applied = self.update_account(oid, |account| match verdict {
                     Verdict::Pfr(v) => account.state.apply_pfr(now, request_id, v),
                     Verdict::Fms(v) => account.state.apply_fms(now, request_id, v),
                     Verdict::Unavailable => account.state.apply_unavailable(now, request_id),
+                });
+                let Ok(applied) = applied else {
+                    return ReplyOutcome::Ignored(IgnoredReply::Unknown);
                 };
                 self.account_verification_result(now, oid, applied, effects)
             }
             Owner::Partner(cid) => {
-                let Some(p) = self.partners.get_mut(&cid) else {
+                let applied = self
+                    .update_partner(cid, |p| verdict.apply(&mut p.verification, now, request_id));
+                let Some(applied) = applied else {
                     return ReplyOutcome::Ignored(IgnoredReply::Unknown);
                 };
-                let applied = verdict.apply(&mut p.verification, now, request_id);
                 self.partner_result(now, cid, applied, effects)
             }
         }
@@ -1394,10 +1495,9 @@ impl Registry {
         let recipient = full_name(personal);
         let value = code::draw(rng, &policy);
         let confirmation_id = ConfirmationId::random(rng);
-        let account = self.account_mut(oid)?;
-        let ordered = account
-            .state
-            .order_letter(now, confirmation_id, value, &policy)?;
+        let ordered = self.update_account(oid, |a| {
+            a.state.order_letter(now, confirmation_id, value, &policy)
+        })??;
         effects.push(Effect::OrderLetter {
             confirmation_id,
             oid,
@@ -1426,18 +1526,20 @@ impl Registry {
         let value = code::parse(typed, &policy).ok_or_else(|| {
             RegistryError::invalid("code", FieldError::Rule("must be the digits in the letter"))
         })?;
-        let account = self.account_mut(oid)?;
-        let was = account.state.tier();
-        account.state.enter_letter_code(now, value)?;
-        if was != Tier::Confirmed {
-            Self::notify(
-                account,
-                Topic::Confirmed(ConfirmationMethod::PostLetter),
-                "Учётная запись подтверждена",
-                "Учётная запись подтверждена кодом из письма. Госуслуги".to_owned(),
-                effects,
-            );
-        }
+        self.update_account(oid, |account| {
+            let was = account.state.tier();
+            account.state.enter_letter_code(now, value)?;
+            if was != Tier::Confirmed {
+                Self::notify(
+                    account,
+                    Topic::Confirmed(ConfirmationMethod::PostLetter),
+                    "Учётная запись подтверждена",
+                    "Учётная запись подтверждена кодом из письма. Госуслуги".to_owned(),
+                    effects,
+                );
+            }
+            Ok::<(), RegistryError>(())
+        })??;
         Ok(Confirmed {
             oid,
             method: ConfirmationMethod::PostLetter,
@@ -1485,10 +1587,10 @@ impl Registry {
         self.has_room(Store::Requests, 1)?;
         let request_id = self.new_request(rng, now, Owner::Account(oid), AgencyKind::Ca);
         let moved = self
-            .account_mut(oid)
-            .and_then(|a| a.state.start_signature(request_id));
+            .update_account(oid, |a| a.state.start_signature(request_id))
+            .and_then(|r| r);
         if let Err(e) = moved {
-            self.requests.remove(&request_id);
+            self.withdraw_request(request_id);
             return Err(e);
         }
         effects.push(Effect::CheckCertificate {
@@ -1513,26 +1615,28 @@ impl Registry {
             Ok(Owner::Partner(_)) => return ReplyOutcome::Ignored(IgnoredReply::WrongAgency),
             Err(why) => return ReplyOutcome::Ignored(why),
         };
-        let Ok(account) = self.account_mut(oid) else {
-            return ReplyOutcome::Ignored(IgnoredReply::Unknown);
-        };
-        match account.state.apply_certificate(now, request_id, verdict) {
-            SignatureApplied::Confirmed => {
-                Self::notify(
-                    account,
-                    Topic::Confirmed(ConfirmationMethod::ESignature),
-                    "Учётная запись подтверждена",
-                    "Учётная запись подтверждена электронной подписью. Госуслуги".to_owned(),
-                    effects,
-                );
-                ReplyOutcome::Confirmed {
-                    oid,
-                    method: ConfirmationMethod::ESignature,
+        let outcome = self.update_account(oid, |account| {
+            match account.state.apply_certificate(now, request_id, verdict) {
+                SignatureApplied::Confirmed => {
+                    Self::notify(
+                        account,
+                        Topic::Confirmed(ConfirmationMethod::ESignature),
+                        "Учётная запись подтверждена",
+                        "Учётная запись подтверждена электронной подписью. Госуслуги".to_owned(),
+                        effects,
+                    );
+                    ReplyOutcome::Confirmed {
+                        oid,
+                        method: ConfirmationMethod::ESignature,
+                    }
                 }
+                SignatureApplied::Refused(verdict) => {
+                    ReplyOutcome::SignatureRefused { oid, verdict }
+                }
+                SignatureApplied::Stale => ReplyOutcome::Ignored(IgnoredReply::Stale),
             }
-            SignatureApplied::Refused(verdict) => ReplyOutcome::SignatureRefused { oid, verdict },
-            SignatureApplied::Stale => ReplyOutcome::Ignored(IgnoredReply::Stale),
-        }
+        });
+        outcome.unwrap_or(ReplyOutcome::Ignored(IgnoredReply::Unknown))
     }
 
     /// The CA could not be reached about `request_id` (the stand gave up retrying): the check
@@ -1547,14 +1651,9 @@ impl Registry {
             Ok(Owner::Partner(_)) => return ReplyOutcome::Ignored(IgnoredReply::WrongAgency),
             Err(why) => return ReplyOutcome::Ignored(why),
         };
-        match self.account_mut(oid) {
-            Ok(a) => {
-                if a.state.abandon_signature(request_id) {
-                    ReplyOutcome::Recorded
-                } else {
-                    ReplyOutcome::Ignored(IgnoredReply::Stale)
-                }
-            }
+        match self.update_account(oid, |a| a.state.abandon_signature(request_id)) {
+            Ok(true) => ReplyOutcome::Recorded,
+            Ok(false) => ReplyOutcome::Ignored(IgnoredReply::Stale),
             Err(_) => ReplyOutcome::Ignored(IgnoredReply::Unknown),
         }
     }
@@ -1600,19 +1699,21 @@ impl Registry {
         let number = parse_passport_number(passport_number)
             .map_err(|e| RegistryError::invalid("passport.number", e))?;
         let oid = *self.by_snils.get(&snils).ok_or(NOT_FOUND_ACCOUNT)?;
-        let account = self.account_mut(oid)?;
-        let bound = account.personal.as_ref().map(|p| p.passport.key());
-        if bound != Some(PassportKey::new(series, number)) {
-            return Err(RegistryError::DocumentsMismatch { field: "passport" });
-        }
-        account.state.confirm_in_person(now)?;
-        Self::notify(
-            account,
-            Topic::Confirmed(ConfirmationMethod::ServiceCenter),
-            "Учётная запись подтверждена",
-            "Учётная запись подтверждена в центре обслуживания. Госуслуги".to_owned(),
-            effects,
-        );
+        self.update_account(oid, |account| {
+            let bound = account.personal.as_ref().map(|p| p.passport.key());
+            if bound != Some(PassportKey::new(series, number)) {
+                return Err(RegistryError::DocumentsMismatch { field: "passport" });
+            }
+            account.state.confirm_in_person(now)?;
+            Self::notify(
+                account,
+                Topic::Confirmed(ConfirmationMethod::ServiceCenter),
+                "Учётная запись подтверждена",
+                "Учётная запись подтверждена в центре обслуживания. Госуслуги".to_owned(),
+                effects,
+            );
+            Ok(())
+        })??;
         Ok(Confirmed {
             oid,
             method: ConfirmationMethod::ServiceCenter,
@@ -1651,16 +1752,17 @@ impl Registry {
             created_at: now,
         });
         self.bind_documents(&data, oid);
-        let account = self.account_mut(oid)?;
-        account.personal = Some(Box::new(data));
-        Self::notify(
-            account,
-            Topic::AccountCreated,
-            "Учётная запись создана",
-            "Для вас создана подтверждённая учётная запись. Войдите с паролем, выданным в МФЦ. Госуслуги"
-                .to_owned(),
-            effects,
-        );
+        self.update_account(oid, |account| {
+            account.personal = Some(Box::new(data));
+            Self::notify(
+                account,
+                Topic::AccountCreated,
+                "Учётная запись создана",
+                "Для вас создана подтверждённая учётная запись. Войдите с паролем, выданным в МФЦ. Госуслуги"
+                    .to_owned(),
+                effects,
+            );
+        })?;
         Ok(MfcRegistered { oid, login: phone })
     }
 
@@ -1716,8 +1818,12 @@ impl Registry {
                 decided_at: None,
             },
         );
-        self.deadlines
-            .insert((self.deadline_of(now), Owner::Partner(cid)));
+        self.due
+            .partners
+            .insert(self.config.partner_due(now, None), cid);
+        if let Some(t) = self.config.verification_due(&verification) {
+            self.due.verifications.insert(t, Owner::Partner(cid));
+        }
         Ok(PartnerCheckStarted {
             confirmation_id: cid,
             pfr_request,
@@ -1789,10 +1895,10 @@ impl Registry {
             }
             ReplyApplied::Passed => self.complete_partner(now, cid, effects),
         };
-        if let Some(p) = self.partners.get_mut(&cid) {
+        self.update_partner(cid, |p| {
             p.status = status;
             p.decided_at = Some(now);
-        }
+        });
         match status {
             PartnerStatus::Confirmed { oid, created } => ReplyOutcome::PartnerConfirmed {
                 confirmation_id: cid,
@@ -1847,24 +1953,29 @@ impl Registry {
                 self.unbind_documents(oid);
                 self.bind_documents(&data, oid);
                 let phone_free = !self.by_phone.contains_key(&phone);
-                let account = match self.account_mut(oid) {
-                    Ok(a) => a,
+                let phone_taken = self.update_account(oid, |account| {
+                    account.state = state;
+                    account.personal = Some(data);
+                    let take = account.phone.is_none() && phone_free;
+                    if take {
+                        account.phone = Some(phone);
+                    }
+                    Self::notify(
+                        account,
+                        Topic::Confirmed(method),
+                        "Учётная запись подтверждена",
+                        text,
+                        effects,
+                    );
+                    take
+                });
+                match phone_taken {
+                    Ok(true) => {
+                        self.by_phone.insert(phone, oid);
+                    }
+                    Ok(false) => {}
                     Err(_) => return PartnerStatus::Refused(PartnerRefusal::DocumentsBound),
-                };
-                account.state = state;
-                account.personal = Some(data);
-                if account.phone.is_none() && phone_free {
-                    account.phone = Some(phone);
-                    self.by_phone.insert(phone, oid);
                 }
-                let account = &self.accounts[(oid.0 - Oid::FIRST.0) as usize];
-                Self::notify(
-                    account,
-                    Topic::Confirmed(method),
-                    "Учётная запись подтверждена",
-                    text,
-                    effects,
-                );
                 PartnerStatus::Confirmed {
                     oid,
                     created: false,
@@ -1894,15 +2005,16 @@ impl Registry {
                     created_at: now,
                 });
                 self.bind_documents(&data, oid);
-                let account = &mut self.accounts[(oid.0 - Oid::FIRST.0) as usize];
-                account.personal = Some(data);
-                Self::notify(
-                    account,
-                    Topic::AccountCreated,
-                    "Учётная запись создана",
-                    text,
-                    effects,
-                );
+                let _ = self.update_account(oid, |account| {
+                    account.personal = Some(data);
+                    Self::notify(
+                        account,
+                        Topic::AccountCreated,
+                        "Учётная запись создана",
+                        text,
+                        effects,
+                    );
+                });
                 PartnerStatus::Confirmed { oid, created: true }
             }
         }
@@ -1911,101 +2023,117 @@ impl Registry {
     // -----------------------------------------------------------------------------------------
     // Housekeeping
 
-    /// When a verification submitted at `submitted_at` times out: the first instant at which
-    /// [`Registry::expire`] fails it.
-    fn deadline_of(&self, submitted_at: SimTime) -> SimTime {
-        submitted_at
-            .saturating_add(self.config.verification_timeout_ms)
-            .saturating_add(1)
-    }
-
-    /// The deadline of `owner`'s verification while it is pending.
-    fn pending_deadline(&self, owner: Owner) -> Option<SimTime> {
-        let v = match owner {
-            Owner::Account(oid) => self.account(oid).ok()?.state.verification(),
-            Owner::Partner(cid) => &self.partners.get(&cid)?.verification,
-        };
-        (v.status() == VerificationStatus::Pending).then(|| self.deadline_of(v.submitted_at()))
-    }
-
     /// The first instant at or after `from` at which [`Registry::expire`] has a verification to
     /// time out (the world's advance steps the clock to it, so a timeout happens at its own
-    /// time).
-    pub fn next_deadline(&mut self, from: SimTime) -> Option<SimTime> {
-        // Deadlines of verifications decided otherwise are dropped as they come first.
-        while let Some(&(t, owner)) = self.deadlines.first() {
-            if self.pending_deadline(owner) == Some(t) {
-                break;
-            }
-            self.deadlines.pop_first();
-        }
-        let first_owner = Owner::Account(Oid(0));
-        self.deadlines
-            .range((from, first_owner)..)
-            .next()
-            .map(|(t, _)| *t)
+    /// time). O(log n): read from the deadline index.
+    pub fn next_deadline(&self, from: SimTime) -> Option<SimTime> {
+        self.due.verifications.first_from(from)
+    }
+
+    /// The earliest instant at which [`Registry::expire`] has anything to do (drop or time
+    /// out), as quinn-proto's `poll_timeout`.
+    pub fn next_expiry(&self) -> Option<SimTime> {
+        self.due.first()
     }
 
     /// Drops what has expired at `now`: registrations past their code's life and the grace,
     /// closed sessions, old reply tombstones and decided partner requests; fails verifications
-    /// unanswered for longer than the timeout (notifying the citizen, in oid order).
+    /// unanswered for longer than the timeout (notifying the citizen, earliest deadline first,
+    /// then in oid order). Everything due, in one call: the stand calls
+    /// [`Registry::expire_some`] instead, to hold its lock for a bounded time.
     pub fn expire(&mut self, now: SimTime, effects: &mut Vec<Effect>) -> Expired {
+        self.expire_some(now, usize::MAX, effects)
+    }
+
+    /// As [`Registry::expire`], but handles at most `limit` items: each taken from the front of
+    /// a deadline index, so the cost is O(limit log n) whatever the stores hold. Verifications
+    /// time out first (a partner's request so decided gets its tombstone's deadline), then each
+    /// store drops its expired items. `more` says whether items due at `now` remain.
+    pub fn expire_some(
+        &mut self,
+        now: SimTime,
+        limit: usize,
+        effects: &mut Vec<Effect>,
+    ) -> Expired {
         let mut out = Expired::default();
-        let grace = self.config.registration_grace_ms;
-        out.registrations = self
-            .registrations
-            .retain(|r| now.ms_since(r.code.expires_at()) <= grace);
-
-        let before = self.sessions.len();
-        self.sessions.retain(|_, s| now <= s.expires_at);
-        out.sessions = before - self.sessions.len();
-
+        let mut left = limit;
         let timeout = self.config.verification_timeout_ms;
-        let keep_ms = timeout.saturating_add(self.config.reply_tombstone_ttl_ms);
-        let before = self.requests.len();
-        self.requests.retain(|_, r| match r.answered_until {
-            Some(until) => now <= until,
-            None => now.ms_since(r.issued_at) <= keep_ms,
-        });
-        out.requests = before - self.requests.len();
-
-        // Accounts are in oid order, so the notifications are too.
-        let mut timed_out = Vec::new();
-        for a in &mut self.accounts {
-            if a.state.time_out(now, timeout) {
-                timed_out.push(a.oid);
+        while left > 0 {
+            let Some((_, owner)) = self.due.verifications.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            match owner {
+                Owner::Account(oid) => {
+                    let timed_out = self
+                        .update_account(oid, |a| a.state.time_out(now, timeout))
+                        .unwrap_or(false);
+                    if timed_out {
+                        out.verifications_timed_out += 1;
+                        self.verification_failed(now, oid, FailureReason::Timeout, effects);
+                    }
+                }
+                Owner::Partner(cid) => {
+                    self.update_partner(cid, |p| {
+                        if p.verification.time_out(now, timeout) {
+                            p.status = PartnerStatus::Refused(PartnerRefusal::Verification(
+                                FailureReason::Timeout,
+                            ));
+                            p.decided_at = Some(now);
+                        }
+                    });
+                }
             }
         }
-        out.verifications_timed_out = timed_out.len();
-        for oid in timed_out {
-            self.verification_failed(now, oid, FailureReason::Timeout, effects);
+        while left > 0 {
+            let Some((_, id)) = self.due.registrations.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            out.registrations += usize::from(self.registrations.remove(id).is_some());
         }
-        // Every deadline up to now has been met (by the time-outs above and below).
-        while self.deadlines.first().is_some_and(|(t, _)| *t <= now) {
-            self.deadlines.pop_first();
+        while left > 0 {
+            let Some((_, token)) = self.due.sessions.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            out.sessions += usize::from(self.sessions.remove(&token).is_some());
         }
-
-        let tomb = self.config.reply_tombstone_ttl_ms;
-        let before = self.partners.len();
-        for p in self.partners.values_mut() {
-            if p.verification.time_out(now, timeout) {
-                p.status =
-                    PartnerStatus::Refused(PartnerRefusal::Verification(FailureReason::Timeout));
-                p.decided_at = Some(now);
-            }
+        while left > 0 {
+            let Some((_, id)) = self.due.requests.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            out.requests += usize::from(self.requests.remove(&id).is_some());
         }
-        self.partners.retain(|_, p| match p.decided_at {
-            Some(at) => now.ms_since(at) <= tomb,
-            None => now.ms_since(p.created_at) <= keep_ms,
-        });
-        out.partner_confirmations = before - self.partners.len();
+        while left > 0 {
+            let Some((_, cid)) = self.due.partners.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            out.partner_confirmations += usize::from(self.partners.remove(&cid).is_some());
+        }
+        out.more = self.due.first().is_some_and(|t| t <= now);
         out
     }
 
-    /// Checks the registry's invariants: each account's own (see [`AccountState`]), and that the
+    /// Checks the registry's invariants: each account's own (see [`AccountState`]); that the
     /// document indexes hold exactly the documents of the accounts that bind them, so no two
-    /// accounts share a SNILS or a passport. For tests; O(accounts).
+    /// accounts share a SNILS or a passport; that the census counts what the accounts hold;
+    /// and that each deadline index holds exactly the live items (pending verifications) at
+    /// their deadlines. For tests; O(every store).
     pub fn check_invariants(&self) -> Result<(), String> {
+        self.check_deadlines()?;
+        let mut census = Census::default();
+        for a in &self.accounts {
+            census.add(Mark::of(&a.state));
+        }
+        if census != self.census {
+            return Err(format!(
+                "the census says {:?}, the accounts {census:?}",
+                self.census
+            ));
+        }
         let mut snils = HashMap::new();
         let mut passports = HashMap::new();
         for a in &self.accounts {
@@ -2038,6 +2166,78 @@ impl Registry {
             if self.account(*oid).ok().and_then(|a| a.phone) != Some(*p) {
                 return Err(format!(
                     "phone index points {p} at {oid}, which has another phone"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Registry {
+    /// Every live item and pending verification is in its deadline index at its deadline, and
+    /// each index holds nothing else (its length is the store's).
+    fn check_deadlines(&self) -> Result<(), String> {
+        let c = &self.config;
+        let (due, mut n) = (&self.due, 0);
+        let missing = |what: &str| Err(format!("a {what} is missing from its deadline index"));
+        for (id, r) in self.registrations.iter() {
+            if !due
+                .registrations
+                .contains(c.registration_due(r.code.expires_at()), id)
+            {
+                return missing("registration");
+            }
+        }
+        for (token, s) in &self.sessions {
+            if !due.sessions.contains(c.session_due(s.expires_at), *token) {
+                return missing("session");
+            }
+        }
+        for (id, r) in &self.requests {
+            if !due
+                .requests
+                .contains(c.request_due(r.issued_at, r.answered_until), *id)
+            {
+                return missing("request");
+            }
+        }
+        for (cid, p) in &self.partners {
+            if !due
+                .partners
+                .contains(c.partner_due(p.created_at, p.decided_at), *cid)
+            {
+                return missing("partner request");
+            }
+            if let Some(t) = c.verification_due(&p.verification) {
+                n += 1;
+                if !due.verifications.contains(t, Owner::Partner(*cid)) {
+                    return missing("partner's pending verification");
+                }
+            }
+        }
+        for a in &self.accounts {
+            if let Some(t) = c.verification_due(a.state.verification()) {
+                n += 1;
+                if !due.verifications.contains(t, Owner::Account(a.oid)) {
+                    return missing("pending verification");
+                }
+            }
+        }
+        let sizes = [
+            (
+                due.registrations.len(),
+                self.registrations.len(),
+                "registrations",
+            ),
+            (due.sessions.len(), self.sessions.len(), "sessions"),
+            (due.requests.len(), self.requests.len(), "requests"),
+            (due.partners.len(), self.partners.len(), "partner requests"),
+            (due.verifications.len(), n, "pending verifications"),
+        ];
+        for (indexed, held, what) in sizes {
+            if indexed != held {
+                return Err(format!(
+                    "the deadline index of {what} holds {indexed} entries for {held} items"
                 ));
             }
         }
