@@ -1020,6 +1020,40 @@ impl Registry {
         })
     }
 
+    /// Makes a simplified account for `email` through the commands a citizen uses: the
+    /// registration, the link followed (its token read from the registration, as the citizen
+    /// reads it in the letter, which is not sent), the password (`hash`) set. For a stand that
+    /// must hold many accounts before a measurement (`serve --preload-accounts`).
+    pub fn register_by_email(
+        &mut self,
+        now: SimTime,
+        rng: &mut impl CryptoRng,
+        surname: &str,
+        name: &str,
+        email: &str,
+        hash: PasswordHash,
+    ) -> Result<Oid, RegistryError> {
+        let form = RegistrationForm {
+            surname: surname.to_owned(),
+            name: name.to_owned(),
+            email: Some(email.to_owned()),
+            ..RegistrationForm::default()
+        };
+        let mut letter = Vec::new();
+        let id = self
+            .start_registration(now, rng, &form, &mut letter)?
+            .registration_id;
+        let value = self
+            .registrations
+            .get(id)
+            .ok_or(NOT_FOUND_REGISTRATION)?
+            .code
+            .value();
+        let token = code::render(value, &self.config.email_link);
+        self.follow_email_link(now, id, &token)?;
+        Ok(self.set_password(now, rng, id, hash, &mut letter)?.oid)
+    }
+
     /// Checks a new password of account `oid` (`PUT /accounts/{oid}/password`) against every
     /// rule, with the facts the registry holds about the person: the phone, and once personal
     /// data are submitted the birth date and the surname in them (else the surname given at

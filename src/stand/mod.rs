@@ -104,6 +104,9 @@ pub struct StandConfig {
     pub retry: RetryPolicy,
     /// How long a partner's request waits for PFR and FMS before answering 202.
     pub partner_wait_ms: u64,
+    /// Simplified accounts made before serving (`preload-{i}@esia-sim.invalid`, their password
+    /// random and unknown), so that a measurement runs against a full registry.
+    pub preload_accounts: u64,
 }
 
 impl Default for StandConfig {
@@ -125,6 +128,7 @@ impl Default for StandConfig {
             sms_batch: None,
             retry: RetryPolicy::default(),
             partner_wait_ms: 10_000,
+            preload_accounts: 0,
         }
     }
 }
@@ -146,6 +150,8 @@ pub enum ServeError {
     PopulationTooLarge(u64),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("cannot preload the accounts: {0}")]
+    Preload(RegistryError),
 }
 
 /// Room reserved in the effects queue for a command's effects.
@@ -232,6 +238,38 @@ impl Stand {
         tokio::spawn(housekeeping(self.clone(), cancel));
         let agenda: std::sync::Weak<Stand> = Arc::downgrade(self);
         self.world.add_agenda(agenda);
+    }
+
+    /// Makes `count` simplified accounts `preload-{i}@esia-sim.invalid` through the registry's
+    /// commands (see [`Registry::register_by_email`]), taking the lock for 1,000 at a time.
+    /// Their password is drawn from the CSPRNG, hashed once under the stand's profile and
+    /// forgotten: nobody logs in to them.
+    pub fn preload_accounts(&self, count: u64) -> Result<(), RegistryError> {
+        const CHUNK: u64 = 1_000;
+        let hash = {
+            let mut core = self.lock();
+            use rand::Rng;
+            let password = format!("{:016x}{:016x}", core.rng.next_u64(), core.rng.next_u64());
+            self.hash_profile.hash(&password, &mut core.rng)
+        };
+        let mut i = 0;
+        while i < count {
+            let now = self.world.now();
+            let mut guard = self.lock();
+            let core = &mut *guard;
+            for j in i..(i + CHUNK).min(count) {
+                core.registry.register_by_email(
+                    now,
+                    &mut core.rng,
+                    "Тестов",
+                    "Тест",
+                    &format!("preload-{j}@esia-sim.invalid"),
+                    hash.clone(),
+                )?;
+            }
+            i += CHUNK;
+        }
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Core> {
@@ -548,6 +586,9 @@ pub fn assemble_with(
         .unwrap_or(if o.sms.is_none() { SMS_BATCH_OWN } else { 1 })
         .max(1);
     let stand = Stand::new(&config, world, urls, &base_url);
+    stand
+        .preload_accounts(config.preload_accounts)
+        .map_err(ServeError::Preload)?;
     stand.start(cancel);
     let router = app(stand.clone(), Some(&mocks));
     Ok(Assembled {
