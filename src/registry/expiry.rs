@@ -9,7 +9,10 @@
 //! `Registry::check_invariants` checks both directions.
 
 use super::config::RegistryConfig;
+use super::effect::Effect;
 use super::ids::{ConfirmationId, Oid, RegistrationId, RequestId, SessionToken};
+use super::registry::*;
+use super::verification::FailureReason;
 use super::verification::{Verification, VerificationStatus};
 use esia_mocks::clock::SimTime;
 use std::collections::BTreeSet;
@@ -166,6 +169,102 @@ impl RegistryConfig {
                 .saturating_add(self.verification_timeout_ms)
                 .saturating_add(1)
         })
+    }
+}
+
+impl Registry {
+    /// The first instant at or after `from` at which [`Registry::expire`] has a verification to
+    /// time out (the world's advance steps the clock to it, so a timeout happens at its own
+    /// time). O(log n): read from the deadline index.
+    pub fn next_deadline(&self, from: SimTime) -> Option<SimTime> {
+        self.due.verifications.first_from(from)
+    }
+
+    /// The earliest instant at which [`Registry::expire`] has anything to do (drop or time
+    /// out), as quinn-proto's `poll_timeout`.
+    pub fn next_expiry(&self) -> Option<SimTime> {
+        self.due.first()
+    }
+
+    /// Drops what has expired at `now`: registrations past their code's life and the grace,
+    /// closed sessions, old reply tombstones and decided partner requests; fails verifications
+    /// unanswered for longer than the timeout (notifying the citizen, earliest deadline first,
+    /// then in oid order). Everything due, in one call: the stand calls
+    /// [`Registry::expire_some`] instead, to hold its lock for a bounded time.
+    pub fn expire(&mut self, now: SimTime, effects: &mut Vec<Effect>) -> Expired {
+        self.expire_some(now, usize::MAX, effects)
+    }
+
+    /// As [`Registry::expire`], but handles at most `limit` items: each taken from the front of
+    /// a deadline index, so the cost is O(limit log n) whatever the stores hold. Verifications
+    /// time out first (a partner's request so decided gets its tombstone's deadline), then each
+    /// store drops its expired items. `more` says whether items due at `now` remain.
+    pub fn expire_some(
+        &mut self,
+        now: SimTime,
+        limit: usize,
+        effects: &mut Vec<Effect>,
+    ) -> Expired {
+        let mut out = Expired::default();
+        let mut left = limit;
+        let timeout = self.config.verification_timeout_ms;
+        while left > 0 {
+            let Some((_, owner)) = self.due.verifications.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            match owner {
+                Owner::Account(oid) => {
+                    let timed_out = self
+                        .update_account(oid, |a| a.state.time_out(now, timeout))
+                        .unwrap_or(false);
+                    if timed_out {
+                        out.verifications_timed_out += 1;
+                        self.verification_failed(now, oid, FailureReason::Timeout, effects);
+                    }
+                }
+                Owner::Partner(cid) => {
+                    self.update_partner(cid, |p| {
+                        if p.verification.time_out(now, timeout) {
+                            p.status = PartnerStatus::Refused(PartnerRefusal::Verification(
+                                FailureReason::Timeout,
+                            ));
+                            p.decided_at = Some(now);
+                        }
+                    });
+                }
+            }
+        }
+        while left > 0 {
+            let Some((_, id)) = self.due.registrations.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            out.registrations += usize::from(self.registrations.remove(id).is_some());
+        }
+        while left > 0 {
+            let Some((_, token)) = self.due.sessions.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            out.sessions += usize::from(self.sessions.remove(&token).is_some());
+        }
+        while left > 0 {
+            let Some((_, id)) = self.due.requests.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            out.requests += usize::from(self.requests.remove(&id).is_some());
+        }
+        while left > 0 {
+            let Some((_, cid)) = self.due.partners.pop_due(now) else {
+                break;
+            };
+            left -= 1;
+            out.partner_confirmations += usize::from(self.partners.remove(&cid).is_some());
+        }
+        out.more = self.due.first().is_some_and(|t| t <= now);
+        out
     }
 }
 
