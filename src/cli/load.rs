@@ -29,6 +29,10 @@ pub struct LoadArgs {
     /// Mocks already running (e.g. `esia-sim serve` or `esia-sim mocks`), with --host.
     #[arg(long, value_name = "URL", requires = "host")]
     pub mocks_url: Option<String>,
+    /// The target's Prometheus metrics, read every `load.scrape_interval` for the queue
+    /// gauges of the timeline (default: the target's own `/metrics`).
+    #[arg(long, value_name = "URL")]
+    pub metrics_url: Option<String>,
     /// Where the mocks listen, with --host and without --mocks-url.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub mocks_addr: String,
@@ -142,6 +146,7 @@ pub fn run(args: LoadArgs) -> Result<ExitCode> {
         scenario,
         host: args.host,
         mocks_url: args.mocks_url,
+        metrics_url: args.metrics_url,
         mocks_addr: args.mocks_addr,
         operator_token: args.operator_token,
         partner_token: args.partner_token,

@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 /// | `request_timeout` | `30s` | goose's timeout of one request (goose's `--timeout` wins) |
 /// | `running_metrics` | `15s` | goose prints its running metrics this often (goose's `--running-metrics` wins); 0: never |
 /// | `progress` | `5s` | a line with tier counts this often on stderr; 0: never |
+/// | `scrape_interval` | `2s` | the target's `/metrics` (or `--metrics-url`) is read this often for its queue gauges in the timeline; 0: never |
 /// | `stand_threads` | 0 | worker threads of the in-process stand's runtime; 0: one per core |
 /// | `load_threads` | 0 | worker threads of goose's runtime; 0: one per core |
 /// | `[load.paths]` | see [`LoadPaths`] | shares of journeys by path |
@@ -56,6 +57,8 @@ pub struct LoadConfig {
     pub running_metrics: u64,
     #[serde(with = "duration_ms")]
     pub progress: u64,
+    #[serde(with = "duration_ms")]
+    pub scrape_interval: u64,
     pub stand_threads: usize,
     pub load_threads: usize,
     pub paths: LoadPaths,
@@ -79,6 +82,7 @@ impl Default for LoadConfig {
             request_timeout: 30 * MS_PER_SEC,
             running_metrics: 15 * MS_PER_SEC,
             progress: 5 * MS_PER_SEC,
+            scrape_interval: 2 * MS_PER_SEC,
             stand_threads: 0,
             load_threads: 0,
             paths: LoadPaths::default(),

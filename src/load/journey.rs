@@ -153,7 +153,7 @@ impl Harness {
         self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn funnel(&self) -> std::sync::MutexGuard<'_, LoadFunnel> {
+    pub(crate) fn funnel(&self) -> std::sync::MutexGuard<'_, LoadFunnel> {
         self.funnel.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -491,11 +491,14 @@ fn finish(h: &Harness, j: Journey, ending: Ending) {
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let mut f = h.funnel();
-    f.timeline.ended(
-        unix_now_s(),
-        ending == Ending::Completed,
-        ending == Ending::Failed,
-    );
+    let now_s = unix_now_s();
+    let walked = j.origin.elapsed();
+    for (tier, at) in &j.tiers {
+        let ago = walked.saturating_sub(*at).as_secs();
+        f.timeline.reached(now_s.saturating_sub(ago), tier.as_str());
+    }
+    f.timeline
+        .ended(now_s, ending == Ending::Completed, ending == Ending::Failed);
     f.ended(j.path, ending, j.tier, &j.tiers, j.origin.elapsed());
 }
 

@@ -93,6 +93,9 @@ pub struct Options {
     pub goose_args: Vec<String>,
     /// No progress lines.
     pub quiet: bool,
+    /// Where the target's Prometheus metrics are read during the run (default: its
+    /// `/metrics`).
+    pub metrics_url: Option<String>,
 }
 
 /// What a run leaves.
@@ -122,6 +125,35 @@ pub fn sped_up(agencies: &Agencies, speedup: f64) -> Agencies {
         }
     }
     a
+}
+
+/// What a stand needs to serve a load run of a scenario: the agencies with `[load] speedup`
+/// applied, and the engine's figures with `[load.engine]`'s. The in-process stand of `load`
+/// and `esia-sim serve --scenario FILE --for-load` both take them from here, so shards run
+/// against a separately started stand meet the same stand as one run against its own.
+#[derive(Clone, Debug)]
+pub struct StandTiming {
+    pub agencies: Agencies,
+    pub registry: RegistryConfig,
+}
+
+/// The stand's timing for a load run of `scenario` (its `[load]` table validated first).
+pub fn stand_timing(scenario: &Scenario) -> StandTiming {
+    let load = &scenario.load;
+    let mut registry = RegistryConfig::default();
+    if let Some(t) = load.engine.sms_code_ttl {
+        registry.sms_code.ttl_ms = t.0;
+    }
+    if let Some(t) = load.engine.sms_resend_cooldown {
+        registry.sms_code.resend_cooldown_ms = t.0;
+    }
+    if let Some(t) = load.engine.letter_reorder_cooldown {
+        registry.letter_code.resend_cooldown_ms = t.0;
+    }
+    StandTiming {
+        agencies: sped_up(&scenario.agencies, load.speedup),
+        registry,
+    }
 }
 
 /// The 99th percentile of a delay law divided by its speedup: how long a journey may wait.
@@ -207,17 +239,7 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
     }
 
     // Time: engine and citizens real, agencies compressed.
-    let agencies = sped_up(&scenario.agencies, load.speedup);
-    let mut registry = RegistryConfig::default();
-    if let Some(t) = load.engine.sms_code_ttl {
-        registry.sms_code.ttl_ms = t.0;
-    }
-    if let Some(t) = load.engine.sms_resend_cooldown {
-        registry.sms_code.resend_cooldown_ms = t.0;
-    }
-    if let Some(t) = load.engine.letter_reorder_cooldown {
-        registry.letter_code.resend_cooldown_ms = t.0;
-    }
+    let StandTiming { agencies, registry } = stand_timing(scenario);
     let timing = journey::Timing {
         poll: Duration::from_millis(load.poll_interval),
         wait: Duration::from_millis(load.wait_timeout),
@@ -358,6 +380,14 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         (!options.quiet && load.progress > 0).then(|| Duration::from_millis(load.progress));
     let (goose, metrics_text) = rt.block_on(async {
         let monitor = tokio::spawn(monitor(harness.clone(), shape.clone(), progress));
+        let scraper = (load.scrape_interval > 0).then(|| {
+            let url = options
+                .metrics_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/metrics", target.host.trim_end_matches('/')));
+            let every = Duration::from_millis(load.scrape_interval);
+            tokio::spawn(target::scrape(harness.clone(), url, every))
+        });
         let result = attack::execute(
             goose_args,
             harness.clone(),
@@ -369,6 +399,9 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         .await;
         harness.end();
         monitor.abort();
+        if let Some(s) = scraper {
+            s.abort();
+        }
         let metrics = target::metrics_snapshot(&target.host).await;
         (result, metrics)
     });
