@@ -882,7 +882,7 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
 async fn register(user: &mut GooseUser, j: &mut Journey, channel: Channel) -> StepResult {
     let c = j.citizen.clone();
     let (contact, body) = match channel {
-        Channel::Phone => {
+        Channel::Sms => {
             let phone = c
                 .phone
                 .clone()
@@ -920,7 +920,7 @@ async fn register(user: &mut GooseUser, j: &mut Journey, channel: Channel) -> St
     j.oid = 0;
     j.token.clear();
     match channel {
-        Channel::Phone => j.sms_expected += 1,
+        Channel::Sms => j.sms_expected += 1,
         Channel::Email => j.mail_expected += 1,
     }
     Ok(())

@@ -362,11 +362,11 @@ mod tests {
     use super::*;
     use crate::registry::code;
     use crate::registry::ids::RegistrationId;
+    use crate::registry::personal::tests::form;
     use crate::registry::personal::PersonalDataForm;
     use crate::registry::verification::FailureReason;
     use esia_mocks::agency::fms::FmsVerdict;
     use esia_mocks::agency::pfr::PfrVerdict;
-    use crate::registry::personal::tests::form;
     use esia_mocks::clock::MS_PER_DAY;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;

@@ -17,13 +17,9 @@ use esia_mocks::ident::parse_email;
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 
-/// How a registration's code travels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Sms,
-    Email,
-}
+/// How a registration's code travels: the population's preferred channel, one definition for
+/// the citizens, the engine and the load journeys.
+pub use esia_mocks::population::Channel;
 
 /// The registration form (`POST /registrations`): names and a phone, an e-mail or both.
 ///
