@@ -4,6 +4,8 @@
 //! registration), no two accounts share a SNILS or a passport, no tier goes down; and no command
 //! panics, whatever it is given.
 
+mod support;
+
 use esia_mocks::agency::banks::Bank;
 use esia_mocks::agency::ca::CaVerdict;
 use esia_mocks::agency::fms::FmsVerdict;
@@ -15,7 +17,7 @@ use esia_sim::registry::personal::PassportForm;
 use esia_sim::registry::registry::RegistrationForm;
 use esia_sim::registry::{
     Address, Effect, Oid, PasswordHash, PersonalDataForm, RegistrationId, Registry, RegistryConfig,
-    RequestId, Tier, Topic, VerificationStatus,
+    RequestId, Tier, VerificationStatus,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -246,36 +248,15 @@ impl Harness {
     }
 
     fn code_for(&self, contact: (&Option<Phone>, &Option<String>)) -> Option<String> {
-        self.effects.iter().rev().find_map(|e| match (e, contact) {
-            (
-                Effect::SendSms {
-                    to,
-                    text,
-                    topic: Topic::RegistrationCode,
-                },
-                (Some(p), _),
-            ) if to == p => text
-                .split(|c: char| !c.is_ascii_digit())
-                .find(|w| w.len() == 6)
-                .map(str::to_owned),
-            (
-                Effect::SendMail {
-                    to,
-                    text,
-                    topic: Topic::RegistrationLink,
-                    ..
-                },
-                (_, Some(m)),
-            ) if to == m => text.split("token=").nth(1).map(|s| s[..16].to_owned()),
+        match contact {
+            (Some(p), _) => support::engine::sms_code(&self.effects, *p),
+            (_, Some(m)) => support::engine::mail_token(&self.effects, m),
             _ => None,
-        })
+        }
     }
 
     fn letter_code(&self, oid: Oid) -> Option<String> {
-        self.effects.iter().rev().find_map(|e| match e {
-            Effect::OrderLetter { oid: o, code, .. } if *o == oid => Some(code.clone()),
-            _ => None,
-        })
+        support::engine::letter_code(&self.effects, oid)
     }
 
     fn collect_requests(&mut self, from: usize) {

@@ -5,14 +5,13 @@
 //! every failure of these tiers. Time moves by `POST /mocks/admin/clock/advance`, never by
 //! waiting; no test asserts a wall-clock duration.
 
-#[path = "stand_harness.rs"]
-mod harness;
+mod support;
 
-use harness::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Duration;
+use support::*;
 
 /// The harness's [`SCENARIO`] (messages at once, PFR and FMS after exactly 10 minutes, no
 /// failures) with a table other than `[agencies]`, which `serve` ignores.
