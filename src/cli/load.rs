@@ -46,6 +46,10 @@ pub struct LoadArgs {
     /// overrides load.arrival_rate.
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]
     pub arrival_rate: Option<f64>,
+    /// Where the journeys' mix comes from: `fixed` (the shares of [load.paths]) or `model`
+    /// (each journey a citizen doing what the simulator says); overrides load.mix.
+    #[arg(long, value_name = "MIX")]
+    pub mix: Option<esia_sim::load::config::Mix>,
     /// This machine's slice of the population, i of n (1-based), e.g. 2/4.
     #[arg(long, value_name = "i/n", default_value = "1/1")]
     pub shard: Shard,
@@ -124,6 +128,9 @@ pub fn run(args: LoadArgs) -> Result<ExitCode> {
     };
     if let Some(seed) = args.seed {
         scenario.seed = seed;
+    }
+    if let Some(mix) = args.mix {
+        scenario.load.mix = mix;
     }
     let out = args.out.clone().unwrap_or_else(|| {
         let time = chrono::Utc::now().format("%Y%m%d-%H%M%S");

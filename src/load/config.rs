@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 /// | `scrape_interval` | `2s` | the target's `/metrics` (or `--metrics-url`) is read this often for its queue gauges in the timeline; 0: never |
 /// | `stand_threads` | 0 | worker threads of the in-process stand's runtime; 0: one per core |
 /// | `load_threads` | 0 | worker threads of goose's runtime; 0: one per core |
+/// | `mix` | `fixed` | `fixed`: the paths' shares of `[load.paths]`; `model`: each journey is a citizen doing what the simulator says it does (path, typos, resends, weak passwords, resubmissions, lost letters, leaving), its own waits divided by `speedup` (`src/load/model.rs`) |
 /// | `[load.paths]` | see [`LoadPaths`] | shares of journeys by path |
 /// | `[load.thresholds]` | see [`Thresholds`] | what makes the run fail (exit status 1) |
 /// | `[load.engine]` | see [`EngineFigures`] | code lifetimes and cooldowns of the in-process engine |
@@ -61,6 +62,7 @@ pub struct LoadConfig {
     pub scrape_interval: u64,
     pub stand_threads: usize,
     pub load_threads: usize,
+    pub mix: Mix,
     pub paths: LoadPaths,
     pub thresholds: Thresholds,
     pub engine: EngineFigures,
@@ -85,11 +87,22 @@ impl Default for LoadConfig {
             scrape_interval: 2 * MS_PER_SEC,
             stand_threads: 0,
             load_threads: 0,
+            mix: Mix::Fixed,
             paths: LoadPaths::default(),
             thresholds: Thresholds::default(),
             engine: EngineFigures::default(),
         }
     }
+}
+
+/// Where the journeys' mix comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Mix {
+    /// The shares of `[load.paths]`.
+    Fixed,
+    /// The simulator's behaviour model, citizen by citizen.
+    Model,
 }
 
 /// Shares of journeys by path (`[load.paths]`), normalised over the paths that run. A path

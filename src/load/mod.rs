@@ -3,6 +3,7 @@
 //!
 //! Modules:
 //! - [`config`]: the scenario's `[load]` table (run shape, journey mix, thresholds).
+//! - [`model`]: the model's mix: each journey a citizen doing what the simulator says.
 //! - [`path`]: the journeys: each [`LoadPath`] a list of named steps with their actions.
 //! - [`journey`]: the steps as goose transactions, the shared [`journey::Harness`] and the
 //!   reading of codes and links from the mocks.
@@ -28,6 +29,7 @@ pub mod citizens;
 pub mod config;
 pub mod funnel;
 pub mod journey;
+pub mod model;
 pub mod path;
 pub mod report;
 pub mod target;
@@ -70,6 +72,8 @@ pub enum LoadError {
     NoPath(String),
     #[error("cannot start the load generator's runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("the model mix: {0}")]
+    Model(crate::sim::SimError),
 }
 
 /// Everything a run needs besides the scenario's `[load]` table.
@@ -213,11 +217,34 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         });
     }
 
-    // The paths that run, and those left out.
+    // The paths that run, and those left out; in the model mix, the stories' shares.
     let mut notes = Vec::new();
     let mut weights = Vec::new();
+    let model = match load.mix {
+        config::Mix::Fixed => None,
+        config::Mix::Model => {
+            if !options.quiet {
+                eprintln!(
+                    "esia-sim load: the simulator tells the stories of citizens {}..{}",
+                    slice.start, slice.end
+                );
+            }
+            let mix = model::ModelMix::new(scenario, slice.clone()).map_err(LoadError::Model)?;
+            notes.push(format!(
+                "model mix: each journey is a citizen of {}..{} doing what the simulator says \
+                 (its paths' shares, typos, resends, resubmissions, lost letters and exits), \
+                 its own waits divided by {}",
+                slice.start, slice.end, load.speedup
+            ));
+            Some(mix)
+        }
+    };
+    let model_weights: BTreeMap<LoadPath, f64> = model.iter().flat_map(|m| m.weights()).collect();
     for path in LoadPath::ALL {
-        let share = load.paths.share(path);
+        let share = match &model {
+            Some(_) => model_weights.get(&path).copied().unwrap_or(0.0),
+            None => load.paths.share(path),
+        };
         if share <= 0.0 {
             continue;
         }
@@ -344,15 +371,18 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
     let population = Population::new(seed, PopulationConfig::default())?;
     let active: Vec<LoadPath> = users.iter().map(|(p, _)| *p).collect();
     let funnel = LoadFunnel::new(&active, load.thresholds.clone());
-    let harness = Arc::new(journey::Harness::new(
-        population,
-        citizens::CitizenCursor::new(slice.clone()),
-        rates.as_deref().map(arrival::Arrivals::new),
-        journey::MocksReader::new(&target.mocks, Duration::from_millis(load.request_timeout)),
-        funnel,
-        timing,
-        shape.ramp,
-    ));
+    let harness = Arc::new(
+        journey::Harness::new(
+            population,
+            citizens::CitizenCursor::new(slice.clone()),
+            rates.as_deref().map(arrival::Arrivals::new),
+            journey::MocksReader::new(&target.mocks, Duration::from_millis(load.request_timeout)),
+            funnel,
+            timing,
+            shape.ramp,
+        )
+        .with_model(model),
+    );
 
     std::fs::create_dir_all(&options.out).map_err(|source| report::ReportError::Io {
         path: options.out.display().to_string(),
@@ -440,6 +470,11 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         citizens_taken: harness.cursor.taken(),
         seed,
         model: if rates.is_some() { "open" } else { "closed" }.to_owned(),
+        mix: match load.mix {
+            config::Mix::Fixed => "fixed",
+            config::Mix::Model => "model",
+        }
+        .to_owned(),
         arrival_rate,
         users: users.iter().copied().collect::<BTreeMap<_, _>>(),
         speedup: load.speedup,

@@ -120,7 +120,7 @@ pub fn summary(funnel: &LoadFunnel) -> String {
     for r in &funnel.runs {
         let _ = writeln!(
             s,
-            "run: {} against {} ({}), shard {}, {} model{}, speedup {}, hash {}",
+            "run: {} against {} ({}), shard {}, {} model{}{}, speedup {}, hash {}",
             r.scenario,
             r.target,
             r.target_kind,
@@ -130,6 +130,11 @@ pub fn summary(funnel: &LoadFunnel) -> String {
                 format!(" at {}/s", r.arrival_rate)
             } else {
                 String::new()
+            },
+            if r.mix == "model" {
+                ", the simulator's mix"
+            } else {
+                ""
             },
             r.speedup,
             r.hash_profile
@@ -304,11 +309,14 @@ pub fn page(funnel: &LoadFunnel) -> String {
                   <th>hash</th><th>started</th><th>seconds</th></tr>\n",
     );
     for r in &funnel.runs {
-        let model = if r.model == "open" {
+        let mut model = if r.model == "open" {
             format!("open, {}/s", r.arrival_rate)
         } else {
             "closed".to_owned()
         };
+        if r.mix == "model" {
+            model.push_str(", the simulator's mix");
+        }
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}..{} ({} taken)</td>\
