@@ -410,7 +410,7 @@ async fn run_step(
         if plan.email {
             // A citizen who registers by e-mail: the link, where the path types a code.
             action = match action {
-                Action::Register(Channel::Phone) => Action::Register(Channel::Email),
+                Action::Register(Channel::Sms) => Action::Register(Channel::Email),
                 Action::ConfirmCode => Action::FollowLink,
                 other => other,
             };
