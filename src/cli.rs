@@ -259,6 +259,10 @@ pub struct ServeArgs {
     /// Log filter for stderr (tracing's RUST_LOG syntax), e.g. `info` or `esia_sim=debug`.
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
+    /// Simplified accounts the registry holds before serving (`preload-{i}@esia-sim.invalid`,
+    /// their password unknown): to measure against a full registry.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub preload_accounts: u64,
 }
 
 /// The `[agencies]` table of a scenario file; the other tables belong to other subcommands.
@@ -363,6 +367,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         hash_profile,
         registry,
         sms_batch: args.sms_batch.map(usize::from),
+        preload_accounts: args.preload_accounts,
         ..StandConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -23,9 +23,8 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-#[path = "stand_harness.rs"]
-mod harness;
-use harness::run;
+mod support;
+use support::run;
 
 const LIMIT: Duration = Duration::from_secs(180);
 

@@ -5,13 +5,12 @@
 //! e-signature, each of the three banks, MFC registration; and the refusals of an expired UEC
 //! card and a revoked certificate.
 
-#[path = "stand_harness.rs"]
-mod harness;
+mod support;
 
-use harness::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
+use support::*;
 
 fn visit(c: &Value) -> Value {
     json!({

@@ -10,15 +10,14 @@
 //! targeted fault, far past the stand's wait. The last two run the stand in process
 //! ([`StandServer`]) to shorten that wait to 100 ms (`serve` waits 10 s).
 
-#[path = "stand_harness.rs"]
-mod harness;
+mod support;
 
 use esia_sim::mocks::service::{quiet_agencies, Failure, Fault, MockKind};
 use esia_sim::registry::HashProfile;
 use esia_sim::stand::{StandConfig, StandServer};
-use harness::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_letter_code_without_a_letter_is_409_no_letter() {

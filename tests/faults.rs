@@ -8,12 +8,11 @@
 //! visitors away (queue, closed hours); a slow post and a slow wire; the admin API itself
 //! (profile, journal filters, reset). Everything over HTTP against `esia-sim serve`.
 
-#[path = "stand_harness.rs"]
-mod harness;
+mod support;
 
-use harness::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use support::*;
 
 /// Registers citizen `c` by phone; the registration id.
 async fn register(stand: &Stand, c: &Value) -> String {

@@ -4,6 +4,8 @@
 //! e-mails, answers PFR, FMS and the CA with the agencies' pure models against a table of
 //! truth) and feeds the replies back.
 
+mod support;
+
 use chrono::NaiveDate;
 use esia_mocks::agency::banks::Bank;
 use esia_mocks::agency::ca::{self, CaQuery, CaVerdict, CertKind, Certificate};
@@ -138,34 +140,12 @@ impl World {
 
     /// The last SMS sent to `phone` about a registration, and its code.
     fn sms_code(&self, phone: Phone) -> String {
-        self.effects
-            .iter()
-            .rev()
-            .find_map(|e| match e {
-                Effect::SendSms {
-                    to,
-                    topic: Topic::RegistrationCode { code, .. },
-                    ..
-                } if *to == phone => Some(code.to_string()),
-                _ => None,
-            })
-            .expect("an SMS with a code")
+        support::engine::sms_code(&self.effects, phone).expect("an SMS with a code")
     }
 
     /// The token of the last registration link mailed to `to`.
     fn mail_token(&self, to: &str) -> String {
-        self.effects
-            .iter()
-            .rev()
-            .find_map(|e| match e {
-                Effect::SendMail {
-                    to: t,
-                    topic: Topic::RegistrationLink { token, .. },
-                    ..
-                } if t == to => Some(token.to_string()),
-                _ => None,
-            })
-            .expect("a mail with a link")
+        support::engine::mail_token(&self.effects, to).expect("a mail with a link")
     }
 
     /// Registration by phone up to the account, with a `load`-profile password.
@@ -326,14 +306,7 @@ impl World {
     }
 
     fn letter_code(&self, oid: Oid) -> String {
-        self.effects
-            .iter()
-            .rev()
-            .find_map(|e| match e {
-                Effect::OrderLetter { oid: o, code, .. } if *o == oid => Some(code.clone()),
-                _ => None,
-            })
-            .expect("a letter")
+        support::engine::letter_code(&self.effects, oid).expect("a letter")
     }
 
     fn check(&self) {

@@ -13,8 +13,7 @@
 //!
 //! Everything stays on loopback; every process is bounded by a watchdog here.
 
-#[path = "stand_harness.rs"]
-mod harness;
+mod support;
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -33,7 +32,7 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-use harness::run;
+use support::run;
 
 /// The longest a load run of these tests may take.
 const LIMIT: Duration = Duration::from_secs(180);
@@ -648,10 +647,10 @@ fn two_shards_against_one_stand_served_for_load_complete_every_path() {
     faultless_overrides(&mut faultless);
     shared.extend(faultless.get_args().map(|a| a.to_str().unwrap().to_owned()));
     let mut serve_args = vec!["--scenario", smoke, "--for-load", "--log", "warn"];
-    serve_args.extend(["--operator-token", harness::OPERATOR]);
-    serve_args.extend(["--partner-token", harness::PARTNER]);
+    serve_args.extend(["--operator-token", support::OPERATOR]);
+    serve_args.extend(["--partner-token", support::PARTNER]);
     serve_args.extend(shared.iter().map(String::as_str));
-    let stand = harness::Stand::serve(&serve_args, 0);
+    let stand = support::Stand::serve(&serve_args, 0);
 
     let dirs = [scratch("stand-shard-1"), scratch("stand-shard-2")];
     let commands = dirs
@@ -667,8 +666,8 @@ fn two_shards_against_one_stand_served_for_load_complete_every_path() {
                 "--mocks-url",
                 &stand.base,
             ])
-            .args(["--operator-token", harness::OPERATOR])
-            .args(["--partner-token", harness::PARTNER])
+            .args(["--operator-token", support::OPERATOR])
+            .args(["--partner-token", support::PARTNER])
             .args(["--shard", &format!("{}/2", i + 1), "--quiet"])
             .args(["--arrival-rate", "0", "--set", "load.users=16"])
             .args(["--set", "load.thresholds.request_p95=1h"])
@@ -758,7 +757,7 @@ fn the_model_mix_walks_the_simulator_s_citizens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_esia_sim_serve_reading_its_own_mocks() {
-    let stand = harness::Stand::start();
+    let stand = support::Stand::start();
     let dir = scratch("serve");
     let scenario = scenario(
         "serve",
@@ -819,8 +818,8 @@ async fn against_a_system_whose_agencies_are_the_mocks_load_serves() {
         .iter()
         .map(|a| format!("{mocks}/mocks/{a}"))
         .collect();
-    let stand = harness::Stand::start_with(
-        harness::SCENARIO,
+    let stand = support::Stand::start_with(
+        support::SCENARIO,
         &[
             "--sms-url",
             &urls[0],
@@ -855,9 +854,9 @@ async fn against_a_system_whose_agencies_are_the_mocks_load_serves() {
             "--mocks-addr",
             &addr,
             "--partner-token",
-            harness::PARTNER,
+            support::PARTNER,
             "--operator-token",
-            harness::OPERATOR,
+            support::OPERATOR,
             "--set",
             "load.users=3",
         ],

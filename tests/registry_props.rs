@@ -4,6 +4,8 @@
 //! registration), no two accounts share a SNILS or a passport, no tier goes down; and no command
 //! panics, whatever it is given.
 
+mod support;
+
 use esia_mocks::agency::banks::Bank;
 use esia_mocks::agency::ca::CaVerdict;
 use esia_mocks::agency::fms::FmsVerdict;
@@ -15,7 +17,7 @@ use esia_sim::registry::personal::PassportForm;
 use esia_sim::registry::registry::RegistrationForm;
 use esia_sim::registry::{
     Address, Effect, Oid, PasswordHash, PersonalDataForm, RegistrationId, Registry, RegistryConfig,
-    RequestId, Tier, Topic, VerificationStatus,
+    RequestId, Tier, VerificationStatus,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -125,11 +127,16 @@ enum Cmd {
     },
     Login {
         account: usize,
+        logout: bool,
     },
     Advance {
         ms: u64,
     },
     Expire,
+    /// Housekeeping as the stand does it: batches of at most `limit` until nothing is due.
+    ExpireSome {
+        limit: usize,
+    },
     Garbage {
         account: usize,
         text: String,
@@ -186,7 +193,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         }),
         1 => (c.clone(), c.clone()).prop_map(|(citizen, passport_of)| Cmd::Mfc { citizen, passport_of }),
         1 => (c.clone(), prop::sample::select(Bank::ALL.to_vec())).prop_map(|(citizen, bank)| Cmd::Bank { citizen, bank }),
-        1 => i.clone().prop_map(|account| Cmd::Login { account }),
+        1 => (i.clone(), any::<bool>()).prop_map(|(account, logout)| Cmd::Login { account, logout }),
         2 => prop_oneof![
             6 => Just(MS_PER_SEC),
             2 => Just(301 * MS_PER_SEC),
@@ -195,6 +202,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         ]
         .prop_map(|ms| Cmd::Advance { ms }),
         1 => Just(Cmd::Expire),
+        1 => (1usize..4).prop_map(|limit| Cmd::ExpireSome { limit }),
         1 => (i, ".{0,20}").prop_map(|(account, text)| Cmd::Garbage { account, text }),
     ]
 }
@@ -240,32 +248,15 @@ impl Harness {
     }
 
     fn code_for(&self, contact: (&Option<Phone>, &Option<String>)) -> Option<String> {
-        self.effects.iter().rev().find_map(|e| match (e, contact) {
-            (
-                Effect::SendSms {
-                    to,
-                    topic: Topic::RegistrationCode { code, .. },
-                    ..
-                },
-                (Some(p), _),
-            ) if to == p => Some(code.to_string()),
-            (
-                Effect::SendMail {
-                    to,
-                    topic: Topic::RegistrationLink { token, .. },
-                    ..
-                },
-                (_, Some(m)),
-            ) if to == m => Some(token.to_string()),
+        match contact {
+            (Some(p), _) => support::engine::sms_code(&self.effects, *p),
+            (_, Some(m)) => support::engine::mail_token(&self.effects, m),
             _ => None,
-        })
+        }
     }
 
     fn letter_code(&self, oid: Oid) -> Option<String> {
-        self.effects.iter().rev().find_map(|e| match e {
-            Effect::OrderLetter { oid: o, code, .. } if *o == oid => Some(code.clone()),
-            _ => None,
-        })
+        support::engine::letter_code(&self.effects, oid)
     }
 
     fn collect_requests(&mut self, from: usize) {
@@ -481,21 +472,40 @@ impl Harness {
                     &mut fx,
                 );
             }
-            Cmd::Login { account } => {
+            Cmd::Login { account, logout } => {
                 let oid = self.oid(*account);
                 if let Ok(a) = self.reg.account(oid) {
                     if let Some(p) = a.phone() {
                         if let Ok(c) = self.reg.login_lookup(&p.canonical()) {
                             assert_eq!(c.oid, oid);
-                            let _ = self.reg.open_session(now, &mut self.rng, c.oid);
+                            let session = self.reg.open_session(now, &mut self.rng, c.oid);
+                            if let (Ok(s), true) = (session, *logout) {
+                                self.reg.close_session(s.token);
+                            }
                         }
                     }
                 }
             }
             Cmd::Advance { ms } => self.now = self.now.saturating_add(*ms),
             Cmd::Expire => {
-                self.reg.expire(now, &mut fx);
+                let e = self.reg.expire(now, &mut fx);
+                assert!(!e.more);
+                assert!(self.reg.next_expiry().is_none_or(|t| t > now));
             }
+            Cmd::ExpireSome { limit } => loop {
+                let e = self.reg.expire_some(now, *limit, &mut fx);
+                let handled = e.registrations
+                    + e.sessions
+                    + e.requests
+                    + e.partner_confirmations
+                    + e.verifications_timed_out;
+                assert!(handled <= *limit, "{handled} items in a batch of {limit}");
+                self.reg.check_invariants().expect("between two batches");
+                if !e.more {
+                    assert!(self.reg.next_expiry().is_none_or(|t| t > now));
+                    break;
+                }
+            },
             Cmd::Garbage { account, text } => {
                 // Anything typed anywhere: refused or accepted, never a panic.
                 let oid = self.oid(*account);

@@ -5,14 +5,13 @@
 //! every failure of these tiers. Time moves by `POST /mocks/admin/clock/advance`, never by
 //! waiting; no test asserts a wall-clock duration.
 
-#[path = "stand_harness.rs"]
-mod harness;
+mod support;
 
-use harness::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Duration;
+use support::*;
 
 /// The harness's [`SCENARIO`] (messages at once, PFR and FMS after exactly 10 minutes, no
 /// failures) with a table other than `[agencies]`, which `serve` ignores.
@@ -721,4 +720,65 @@ async fn mfc_service_center_and_bank_confirm_without_part_2() {
         )
         .await;
     assert_eq!((s, &again["oid"]), (StatusCode::OK, &b["oid"]));
+}
+
+/// The number on the line of `/metrics` text `m` that starts with `series ` (0 when absent).
+fn metric(m: &str, series: &str) -> f64 {
+    m.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preloaded_stand_counts_its_accounts_and_expires_in_batches() {
+    let stand = Stand::start_with(&scenario(), &["--preload-accounts", "2000"]);
+    let (s, m) = stand.get("/metrics").await;
+    assert_eq!(s, StatusCode::OK);
+    let m = m.as_str().unwrap().to_owned();
+    assert_eq!(
+        metric(&m, "esia_accounts{tier=\"simplified\"}"),
+        2000.0,
+        "{m}"
+    );
+    assert_eq!(metric(&m, "esia_store_entries{store=\"accounts\"}"), 2000.0);
+    // The preloaded accounts hold their logins: the same e-mail cannot register again.
+    let (s, b) = stand
+        .post(
+            "/api/v1/registrations",
+            json!({"surname": "Тестов", "name": "Тест", "email": "preload-1999@esia-sim.invalid"}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("contact_bound"))
+    );
+    // 600 registrations left unconfirmed expire after the code's life and the grace (three
+    // batches of housekeeping; the batches themselves are checked in tests/registry_props.rs).
+    for i in 0..600 {
+        let (s, b) = stand
+            .post(
+                "/api/v1/registrations",
+                json!({"surname": "Петров", "name": "Пётр", "email": format!("left-{i}@example.ru")}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let (_, m) = stand.get("/metrics").await;
+    let m = m.as_str().unwrap().to_owned();
+    assert_eq!(
+        metric(&m, "esia_store_entries{store=\"registrations\"}"),
+        600.0
+    );
+    stand.advance(4 * 86_400).await;
+    let m = eventually(|| async {
+        let (_, m) = stand.get("/metrics").await;
+        let m = m.as_str().unwrap().to_owned();
+        (metric(&m, "esia_store_entries{store=\"registrations\"}") == 0.0).then_some(m)
+    })
+    .await;
+    assert_eq!(metric(&m, "esia_accounts{tier=\"simplified\"}"), 2000.0);
+    assert!(
+        metric(&m, "esia_housekeeping_lock_hold_seconds_count") >= 1.0,
+        "{m}"
+    );
 }

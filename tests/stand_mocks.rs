@@ -2,14 +2,13 @@
 //! told about (`--engine-url` and the tokens), and `esia-sim serve --mock-addr KIND=ADDR`
 //! serving a mock on its own address, which the engine then calls.
 
-#[path = "stand_harness.rs"]
-mod harness;
+mod support;
 
-use harness::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use support::*;
 
 /// `esia-sim mocks` with `args`; (the process, its stdout lines: the first and `extra` more).
 fn mocks_process(args: &[&str], extra: usize) -> (Child, Vec<String>) {

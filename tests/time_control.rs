@@ -3,13 +3,12 @@
 //! a 15-day advance used to time out every verification, although PFR and FMS had answered
 //! within hours.
 
-#[path = "stand_harness.rs"]
-mod harness;
+mod support;
 
 use esia_mocks::clock::{Epoch, SimTime, MS_PER_DAY};
-use harness::{pick, Stand, PASSWORD, SCENARIO};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use support::{pick, Stand, PASSWORD, SCENARIO};
 
 /// The harness's agencies, but PFR and FMS with their calibrated latency (minutes to days,
 /// clamped at 10 days) and without errors, so every answer comes before the 14-day deadline.

@@ -410,7 +410,7 @@ async fn run_step(
         if plan.email {
             // A citizen who registers by e-mail: the link, where the path types a code.
             action = match action {
-                Action::Register(Channel::Phone) => Action::Register(Channel::Email),
+                Action::Register(Channel::Sms) => Action::Register(Channel::Email),
                 Action::ConfirmCode => Action::FollowLink,
                 other => other,
             };
@@ -953,7 +953,7 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
 async fn register(user: &mut GooseUser, j: &mut Journey, channel: Channel) -> StepResult {
     let c = j.citizen.clone();
     let (contact, body) = match channel {
-        Channel::Phone => {
+        Channel::Sms => {
             let phone = c
                 .phone
                 .clone()
@@ -991,7 +991,7 @@ async fn register(user: &mut GooseUser, j: &mut Journey, channel: Channel) -> St
     j.oid = 0;
     j.token.clear();
     match channel {
-        Channel::Phone => j.sms_expected += 1,
+        Channel::Sms => j.sms_expected += 1,
         Channel::Email => j.mail_expected += 1,
     }
     Ok(())

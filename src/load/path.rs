@@ -104,12 +104,8 @@ pub enum Action {
     MfcRegister,
 }
 
-/// How a registration's contact is confirmed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Channel {
-    Phone,
-    Email,
-}
+/// How a registration's contact is confirmed: by an SMS code or an e-mail link.
+pub use esia_mocks::population::Channel;
 
 /// A named step of a path: a goose transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,7 +123,7 @@ use Action::*;
 
 /// The opening of every phone journey: registered, confirmed, password, logged in.
 const SIMPLIFIED_PHONE: [Step; 5] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 confirm code", ConfirmCode),
     step("03 set password", SetPassword),
     step("04 log in", LogIn),
@@ -143,7 +139,7 @@ const SIMPLIFIED_EMAIL: [Step; 5] = [
 ];
 
 const STANDARD: [Step; 6] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 confirm code", ConfirmCode),
     step("03 set password", SetPassword),
     step("04 log in", LogIn),
@@ -152,7 +148,7 @@ const STANDARD: [Step; 6] = [
 ];
 
 const WRONG_CODE: [Step; 6] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 wrong code", WrongCode),
     step("03 confirm code", ConfirmCode),
     step("04 set password", SetPassword),
@@ -161,7 +157,7 @@ const WRONG_CODE: [Step; 6] = [
 ];
 
 const EXPIRED_CODE: [Step; 7] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 expired code", ExpiredCode),
     step("03 resend code", Resend),
     step("04 confirm code", ConfirmCode),
@@ -171,7 +167,7 @@ const EXPIRED_CODE: [Step; 7] = [
 ];
 
 const WEAK_PASSWORD: [Step; 6] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 confirm code", ConfirmCode),
     step("03 weak password", WeakPassword),
     step("04 set password", SetPassword),
@@ -180,7 +176,7 @@ const WEAK_PASSWORD: [Step; 6] = [
 ];
 
 const DOCUMENTS_BOUND: [Step; 10] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 confirm code", ConfirmCode),
     step("03 set password", SetPassword),
     step("04 log in", LogIn),
@@ -193,7 +189,7 @@ const DOCUMENTS_BOUND: [Step; 10] = [
 ];
 
 const PFR_MISMATCH: [Step; 6] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 confirm code", ConfirmCode),
     step("03 set password", SetPassword),
     step("04 log in", LogIn),
@@ -202,7 +198,7 @@ const PFR_MISMATCH: [Step; 6] = [
 ];
 
 const SERVICE_CENTER: [Step; 8] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 confirm code", ConfirmCode),
     step("03 set password", SetPassword),
     step("04 log in", LogIn),
@@ -213,7 +209,7 @@ const SERVICE_CENTER: [Step; 8] = [
 ];
 
 const POST: [Step; 9] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 confirm code", ConfirmCode),
     step("03 set password", SetPassword),
     step("04 log in", LogIn),
@@ -225,7 +221,7 @@ const POST: [Step; 9] = [
 ];
 
 const LOST_LETTER: [Step; 11] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 confirm code", ConfirmCode),
     step("03 set password", SetPassword),
     step("04 log in", LogIn),
@@ -239,7 +235,7 @@ const LOST_LETTER: [Step; 11] = [
 ];
 
 const E_SIGNATURE: [Step; 8] = [
-    step("01 register", Register(Channel::Phone)),
+    step("01 register", Register(Channel::Sms)),
     step("02 confirm code", ConfirmCode),
     step("03 set password", SetPassword),
     step("04 log in", LogIn),
@@ -252,7 +248,7 @@ const E_SIGNATURE: [Step; 8] = [
 /// Simplified by phone, then confirmed through `bank` (which sends the personal data).
 const fn bank(bank: esia_mocks::agency::Bank) -> [Step; 6] {
     [
-        step("01 register", Register(Channel::Phone)),
+        step("01 register", Register(Channel::Sms)),
         step("02 confirm code", ConfirmCode),
         step("03 set password", SetPassword),
         step("04 log in", LogIn),

@@ -30,6 +30,14 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// Every tier, lowest first.
+    pub const ALL: [Tier; 3] = [Tier::Simplified, Tier::Standard, Tier::Confirmed];
+
+    /// The tier's place in [`Tier::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -14,10 +14,24 @@
 //! - [`confirmation`]: confirmation methods, letters, restrictions.
 //! - [`account`]: [`Tier`] and [`AccountState`], the compact per-account state with the rules
 //!   as methods (the simulator keeps one per live citizen).
+//! - [`census`]: [`Census`], accounts by tier and verifications pending, kept as accounts
+//!   change (what `/metrics` reads).
+//! - `expiry`: the deadline indexes (one per store, one for pending verifications) from which
+//!   `expire` takes what is due, without scanning a store.
 //! - [`effect`]: [`Effect`], what the registry asks the world to do.
 //! - [`error`]: [`RegistryError`], with each variant's HTTP status and stable code.
 //! - `registrations`: the slab of registrations in progress, one memory access per code check.
-//! - [`registry`]: [`Registry`], the stores of the stand with one method per command.
+//! - [`registry`]: [`Registry`], the stores of the stand and the helpers its steps share; one
+//!   method per command, each `impl Registry` block in the file of its step:
+//!   - `signup`: step 1, the registration form, codes and links, the password, a second login;
+//!   - `sessions`: login and sessions;
+//!   - `view`: the read model of an account;
+//!   - `verify`: step 2, personal data and the replies of PFR and FMS;
+//!   - `confirm`: step 3 by the citizen or an operator (letter, signature, center, MFC);
+//!   - `partner`: the banks' workflow;
+//!   - `expiry`: the deadline indexes and housekeeping;
+//!   - `invariants`: what the property tests check after every command;
+//!   - `outcome`: what the commands return.
 //!
 //! The flow, command -> outcome + effects (every command takes `now`; those that make codes or
 //! ids take a CSPRNG):
@@ -38,24 +52,35 @@
 //! | `operator_confirm` (a center of the directory) | `confirmed` | notice |
 //! | `mfc_register` (an MFC of the directory) | a `confirmed` account, login | notice |
 //! | `bank_confirm`, then `apply_pfr` + `apply_fms` | confirmation id; the account confirmed or made | `VerifyPfr`, `VerifyFms`; notice |
-//! | `expire` | counts dropped | notices of timed-out verifications |
-//! | `next_deadline` | when `expire` next has a verification to time out | |
+//! | `expire`, `expire_some` (at most N items: a bounded hold of the stand's lock) | counts dropped, whether more is due | notices of timed-out verifications |
+//! | `next_deadline`, `next_expiry` | when `expire` next has a verification to time out; anything to do | |
 
 pub mod account;
+pub mod census;
 pub mod code;
 pub mod config;
+mod confirm;
 pub mod confirmation;
 pub mod effect;
 pub mod error;
+mod expiry;
 pub mod ids;
+mod invariants;
+mod outcome;
+mod partner;
 pub mod password;
 pub mod personal;
 mod registrations;
 #[allow(clippy::module_inception)]
 pub mod registry;
+mod sessions;
+mod signup;
 pub mod verification;
+mod verify;
+mod view;
 
 pub use account::{AccountState, Tier};
+pub use census::Census;
 pub use code::{CodeCheck, OneTimeCode, ResendRefused, Written};
 pub use config::{CodePolicy, RegistryConfig, StoreCaps};
 pub use confirmation::{ConfirmationMethod, Restrictions};

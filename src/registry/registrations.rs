@@ -103,19 +103,11 @@ impl Registrations {
         slot.take()
     }
 
-    /// Keeps the registrations for which `keep` is true; returns how many were dropped.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Registration) -> bool) -> usize {
-        let mut dropped = 0;
-        for (i, (held, slot)) in self.slots.iter_mut().enumerate() {
-            if slot.as_ref().is_some_and(|r| !keep(r)) {
-                *slot = None;
-                *held = RegistrationId(0);
-                self.free.push(i as u32);
-                dropped += 1;
-            }
-        }
-        self.len -= dropped;
-        dropped
+    /// Every registration held, with its id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (RegistrationId, &Registration)> {
+        self.slots
+            .iter()
+            .filter_map(|(id, slot)| slot.as_ref().map(|r| (*id, r)))
     }
 }
 
@@ -161,7 +153,9 @@ mod tests {
         assert_eq!(s.len(), 2);
         // An id naming a slot past the end.
         assert!(s.get(RegistrationId((1 << 30) | 77)).is_none());
-        assert_eq!(s.retain(|r| r.code.value() != 2), 1);
+        let held: Vec<_> = s.iter().map(|(id, r)| (id, r.code.value())).collect();
+        assert_eq!(held, [(c, 3), (b, 2)]);
+        assert!(s.remove(b).is_some());
         assert_eq!(s.len(), 1);
         assert!(s.get(b).is_none());
         assert_eq!(

@@ -4,7 +4,7 @@
 //! the performer's queue, the last group read from the registry at each scrape; and each mock's
 //! capacity at work (`esia_mock_in_service`, `esia_mock_queued` for a mock with a capacity,
 //! `esia_mock_refused_total{agency, reason}` for every mock), read from its stations at each
-//! scrape.
+//! scrape; and how long each batch of housekeeping held the registry's lock.
 
 use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
@@ -115,6 +115,7 @@ pub struct Metrics {
     mock_in_service: Family<AgencyLabels, Gauge>,
     mock_queued: Family<AgencyLabels, Gauge>,
     mock_refused: Family<RefusedLabels, Counter>,
+    housekeeping_hold: Histogram,
     /// One scrape at a time: the mocks' refusal counts are caught up by difference.
     scrape: std::sync::Mutex<()>,
 }
@@ -122,6 +123,11 @@ pub struct Metrics {
 /// Latency buckets, in seconds: 0.5 ms to 10 s.
 const LATENCY_BUCKETS_S: [f64; 14] = [
     0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
+];
+
+/// Buckets of housekeeping's hold of the registry's lock, in seconds: 10 µs to 10 ms.
+const HOLD_BUCKETS_S: [f64; 9] = [
+    0.000_01, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01,
 ];
 
 /// What a scrape reads from the registry and the performer.
@@ -220,6 +226,12 @@ impl Metrics {
             "Requests a mock refused for its capacity, by agency and reason (queue_full, quota)",
             mock_refused.clone(),
         );
+        let housekeeping_hold = Histogram::new(HOLD_BUCKETS_S);
+        registry.register(
+            "housekeeping_lock_hold_seconds",
+            "Time housekeeping held the registry's lock, one observation per batch of expiries",
+            housekeeping_hold.clone(),
+        );
         Self {
             registry,
             requests,
@@ -234,8 +246,14 @@ impl Metrics {
             mock_in_service,
             mock_queued,
             mock_refused,
+            housekeeping_hold,
             scrape: std::sync::Mutex::new(()),
         }
+    }
+
+    /// One batch of housekeeping held the registry's lock for `seconds`.
+    pub fn housekeeping_hold(&self, seconds: f64) {
+        self.housekeeping_hold.observe(seconds);
     }
 
     /// Counts an effect performed (`ok`) or not.

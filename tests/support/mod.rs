@@ -1,11 +1,14 @@
-//! What the black-box tests of the stand share (included by `tests/stand.rs`,
-//! `tests/confirm.rs`, `tests/faults.rs`, `tests/stand_mocks.rs`, `tests/contract.rs` and
-//! `tests/load.rs` with `#[path]`): start
-//! `esia-sim serve` on `127.0.0.1:0` as an integrator would, read `listening on http://ADDR`,
-//! and speak HTTP to it. Time moves by `POST /mocks/admin/clock/advance`, never by waiting;
-//! `eventually` polls for at most 20 s of wall time (a failure, not a measurement). [`run`]
-//! runs a CLI command to its end within a bound (`tests/load.rs`, `tests/compare.rs`).
+//! What the integration tests share, as ripgrep's `tests/util.rs`: each test file says
+//! `mod support;` (a folder, so Cargo does not take it for a test of its own). For the
+//! black-box tests of the stand: start `esia-sim serve` on `127.0.0.1:0` as an integrator
+//! would, read `listening on http://ADDR`, and speak HTTP to it. Time moves by
+//! `POST /mocks/admin/clock/advance`, never by waiting; `eventually` polls for at most 20 s of
+//! wall time (a failure, not a measurement). [`run`] runs a CLI command to its end within a
+//! bound (`tests/load.rs`, `tests/compare.rs`). [`engine`]: what the tests of the sans-IO
+//! engine share.
 #![allow(dead_code)]
+
+pub mod engine;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
