@@ -16,6 +16,8 @@
 //! - [`service`]: the agencies as HTTP services (SMS, mail, PFR, FMS): each model in a server
 //!   with ground-truth records, a bounded journal and an admin API; the world's shared clock;
 //!   the HTTP plumbing (JSON errors) the engine's API shares.
+//! - [`wire`]: what every route shares: the one time type ([`wire::Timestamp`]) and the forms
+//!   of identifiers and texts, stated once as JSON Schema for the OpenAPI document.
 //!
 //! Data flows one way: a seed and a [`population::PopulationConfig`] give a
 //! [`population::Population`], which gives [`population::Citizen`] records on demand.
@@ -27,3 +29,4 @@ pub mod ident;
 pub mod population;
 pub mod region;
 pub mod service;
+pub mod wire;

@@ -93,7 +93,7 @@ pub struct CaQuery<'a> {
 
 /// The CA's judgement. Wire names: `valid`, `expired`, `not_yet_valid`, `revoked`,
 /// `not_this_person`, `not_found`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaVerdict {
     /// Valid today and issued to this person.

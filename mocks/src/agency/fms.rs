@@ -49,7 +49,7 @@ pub struct FmsQuery<'a> {
 }
 
 /// FMS's answer. Wire names: `valid`, `invalid`, `mismatch`, `not_found`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FmsVerdict {
     /// A valid passport of this person.

@@ -42,7 +42,7 @@ pub struct PfrQuery<'a> {
 }
 
 /// PFR's answer. Wire names: `match`, `mismatch`, `not_found`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PfrVerdict {
     /// The SNILS belongs to this person.

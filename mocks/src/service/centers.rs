@@ -307,7 +307,7 @@ async fn visit(
             return Err(MockError::Closed {
                 opens_at: center
                     .next_open(world.epoch(), now)
-                    .map(|t| world.rfc3339(t)),
+                    .map(|t| crate::wire::Timestamp::at(world.epoch(), t)),
             })
         }
         VisitOutcome::Refused(Refusal::Queue) => {

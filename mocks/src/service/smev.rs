@@ -102,7 +102,7 @@ pub trait Check: Send + Sync + Sized + 'static {
 }
 
 /// SMEV 3's statuses of a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum SmevStatus {
     RequestIsQueued,
@@ -112,7 +112,7 @@ pub enum SmevStatus {
 }
 
 /// Why SMEV rejected a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Rejection {
     AccessDenied,
