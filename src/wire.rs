@@ -75,12 +75,12 @@ impl PartialSchema for Restriction {
 
 impl ToSchema for Restriction {}
 
-/// The schema of [`RegistrationForm`] (the registry's type; every field a string so that a
-/// bad one is named by the error).
+/// `POST /registrations`: names and a phone, an e-mail or both (the schema of the registry's
+/// [`RegistrationForm`], whose fields are all strings so that a bad one is named by the error).
 #[derive(ToSchema)]
 #[schema(as = RegistrationForm)]
 #[allow(dead_code)]
-struct RegistrationFormSchema {
+pub struct RegistrationFormSchema {
     #[schema(value_type = forms::Name)]
     surname: String,
     #[schema(value_type = forms::Name)]
@@ -98,7 +98,7 @@ struct RegistrationFormSchema {
 /// `POST /registrations/{id}/code` and `POST /accounts/{oid}/confirmations/code`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Code {
-    #[schema(value_type = forms::Code)]
+    #[schema(value_type = forms::CodeDigits)]
     pub code: String,
 }
 

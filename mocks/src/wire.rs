@@ -167,6 +167,11 @@ fn region_codes(code: impl Fn(&crate::region::Region) -> u8) -> String {
 /// apostrophe between letters ([`crate::ident::validate_name`]).
 pub const NAME_PATTERN: &str = "^(?:[А-яЁё]+(?:[-' ’][А-яЁё]+)*|[A-Za-z]+(?:[-' ’][A-Za-z]+)*)$";
 
+/// The characters Rust's `trim` removes (Unicode White_Space), which the validators ignore
+/// around a value.
+const WS: &str =
+    "[\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
 /// Free text (birth place, issuing authority, address parts): something besides spaces, no
 /// control characters.
 pub const TEXT_PATTERN: &str =
@@ -175,9 +180,11 @@ pub const TEXT_PATTERN: &str =
 forms! {
     /// A Russian mobile number ([`crate::ident::Phone::parse`]).
     Phone => Form {
-        pattern: Some("^ *\\+?[ ()-]*[78][ ()-]*9(?:[ ()-]*[0-9]){9}[ ()-]*$".into()),
+        pattern: Some(format!(
+            "^{WS}*\\+?[ ()-]*[78][ ()-]*9(?:[ ()-]*[0-9]){{9}}[ ()-]*{WS}*$"
+        )),
         min_chars: Some(11),
-        max_chars: Some(40),
+        max_chars: None,
         example: "+79161234567",
         description: "A Russian mobile number, +7 9XX XXX-XX-XX: 11 digits, the first 7 or 8, \
             the second 9; spaces, hyphens and parentheses between digits are ignored. \
@@ -196,7 +203,7 @@ forms! {
     Snils => Form {
         pattern: Some("^[ -]*(?:[0-9][ -]*){11}$".into()),
         min_chars: Some(11),
-        max_chars: Some(40),
+        max_chars: None,
         example: "112-233-445 95",
         description: "A SNILS, XXX-XXX-XXX YY or 11 digits (spaces and hyphens ignored). The \
             last two digits must be the check number of the first nine (DOMAIN.md), which a \
@@ -261,6 +268,14 @@ forms! {
         example: "гор. Москва",
         description: "Free text: not blank, no control characters",
     };
+    /// An address on one line (the post's letters).
+    AddressLine => Form {
+        pattern: Some("\\S".into()),
+        min_chars: Some(1),
+        max_chars: Some(500),
+        example: "101000, Москва, ул. Тверская, д. 1",
+        description: "An address on one line, not blank",
+    };
     /// A part of an address (and a citizenship), at most 120 characters.
     ShortText => Form {
         pattern: Some(TEXT_PATTERN.into()),
@@ -278,13 +293,65 @@ forms! {
         description: "Six digits",
     };
     /// A code typed by the citizen (the SMS code, the letter's code).
-    Code => Form {
+    CodeDigits => Form {
         pattern: Some("^[0-9]+$".into()),
         min_chars: Some(1),
         max_chars: Some(32),
         example: "123456",
         description: "Digits: the code as sent (SMS: 6 digits; letter: the code printed in \
             it). A wrong code is 422 with attempts_left",
+    };
+    /// A request's id at PFR or FMS (and a letter's reference at the post).
+    RequestId => Form {
+        pattern: Some("^[A-Za-z0-9._-]+$".into()),
+        min_chars: Some(1),
+        max_chars: Some(64),
+        example: "req-0001",
+        description: "1 to 64 letters, digits, '-', '_' or '.'",
+    };
+    /// Where an agency calls back.
+    CallbackUrl => Form {
+        pattern: Some(
+            "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}|(?:[A-Za-z0-9]+\\.)*[A-Za-z]+)(?::[0-9]{1,4})?(?:/[A-Za-z0-9._~/-]*)?$"
+                .into(),
+        ),
+        min_chars: Some(8),
+        max_chars: Some(2_000),
+        example: "http://127.0.0.1:8080/api/v1/callbacks/pfr",
+        description: "An http:// or https:// URL with a host (the server takes any URL its \
+            parser takes; the pattern states a plain subset)",
+    };
+    /// A name as an agency's request carries it (PFR and FMS compare, they do not validate).
+    AgencyName => Form {
+        pattern: Some("\\S".into()),
+        min_chars: Some(1),
+        max_chars: Some(100),
+        example: "Иванов",
+        description: "1 to 100 characters, not blank",
+    };
+    /// Four digits as an agency takes them (spaces ignored).
+    SeriesDigits => Form {
+        pattern: Some("^ *(?:[0-9] *){4}$".into()),
+        min_chars: Some(4),
+        max_chars: None,
+        example: "4512",
+        description: "A passport series: 4 digits (spaces ignored)",
+    };
+    /// Six digits as an agency takes them (spaces ignored).
+    NumberDigits => Form {
+        pattern: Some("^ *(?:[0-9] *){6}$".into()),
+        min_chars: Some(6),
+        max_chars: None,
+        example: "345678",
+        description: "A passport number: 6 digits (spaces ignored)",
+    };
+    /// A certificate's serial.
+    Serial => Form {
+        pattern: Some("^[A-Za-z0-9]+$".into()),
+        min_chars: Some(1),
+        max_chars: Some(64),
+        example: "01AB23CD",
+        description: "1 to 64 letters and digits (compared in upper case)",
     };
     /// A service center's id.
     CenterId => Form {

@@ -46,20 +46,26 @@ pub struct Citizen {
 }
 
 /// The passport of a Russian citizen.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = PersonPassport)]
 pub struct Passport {
     /// Four digits: the region's OKATO code and the year the blank was printed.
+    #[schema(value_type = crate::wire::PassportSeries)]
     pub series: String,
     /// Six digits.
+    #[schema(value_type = crate::wire::PassportNumber)]
     pub number: String,
     pub issue_date: NaiveDate,
+    #[schema(value_type = crate::wire::Text)]
     pub issued_by: String,
     /// `XXX-XXX`.
+    #[schema(value_type = crate::wire::DivisionCode)]
     pub division_code: String,
 }
 
 /// A registration address.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = PersonAddress)]
 pub struct Address {
     pub postcode: String,
     pub region: String,

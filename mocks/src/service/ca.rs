@@ -49,7 +49,8 @@ pub struct Ca {
 }
 
 /// `POST /mocks/ca/admin/records`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CertificateRecords)]
 pub struct Records {
     pub records: Vec<Certificate>,
 }

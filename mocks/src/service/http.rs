@@ -168,7 +168,7 @@ where
             }
             other => RequestError::Unreadable(other.body_text()),
         })?;
-        parse_json(&bytes).map(Json)
+        parse_object(&bytes).map(Json)
     }
 }
 
@@ -253,6 +253,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RequestError> 
         message: e.to_string(),
     })?;
     Ok(value)
+}
+
+/// [`parse_json`] of a body that must be a JSON object: serde would also read a struct from an
+/// array of its fields in order, which no route's contract allows.
+pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RequestError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => parse_json(bytes),
+        Some(_) => Err(RequestError::MalformedJson {
+            message: "expected a JSON object".into(),
+        }),
+    }
 }
 
 fn shape_error(path: &str, e: serde_json::Error) -> RequestError {

@@ -543,9 +543,11 @@ async fn clock(State(world): State<Arc<World>>) -> Json<ClockView> {
 }
 
 /// `POST /mocks/admin/clock/advance`.
-#[derive(Debug, Deserialize)]
-struct AdvanceBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = Advance)]
+pub struct AdvanceBody {
     /// Seconds to move the world forward (fractions allowed, at most ten years).
+    #[schema(minimum = 0, maximum = 316224000)]
     seconds: f64,
 }
 

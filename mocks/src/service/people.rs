@@ -17,24 +17,32 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 /// A person as a bank or an MFC operator knows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Person {
+    #[schema(value_type = crate::wire::Name)]
     pub surname: String,
+    #[schema(value_type = crate::wire::Name)]
     pub name: String,
     #[serde(default)]
+    #[schema(value_type = crate::wire::Patronymic)]
     pub patronymic: String,
     pub gender: Gender,
     pub birth_date: NaiveDate,
+    #[schema(value_type = crate::wire::Text)]
     pub birth_place: String,
+    /// Absent: `RUS`.
     #[serde(default = "russia")]
+    #[schema(value_type = crate::wire::ShortText, required = false)]
     pub citizenship: String,
     /// `XXX-XXX-XXX YY` or 11 digits.
+    #[schema(value_type = crate::wire::Snils)]
     pub snils: String,
     pub passport: Passport,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
     /// `+79XXXXXXXXX`; the bank's or the MFC's contact of the person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::wire::Phone>)]
     pub phone: Option<String>,
     /// The bank whose client the person is (banks only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
