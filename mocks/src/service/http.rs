@@ -260,9 +260,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RequestError> 
 pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RequestError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') | None => parse_json(bytes),
-        Some(_) => Err(RequestError::MalformedJson {
-            message: "expected a JSON object".into(),
-        }),
+        // JSON, but not an object (422); or not JSON at all (400).
+        Some(_) => match parse_json::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => Err(RequestError::WrongShape {
+                field: None,
+                message: "the body must be a JSON object".into(),
+            }),
+            Err(e) => Err(e),
+        },
     }
 }
 
