@@ -676,9 +676,13 @@ impl Registry {
         let (policy, field) = match (reg.by_phone, want) {
             (true, Channel::Sms) => (sms, "code"),
             (false, Channel::Email) => (link, "token"),
-            _ => {
-                return Err(RegistryError::NotFound {
-                    what: "code for this channel",
+            (by_phone, _) => {
+                return Err(RegistryError::WrongChannel {
+                    confirmed_by: if by_phone {
+                        "the SMS code"
+                    } else {
+                        "the e-mail link"
+                    },
                 })
             }
         };
@@ -2173,8 +2177,8 @@ mod tests {
         let id = t.start(Some("+79160000002"), None);
         assert_eq!(
             t.reg.follow_email_link(t.now, id, "0123456789abcdef"),
-            Err(RegistryError::NotFound {
-                what: "code for this channel"
+            Err(RegistryError::WrongChannel {
+                confirmed_by: "the SMS code"
             })
         );
         let c = t.code(id);
@@ -2338,8 +2342,8 @@ mod tests {
         let token = t.last_mail_token();
         assert_eq!(
             t.reg.confirm_code(t.now, started.registration_id, "123456"),
-            Err(RegistryError::NotFound {
-                what: "code for this channel"
+            Err(RegistryError::WrongChannel {
+                confirmed_by: "the e-mail link"
             })
         );
         t.reg

@@ -386,11 +386,21 @@ fn errors(r: &Route) -> Vec<(u16, &'static str)> {
             (503, "The stand is busy or a store is full"),
         ],
         ("post", "/api/v1/registrations/{id}/code") => &[
+            (
+                409,
+                "The registration confirms its contact by the e-mail link (wrong_channel)",
+            ),
             (410, "The code expired"),
             (429, "Too many wrong codes: locked"),
         ],
         ("post", "/api/v1/registrations/{id}/resend") => &[(429, "Too soon (Retry-After)")],
-        ("get", "/api/v1/registrations/{id}/email") => &[(410, "The link expired")],
+        ("get", "/api/v1/registrations/{id}/email") => &[
+            (
+                409,
+                "The registration confirms its contact by the SMS code (wrong_channel)",
+            ),
+            (410, "The link expired"),
+        ],
         ("post", "/api/v1/sessions") => &[],
         ("put", "/api/v1/accounts/{oid}/password") => &[(409, "The account has no password")],
         ("put", "/api/v1/accounts/{oid}/personal-data") => &[

@@ -50,7 +50,7 @@ pub enum CertKind {
 pub struct Certificate {
     #[schema(value_type = crate::wire::Serial)]
     pub serial: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, max_length = 250, pattern = "\\S")]
     pub issuer: String,
     /// The SNILS of the person the certificate was issued to.
     #[schema(value_type = crate::wire::Snils)]

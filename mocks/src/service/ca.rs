@@ -126,6 +126,15 @@ impl Ca {
                     ),
                 ));
             }
+            let issuer = c.issuer.trim().chars().count();
+            if issuer == 0 || issuer > 250 {
+                return Err(MockError::Request(
+                    super::http::RequestError::bad_parameter(
+                        &format!("{field}.issuer"),
+                        "must have 1 to 250 characters",
+                    ),
+                ));
+            }
             if Snils::parse(&c.owner_snils).is_err() {
                 return Err(MockError::Request(
                     super::http::RequestError::bad_parameter(
