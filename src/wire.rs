@@ -7,7 +7,7 @@
 
 use crate::registry::confirmation::Restrictions;
 use crate::registry::registry::Channel;
-use crate::registry::{ConfirmationMethod, FailureReason, Tier, VerificationStatus};
+use crate::registry::ConfirmationMethod;
 use esia_mocks::agency::banks::Bank;
 use esia_mocks::agency::ca::CaVerdict;
 use esia_mocks::agency::fms::FmsVerdict;
@@ -21,6 +21,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 pub use crate::registry::personal::{Address, PassportForm, PersonalDataForm};
 pub use crate::registry::registry::RegistrationForm;
+pub use crate::registry::{FailureReason, Tier, VerificationStatus};
 
 /// A string schema of fixed values.
 fn one_of(values: &[&str], description: &str) -> RefOr<Schema> {

@@ -70,7 +70,7 @@ pub struct Centers {
 }
 
 /// `POST /mocks/centers/{id}/visits`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Visit {
     #[schema(value_type = crate::wire::Snils)]

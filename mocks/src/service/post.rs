@@ -163,7 +163,7 @@ pub struct TrackingView {
 }
 
 /// `POST /mocks/post/letters/{n}/pickup`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Pickup {
     #[schema(value_type = crate::wire::SeriesDigits)]
     pub passport_series: String,
