@@ -133,13 +133,15 @@ pub struct ServeArgs {
     /// The address to listen on (port 0: any free port, printed on the first line).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub addr: String,
-    /// The population's seed: its first --population citizens are PFR's and FMS's truth.
-    #[arg(short, long, default_value_t = 1, value_name = "S")]
-    pub seed: u64,
+    /// The population's seed: its first --population citizens are PFR's and FMS's truth
+    /// (default 1; with --for-load the scenario's `seed`).
+    #[arg(short, long, value_name = "S")]
+    pub seed: Option<u64>,
     /// How many citizens of the population the agencies know (`esia-sim citizens --seed S
-    /// --count N` prints the same ones).
-    #[arg(short = 'n', long, default_value_t = 1_000, value_name = "N")]
-    pub population: u64,
+    /// --count N` prints the same ones; default 1000; with --for-load the scenario's
+    /// `load.population`).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub population: Option<u64>,
     /// Sim seconds per wall second (86400: a day a second).
     #[arg(long, default_value_t = 1.0, value_name = "X")]
     pub time_scale: f64,
@@ -154,9 +156,18 @@ pub struct ServeArgs {
     #[arg(long, value_name = "T")]
     pub partner_token: Option<String>,
     /// A scenario file whose `[agencies]` table sets the agencies' profiles (other tables are
-    /// ignored here).
+    /// ignored here, unless --for-load).
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
+    /// Serve the scenario as `esia-sim load` serves it in process, for load runs from other
+    /// processes (`load --host URL --mocks-url URL --shard i/n`): the agencies' delays divided
+    /// by `[load] speedup`, the engine's code lifetimes and cooldowns from `[load.engine]`, the
+    /// seed, `load.population` and `load.hash_profile` of the scenario.
+    #[arg(long, requires = "scenario")]
+    pub for_load: bool,
+    /// Override a key of the --scenario file, e.g. --set load.speedup=864000 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE", requires = "scenario")]
+    pub set: Vec<String>,
     /// The SMS gateway's base URL (default: the stand's own mock, .../mocks/sms).
     #[arg(long, value_name = "URL", value_parser = mocks::parse_agency_url)]
     pub sms_url: Option<String>,
@@ -185,9 +196,10 @@ pub struct ServeArgs {
     /// calls it there; printed after the tokens as `mock KIND listening on URL`.
     #[arg(long = "mock-addr", value_name = "KIND=ADDR", value_parser = mocks::parse_mock_addr)]
     pub mock_addr: Vec<(esia_mocks::service::MockKind, String)>,
-    /// Password hashing cost: realistic (argon2id, 19 MiB), load (256 KiB), none (tests only).
-    #[arg(long, default_value = "realistic", value_name = "PROFILE")]
-    pub hash_profile: esia_sim::registry::HashProfile,
+    /// Password hashing cost: realistic (argon2id, 19 MiB), load (256 KiB), none (tests only);
+    /// default realistic, with --for-load the scenario's `load.hash_profile`.
+    #[arg(long, value_name = "PROFILE")]
+    pub hash_profile: Option<esia_sim::registry::HashProfile>,
     /// Log filter for stderr (tracing's RUST_LOG syntax), e.g. `info` or `esia_sim=debug`.
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
@@ -209,24 +221,65 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         .with_ansi(io::stderr().is_terminal())
         .with_env_filter(filter)
         .init();
-    if args.hash_profile == esia_sim::registry::HashProfile::None {
+    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
+        anyhow::bail!("--time-scale must be a positive number");
+    }
+    let scenario = match &args.scenario {
+        Some(path) if args.for_load => Some(esia_sim::scenario::Scenario::load(path, &args.set)?),
+        // Only the [agencies] table: the other tables belong to other subcommands.
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let agencies = toml::from_str::<ScenarioAgencies>(&text)
+                .with_context(|| format!("{}: the [agencies] table", path.display()))?
+                .agencies;
+            if let Some(other) = args.set.iter().find(|s| !s.starts_with("agencies.")) {
+                anyhow::bail!(
+                    "--set {other}: without --for-load only the agencies' keys (agencies.*) apply"
+                );
+            }
+            let scenario = esia_sim::scenario::Scenario {
+                agencies,
+                ..Default::default()
+            };
+            Some(scenario.with_overrides(&args.set)?)
+        }
+        None => None,
+    };
+    let mut registry = esia_sim::registry::RegistryConfig::default();
+    let mut seed = 1;
+    let mut population = 1_000;
+    let mut hash_profile = esia_sim::registry::HashProfile::Realistic;
+    let agencies = match &scenario {
+        Some(s) if args.for_load => {
+            s.load.validate()?;
+            let timing = esia_sim::load::stand_timing(s);
+            registry = timing.registry;
+            seed = s.seed;
+            population = s.load.population;
+            hash_profile = s.load.hash_profile;
+            timing.agencies
+        }
+        Some(s) => s.agencies.clone(),
+        None => Default::default(),
+    };
+    let seed = args.seed.unwrap_or(seed);
+    let population = args.population.unwrap_or(population);
+    let hash_profile = args.hash_profile.unwrap_or(hash_profile);
+    if let (Some(s), true) = (&scenario, args.for_load) {
+        tracing::info!(
+            "for load runs of scenario {}: agencies sped up {}x, seed {seed}, population \
+             {population}, hash profile {}",
+            s.name,
+            s.load.speedup,
+            hash_profile.name()
+        );
+    }
+    if hash_profile == esia_sim::registry::HashProfile::None {
         tracing::warn!(
             "--hash-profile none: passwords are not kept and any password logs in; for tests only"
         );
     }
-    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
-        anyhow::bail!("--time-scale must be a positive number");
-    }
-    let agencies = match &args.scenario {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            toml::from_str::<ScenarioAgencies>(&text)
-                .with_context(|| format!("{}: the [agencies] table", path.display()))?
-                .agencies
-        }
-        None => Default::default(),
-    };
     let mut printed = Vec::new();
     let mut token = |given: Option<String>, name: &str| {
         given.unwrap_or_else(|| {
@@ -236,8 +289,8 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         })
     };
     let config = StandConfig {
-        seed: args.seed,
-        population: args.population,
+        seed,
+        population,
         time_scale: args.time_scale,
         code_seed: args.code_seed,
         operator_token: token(args.operator_token, "operator token"),
@@ -251,7 +304,8 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
             post: args.post_url,
             ca: args.ca_url,
         },
-        hash_profile: args.hash_profile,
+        hash_profile,
+        registry,
         sms_batch: args.sms_batch.map(usize::from),
         ..StandConfig::default()
     };

@@ -7,6 +7,7 @@
 //!   `merge` of that run); a failed goose `--threshold` exits 1 too;
 //! - two shards (`--shard 1/2`, `--shard 2/2`) merge into the counts of one run of both, their
 //!   `timeline.csv` too;
+//! - two shards at once against one `esia-sim serve --for-load`, merged: every path completed;
 //! - `--host` with `--mocks-url` (an `esia-sim serve` and its own mocks) and with
 //!   `--mocks-addr` (a stand whose agencies are the mocks `load` serves there).
 //!
@@ -207,6 +208,11 @@ fn timeline_sums(dir: &Path) -> std::collections::BTreeMap<String, u64> {
         let (series, value) = (cols[3], cols[cols.len() - 1]);
         if series.starts_with("latency_") {
             *sums.entry("latency_rows".to_owned()).or_default() += 1;
+        } else if series == "target" {
+            *sums.entry("target_rows".to_owned()).or_default() += 1;
+        } else if series == "journeys_in_progress" {
+            // A level, not a count: the last bucket's.
+            sums.insert("in_progress_at_end".to_owned(), value.parse().unwrap());
         } else {
             *sums.entry(series.to_owned()).or_default() += value.parse::<u64>().unwrap();
         }
@@ -552,12 +558,22 @@ fn two_shards_merge_into_the_counts_of_one_run() {
         );
         assert!(sums["latency_rows"] > 0, "{}", dir.display());
     }
-    // funnel.html charts the merged timeline inline: three SVG charts, nothing fetched.
+    // funnel.html charts the merged timeline inline, nothing fetched: requests, latency (all
+    // steps and by step), journeys a second and in progress, tiers, and the stands' queues
+    // read from their /metrics.
     let page = std::fs::read_to_string(merged.join("funnel.html")).unwrap();
     let over_time = &page[page
         .find("<h2>Over time</h2>")
         .expect("an Over time section")..];
-    assert_eq!(over_time.matches("<svg").count(), 3, "{over_time}");
+    assert_eq!(over_time.matches("<svg").count(), 7, "{over_time}");
+    for title in [
+        "Request latency p95 by step",
+        "Journeys in progress (users busy)",
+        "Tiers reached a second",
+        "Target queues",
+    ] {
+        assert!(over_time.contains(title), "{title}");
+    }
     for fetch in ["<script", "src=", "href=", "<link"] {
         assert!(!page.contains(fetch), "{fetch}");
     }
@@ -566,10 +582,178 @@ fn two_shards_merge_into_the_counts_of_one_run() {
         timeline_sums(&two),
         timeline_sums(&merged),
     );
-    for key in ["journeys_started", "journeys_completed", "requests"] {
+    for key in [
+        "journeys_started",
+        "journeys_completed",
+        "requests",
+        "tier_reached",
+    ] {
         assert_eq!(sm[key], sa[key] + sb[key], "{key}");
     }
+    // Every journey ended (each user walked twice): none in progress at the end; the stands'
+    // gauges were read during the runs.
+    for sums in [&sa, &sb, &sm] {
+        assert_eq!(sums["in_progress_at_end"], 0);
+        assert!(sums["target_rows"] > 0, "{sums:?}");
+    }
+    let tiers = |f: &Value| -> u64 {
+        ["simplified_phone", "standard"]
+            .iter()
+            .flat_map(|n| path(f, n)["tier_reached"].as_object().unwrap().values())
+            .map(|v| v.as_u64().unwrap())
+            .sum()
+    };
+    // The standard path passes through simplified: two tiers a journey.
+    assert_eq!(
+        sm["tier_reached"],
+        tiers(&m) + path(&m, "standard")["completed"].as_u64().unwrap()
+    );
     forget(&[&one, &two, &whole, &merged, &scenario]);
+}
+
+/// The README's recipe for shards against one stand: `esia-sim serve --scenario FILE
+/// --for-load` (the agencies' delays divided by the scenario's speedup, its engine figures,
+/// seed and population), and two `load --host --mocks-url --shard i/2` runs of the same
+/// scenario at once against it, then `merge`: every path walked to its end in each shard, the
+/// merge the sum of both.
+#[test]
+fn two_shards_against_one_stand_served_for_load_complete_every_path() {
+    let smoke = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml");
+    let smoke = smoke.to_str().unwrap();
+    // Both sides read the same scenario with the same overrides: ten times the smoke's
+    // compression (as the smoke test above), no random faults.
+    let mut shared = vec![
+        "--set".to_owned(),
+        "load.speedup=864000".to_owned(),
+        "--set".to_owned(),
+        "load.population=20000".to_owned(),
+    ];
+    let mut faultless = bin();
+    faultless_overrides(&mut faultless);
+    shared.extend(faultless.get_args().map(|a| a.to_str().unwrap().to_owned()));
+    let mut serve_args = vec!["--scenario", smoke, "--for-load", "--log", "warn"];
+    serve_args.extend(["--operator-token", harness::OPERATOR]);
+    serve_args.extend(["--partner-token", harness::PARTNER]);
+    serve_args.extend(shared.iter().map(String::as_str));
+    let stand = harness::Stand::serve(&serve_args, 0);
+
+    let dirs = [scratch("stand-shard-1"), scratch("stand-shard-2")];
+    let handles: Vec<_> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            let mut cmd = bin();
+            cmd.args([
+                "load",
+                smoke,
+                "--host",
+                &stand.base,
+                "--mocks-url",
+                &stand.base,
+            ])
+            .args(["--operator-token", harness::OPERATOR])
+            .args(["--partner-token", harness::PARTNER])
+            .args(["--shard", &format!("{}/2", i + 1), "--quiet"])
+            .args(["--arrival-rate", "0", "--set", "load.users=16"])
+            .args(["--set", "load.thresholds.request_p95=1h"])
+            .args(["--set", "load.thresholds.request_p95_by_step={}"])
+            .args(&shared)
+            .arg("--out")
+            .arg(dir)
+            .args(["--", "--iterations", "1"]);
+            std::thread::spawn(move || run(cmd, LIMIT))
+        })
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert!(out.status.success(), "{}", show(&out));
+    }
+    let merged = scratch("stand-merged");
+    let mut cmd = bin();
+    cmd.arg("merge")
+        .arg(dirs[0].join("funnel.json"))
+        .arg(dirs[1].join("funnel.json"))
+        .arg("--out")
+        .arg(&merged);
+    let out = run(cmd, Duration::from_secs(30));
+    assert!(out.status.success(), "{}", show(&out));
+    let (a, b, m) = (funnel(&dirs[0]), funnel(&dirs[1]), funnel(&merged));
+    let runs = m["funnel"]["runs"].as_array().unwrap();
+    assert_eq!(
+        (&runs[0]["citizens"], &runs[1]["citizens"]),
+        (&json!([0, 10000]), &json!([10000, 20000]))
+    );
+    for name in PATHS {
+        let mut sum = 0;
+        for f in [&a, &b] {
+            // Each user walked its path once, to its end.
+            let users = f["funnel"]["runs"][0]["users"][name].as_u64().unwrap();
+            let p = path(f, name);
+            assert!(users >= 1, "{name}");
+            assert_eq!(p["started"], users, "{name}: {p}");
+            assert_eq!(p["completed"], users, "{name}: {p}");
+            assert_eq!(p["failed"], 0, "{name}: {p}");
+            sum += users;
+        }
+        let pm = path(&m, name);
+        assert_eq!(
+            (&pm["started"], &pm["completed"]),
+            (&json!(sum), &json!(sum))
+        );
+    }
+    for key in ["started", "completed", "steps", "steps_failed"] {
+        let sum = a["totals"][key].as_u64().unwrap() + b["totals"][key].as_u64().unwrap();
+        assert_eq!(m["totals"][key].as_u64().unwrap(), sum, "{key}");
+    }
+    assert_eq!(m["totals"]["steps_failed"], 0);
+    assert_eq!(m["passed"], true, "{}", m["thresholds"]);
+    forget(&[&dirs[0], &dirs[1], &merged]);
+}
+
+/// `--mix model`: the journeys are the simulator's citizens of the slice, each path's share
+/// theirs; a citizen who left in the model stops there with its reason; nothing fails.
+#[test]
+fn the_model_mix_walks_the_simulator_s_citizens() {
+    let dir = scratch("model-mix");
+    let smoke = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml");
+    let mut cmd = bin();
+    cmd.arg("load")
+        .arg(&smoke)
+        .args(["--mix", "model", "--quiet"])
+        .args(["--arrival-rate", "0", "--set", "load.users=40"])
+        .args(["--set", "load.speedup=864000"])
+        .args(["--set", "load.population=3000"])
+        .args(["--set", "load.thresholds.request_p95=1h"])
+        .args(["--set", "load.thresholds.request_p95_by_step={}"])
+        .arg("--out")
+        .arg(&dir);
+    faultless_overrides(&mut cmd);
+    cmd.args(["--", "--iterations", "1"]);
+    let out = run(cmd, LIMIT);
+    assert!(out.status.success(), "{}", show(&out));
+    let f = funnel(&dir);
+    let info = &f["funnel"]["runs"][0];
+    assert_eq!(info["mix"], "model");
+    let users = info["users"].as_object().unwrap();
+    // The fixed shares' failure paths are not stories: no documents bound here.
+    assert!(!users.contains_key("documents_bound"), "{users:?}");
+    assert!(users.contains_key("service_center") && users.contains_key("bank_sber"));
+    for (name, n) in users {
+        let p = path(&f, name);
+        let left: u64 = p["exits"]
+            .as_object()
+            .map_or(0, |e| e.values().map(|v| v.as_u64().unwrap()).sum());
+        assert_eq!(p["started"], *n, "{name}: {p}");
+        assert_eq!(p["failed"], 0, "{name}: {p}");
+        let ended = p["completed"].as_u64().unwrap() + left + p["in_progress"].as_u64().unwrap();
+        assert_eq!(ended, n.as_u64().unwrap(), "{name}: {p}");
+    }
+    assert!(
+        text(&out.stdout).contains("the simulator's mix"),
+        "{}",
+        show(&out)
+    );
+    forget(&[&dir]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

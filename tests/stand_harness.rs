@@ -125,9 +125,23 @@ impl Stand {
         }
         cmd.args(extra)
             .arg("--scenario")
-            .arg(scenario_file(scenario))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .arg(scenario_file(scenario));
+        // Lines after the first: the generated tokens, each mock's own address.
+        let generated = if tokens { 0 } else { 2 };
+        let extra_lines = extra.iter().filter(|a| **a == "--mock-addr").count() + generated;
+        Self::launch(cmd, extra_lines)
+    }
+
+    /// `esia-sim serve` with exactly `args` after `serve` (and `--addr 127.0.0.1:0`), which
+    /// prints `extra_lines` lines after its address.
+    pub fn serve(args: &[&str], extra_lines: usize) -> Stand {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_esia-sim"));
+        cmd.args(["serve", "--addr", "127.0.0.1:0"]).args(args);
+        Self::launch(cmd, extra_lines)
+    }
+
+    fn launch(mut cmd: Command, extra_lines: usize) -> Stand {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
         let mut child = cmd.spawn().expect("the binary starts");
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
@@ -138,10 +152,6 @@ impl Stand {
             .unwrap_or_else(|| panic!("first line: {line:?}"))
             .to_owned();
         let mut stdout = vec![line.trim().to_owned()];
-        // Lines after the first (the generated tokens, each mock's own address), read as they
-        // come.
-        let generated = if tokens { 0 } else { 2 };
-        let extra_lines = extra.iter().filter(|a| **a == "--mock-addr").count() + generated;
         for _ in 0..extra_lines {
             let mut l = String::new();
             out.read_line(&mut l).unwrap();

@@ -29,6 +29,10 @@ pub struct LoadArgs {
     /// Mocks already running (e.g. `esia-sim serve` or `esia-sim mocks`), with --host.
     #[arg(long, value_name = "URL", requires = "host")]
     pub mocks_url: Option<String>,
+    /// The target's Prometheus metrics, read every `load.scrape_interval` for the queue
+    /// gauges of the timeline (default: the target's own `/metrics`).
+    #[arg(long, value_name = "URL")]
+    pub metrics_url: Option<String>,
     /// Where the mocks listen, with --host and without --mocks-url.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub mocks_addr: String,
@@ -42,6 +46,10 @@ pub struct LoadArgs {
     /// overrides load.arrival_rate.
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]
     pub arrival_rate: Option<f64>,
+    /// Where the journeys' mix comes from: `fixed` (the shares of [load.paths]) or `model`
+    /// (each journey a citizen doing what the simulator says); overrides load.mix.
+    #[arg(long, value_name = "MIX")]
+    pub mix: Option<esia_sim::load::config::Mix>,
     /// This machine's slice of the population, i of n (1-based), e.g. 2/4.
     #[arg(long, value_name = "i/n", default_value = "1/1")]
     pub shard: Shard,
@@ -121,6 +129,9 @@ pub fn run(args: LoadArgs) -> Result<ExitCode> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    if let Some(mix) = args.mix {
+        scenario.load.mix = mix;
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         let time = chrono::Utc::now().format("%Y%m%d-%H%M%S");
         let shard = if args.shard == Shard::WHOLE {
@@ -142,6 +153,7 @@ pub fn run(args: LoadArgs) -> Result<ExitCode> {
         scenario,
         host: args.host,
         mocks_url: args.mocks_url,
+        metrics_url: args.metrics_url,
         mocks_addr: args.mocks_addr,
         operator_token: args.operator_token,
         partner_token: args.partner_token,

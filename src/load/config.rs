@@ -27,8 +27,10 @@ use std::collections::BTreeMap;
 /// | `request_timeout` | `30s` | goose's timeout of one request (goose's `--timeout` wins) |
 /// | `running_metrics` | `15s` | goose prints its running metrics this often (goose's `--running-metrics` wins); 0: never |
 /// | `progress` | `5s` | a line with tier counts this often on stderr; 0: never |
+/// | `scrape_interval` | `2s` | the target's `/metrics` (or `--metrics-url`) is read this often for its queue gauges in the timeline; 0: never |
 /// | `stand_threads` | 0 | worker threads of the in-process stand's runtime; 0: one per core |
 /// | `load_threads` | 0 | worker threads of goose's runtime; 0: one per core |
+/// | `mix` | `fixed` | `fixed`: the paths' shares of `[load.paths]`; `model`: each journey is a citizen doing what the simulator says it does (path, typos, resends, weak passwords, resubmissions, lost letters, leaving), its own waits divided by `speedup` (`src/load/model.rs`) |
 /// | `[load.paths]` | see [`LoadPaths`] | shares of journeys by path |
 /// | `[load.thresholds]` | see [`Thresholds`] | what makes the run fail (exit status 1) |
 /// | `[load.engine]` | see [`EngineFigures`] | code lifetimes and cooldowns of the in-process engine |
@@ -56,8 +58,11 @@ pub struct LoadConfig {
     pub running_metrics: u64,
     #[serde(with = "duration_ms")]
     pub progress: u64,
+    #[serde(with = "duration_ms")]
+    pub scrape_interval: u64,
     pub stand_threads: usize,
     pub load_threads: usize,
+    pub mix: Mix,
     pub paths: LoadPaths,
     pub thresholds: Thresholds,
     pub engine: EngineFigures,
@@ -79,13 +84,25 @@ impl Default for LoadConfig {
             request_timeout: 30 * MS_PER_SEC,
             running_metrics: 15 * MS_PER_SEC,
             progress: 5 * MS_PER_SEC,
+            scrape_interval: 2 * MS_PER_SEC,
             stand_threads: 0,
             load_threads: 0,
+            mix: Mix::Fixed,
             paths: LoadPaths::default(),
             thresholds: Thresholds::default(),
             engine: EngineFigures::default(),
         }
     }
+}
+
+/// Where the journeys' mix comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Mix {
+    /// The shares of `[load.paths]`.
+    Fixed,
+    /// The simulator's behaviour model, citizen by citizen.
+    Model,
 }
 
 /// Shares of journeys by path (`[load.paths]`), normalised over the paths that run. A path

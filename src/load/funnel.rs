@@ -169,6 +169,10 @@ pub struct PathTally {
     pub failed: u64,
     /// Still in progress when the run ended: neither completed nor failed.
     pub in_progress: u64,
+    /// Model mix: journeys that stopped where the simulator's citizen left, by its exit
+    /// reason (`code_not_received`, `gave_up_waiting`, ...); neither completed nor failed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exits: BTreeMap<String, u64>,
     /// Journeys by the highest tier they held when they ended.
     pub tier_reached: BTreeMap<Tier, u64>,
     pub steps: Vec<StepTally>,
@@ -185,8 +189,10 @@ pub struct PathTally {
 pub enum Ending {
     Completed,
     Failed,
-    /// Cut short by the end of the run.
+    /// Cut short by the end of the run (or, in the model mix, by the scenario's horizon).
     InProgress,
+    /// Model mix: stopped where the simulator's citizen left, for this reason.
+    Exited(&'static str),
 }
 
 /// What the run says about itself, echoed in reports (one per shard after a merge).
@@ -207,6 +213,10 @@ pub struct RunInfo {
     pub seed: u64,
     /// `closed` or `open`.
     pub model: String,
+    /// Where the paths' mix came from: `fixed` (`[load.paths]`) or `model` (the simulator's
+    /// citizens); absent from files written before it existed.
+    #[serde(default)]
+    pub mix: String,
     /// Journeys a second in the open model.
     pub arrival_rate: f64,
     /// Goose users by path.
@@ -324,6 +334,7 @@ impl LoadFunnel {
             }
             Ending::Failed => p.failed += 1,
             Ending::InProgress => p.in_progress += 1,
+            Ending::Exited(reason) => *p.exits.entry(reason.to_owned()).or_default() += 1,
         }
         *p.tier_reached.entry(tier).or_default() += 1;
         for &(t, d) in tiers {
@@ -341,6 +352,9 @@ impl LoadFunnel {
             p.completed += o.completed;
             p.failed += o.failed;
             p.in_progress += o.in_progress;
+            for (reason, n) in &o.exits {
+                *p.exits.entry(reason.clone()).or_default() += n;
+            }
             for (t, n) in &o.tier_reached {
                 *p.tier_reached.entry(*t).or_default() += n;
             }

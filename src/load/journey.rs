@@ -69,6 +69,8 @@ pub struct Harness {
     pub funnel: Mutex<LoadFunnel>,
     pub live: Live,
     pub timing: Timing,
+    /// The model's mix: each path's citizens and their journeys (none: fixed shares).
+    pub model: Option<super::model::ModelMix>,
     /// Set when the run is ending: no journey starts, waits give up (in progress).
     ending: AtomicBool,
     /// When goose ran its test-start hook, just before it starts the users.
@@ -108,6 +110,7 @@ impl Harness {
             funnel: Mutex::new(funnel),
             live: Live::default(),
             timing,
+            model: None,
             ending: AtomicBool::new(false),
             attack_started: OnceLock::new(),
             ramp,
@@ -117,6 +120,12 @@ impl Harness {
             last_answer_ns: AtomicU64::new(0),
             notes: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The model's mix: journeys as the simulator's citizens walk them.
+    pub fn with_model(mut self, model: Option<super::model::ModelMix>) -> Self {
+        self.model = model;
+        self
     }
 
     /// Whether the run is ending (the deadline passed, or goose's killswitch fired).
@@ -157,7 +166,7 @@ impl Harness {
         self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn funnel(&self) -> std::sync::MutexGuard<'_, LoadFunnel> {
+    pub(crate) fn funnel(&self) -> std::sync::MutexGuard<'_, LoadFunnel> {
         self.funnel.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -301,6 +310,8 @@ struct Journey {
     requests_us: Vec<u64>,
     /// How each of them ended (for the timeline).
     outcomes: Vec<(u64, Outcome)>,
+    /// The model's plan for this citizen (model mix only).
+    plan: Option<super::model::Plan>,
 }
 
 impl Journey {
@@ -389,10 +400,35 @@ async fn run_step(
         user.set_session_data(walker);
         return Ok(());
     };
+    let mut action = step.action;
+    if let Some(plan) = &journey.plan {
+        if plan.walk <= index {
+            // The citizen left before this step (only a journey that walks no step at all).
+            let ending = model_ending(plan);
+            finish(h, journey, ending);
+            user.set_session_data(walker);
+            return Ok(());
+        }
+        if let Some((_, pause)) = plan.pauses.iter().find(|(i, _)| *i == index) {
+            if sleep_until(h, Instant::now() + *pause).await.is_err() {
+                finish(h, journey, Ending::InProgress);
+                user.set_session_data(walker);
+                return Ok(());
+            }
+        }
+        if plan.email {
+            // A citizen who registers by e-mail: the link, where the path types a code.
+            action = match action {
+                Action::Register(Channel::Phone) => Action::Register(Channel::Email),
+                Action::ConfirmCode => Action::FollowLink,
+                other => other,
+            };
+        }
+    }
     let started = Instant::now();
     journey.requests_us.clear();
     journey.outcomes.clear();
-    let outcome = act(user, h, &mut journey, step.action).await;
+    let outcome = act(user, h, &mut journey, action).await;
     h.answered();
     h.funnel()
         .timeline
@@ -402,10 +438,14 @@ async fn run_step(
             h.funnel()
                 .step(path, index, &journey.requests_us, started.elapsed(), None);
             let last = path.plan().is_some_and(|p| index + 1 == p.len());
-            if last {
-                finish(h, journey, Ending::Completed);
-            } else {
-                walker.journey = Some(journey);
+            match &journey.plan {
+                // The model's citizen leaves (or its horizon comes) after this step.
+                Some(plan) if plan.walk == index + 1 && !last => {
+                    let ending = model_ending(plan);
+                    finish(h, journey, ending);
+                }
+                _ if last => finish(h, journey, Ending::Completed),
+                _ => walker.journey = Some(journey),
             }
             Ok(())
         }
@@ -429,6 +469,15 @@ async fn run_step(
     result
 }
 
+/// How a model journey that stops before its path's end ends: the citizen's exit, or in
+/// progress when the simulator's horizon came first.
+fn model_ending(plan: &super::model::Plan) -> Ending {
+    match plan.exit {
+        Some(exit) if !plan.censored => Ending::Exited(exit.as_str()),
+        _ => Ending::InProgress,
+    }
+}
+
 /// Starts a journey: waits for its instant (open model), takes a citizen.
 async fn begin(h: &Harness, path: LoadPath) -> Option<Journey> {
     if h.ending() {
@@ -445,8 +494,29 @@ async fn begin(h: &Harness, path: LoadPath) -> Option<Journey> {
         }
         None => (Instant::now(), None),
     };
-    let citizen = match h.cursor.take(&h.population, FIT_TRIES, |c| path.fits(c)) {
+    let mut plan = None;
+    let taken = match &h.model {
+        Some(model) => match model.take(path) {
+            Some(p) => {
+                let c = h.population.citizen(p.citizen);
+                plan = Some(p);
+                Ok(c)
+            }
+            None => Err(NoCitizen::Exhausted),
+        },
+        None => h.cursor.take(&h.population, FIT_TRIES, |c| path.fits(c)),
+    };
+    let citizen = match taken {
         Ok(c) => c,
+        Err(NoCitizen::Exhausted) if h.model.is_some() => {
+            h.note(format!(
+                "{path}: the citizens of the population slice whose story takes this path are \
+                 used up: the run stopped early; raise load.population"
+            ));
+            h.end();
+            goose::trigger_killswitch("the population slice is used up");
+            return None;
+        }
         Err(NoCitizen::Exhausted) => {
             h.note(format!(
                 "the population slice ({} citizens) is used up: the run stopped early; raise \
@@ -489,6 +559,7 @@ async fn begin(h: &Harness, path: LoadPath) -> Option<Journey> {
         tiers: Vec::new(),
         requests_us: Vec::new(),
         outcomes: Vec::new(),
+        plan,
     })
 }
 
@@ -496,15 +567,18 @@ fn finish(h: &Harness, j: Journey, ending: Ending) {
     let counter = match ending {
         Ending::Completed => &h.live.completed,
         Ending::Failed => &h.live.failed,
-        Ending::InProgress => &h.live.in_progress,
+        Ending::InProgress | Ending::Exited(_) => &h.live.in_progress,
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let mut f = h.funnel();
-    f.timeline.ended(
-        unix_now_s(),
-        ending == Ending::Completed,
-        ending == Ending::Failed,
-    );
+    let now_s = unix_now_s();
+    let walked = j.origin.elapsed();
+    for (tier, at) in &j.tiers {
+        let ago = walked.saturating_sub(*at).as_secs();
+        f.timeline.reached(now_s.saturating_sub(ago), tier.as_str());
+    }
+    f.timeline
+        .ended(now_s, ending == Ending::Completed, ending == Ending::Failed);
     f.ended(j.path, ending, j.tier, &j.tiers, j.origin.elapsed());
 }
 

@@ -3,6 +3,7 @@
 //!
 //! Modules:
 //! - [`config`]: the scenario's `[load]` table (run shape, journey mix, thresholds).
+//! - [`model`]: the model's mix: each journey a citizen doing what the simulator says.
 //! - [`path`]: the journeys: each [`LoadPath`] a list of named steps with their actions.
 //! - [`journey`]: the steps as goose transactions, the shared [`journey::Harness`] and the
 //!   reading of codes and links from the mocks.
@@ -28,6 +29,7 @@ pub mod citizens;
 pub mod config;
 pub mod funnel;
 pub mod journey;
+pub mod model;
 pub mod path;
 pub mod report;
 pub mod target;
@@ -70,6 +72,8 @@ pub enum LoadError {
     NoPath(String),
     #[error("cannot start the load generator's runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("the model mix: {0}")]
+    Model(crate::sim::SimError),
 }
 
 /// Everything a run needs besides the scenario's `[load]` table.
@@ -93,6 +97,9 @@ pub struct Options {
     pub goose_args: Vec<String>,
     /// No progress lines.
     pub quiet: bool,
+    /// Where the target's Prometheus metrics are read during the run (default: its
+    /// `/metrics`).
+    pub metrics_url: Option<String>,
 }
 
 /// What a run leaves.
@@ -122,6 +129,35 @@ pub fn sped_up(agencies: &Agencies, speedup: f64) -> Agencies {
         }
     }
     a
+}
+
+/// What a stand needs to serve a load run of a scenario: the agencies with `[load] speedup`
+/// applied, and the engine's figures with `[load.engine]`'s. The in-process stand of `load`
+/// and `esia-sim serve --scenario FILE --for-load` both take them from here, so shards run
+/// against a separately started stand meet the same stand as one run against its own.
+#[derive(Clone, Debug)]
+pub struct StandTiming {
+    pub agencies: Agencies,
+    pub registry: RegistryConfig,
+}
+
+/// The stand's timing for a load run of `scenario` (its `[load]` table validated first).
+pub fn stand_timing(scenario: &Scenario) -> StandTiming {
+    let load = &scenario.load;
+    let mut registry = RegistryConfig::default();
+    if let Some(t) = load.engine.sms_code_ttl {
+        registry.sms_code.ttl_ms = t.0;
+    }
+    if let Some(t) = load.engine.sms_resend_cooldown {
+        registry.sms_code.resend_cooldown_ms = t.0;
+    }
+    if let Some(t) = load.engine.letter_reorder_cooldown {
+        registry.letter_code.resend_cooldown_ms = t.0;
+    }
+    StandTiming {
+        agencies: sped_up(&scenario.agencies, load.speedup),
+        registry,
+    }
 }
 
 /// The 99th percentile of a delay law divided by its speedup: how long a journey may wait.
@@ -181,11 +217,34 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         });
     }
 
-    // The paths that run, and those left out.
+    // The paths that run, and those left out; in the model mix, the stories' shares.
     let mut notes = Vec::new();
     let mut weights = Vec::new();
+    let model = match load.mix {
+        config::Mix::Fixed => None,
+        config::Mix::Model => {
+            if !options.quiet {
+                eprintln!(
+                    "esia-sim load: the simulator tells the stories of citizens {}..{}",
+                    slice.start, slice.end
+                );
+            }
+            let mix = model::ModelMix::new(scenario, slice.clone()).map_err(LoadError::Model)?;
+            notes.push(format!(
+                "model mix: each journey is a citizen of {}..{} doing what the simulator says \
+                 (its paths' shares, typos, resends, resubmissions, lost letters and exits), \
+                 its own waits divided by {}",
+                slice.start, slice.end, load.speedup
+            ));
+            Some(mix)
+        }
+    };
+    let model_weights: BTreeMap<LoadPath, f64> = model.iter().flat_map(|m| m.weights()).collect();
     for path in LoadPath::ALL {
-        let share = load.paths.share(path);
+        let share = match &model {
+            Some(_) => model_weights.get(&path).copied().unwrap_or(0.0),
+            None => load.paths.share(path),
+        };
         if share <= 0.0 {
             continue;
         }
@@ -207,17 +266,7 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
     }
 
     // Time: engine and citizens real, agencies compressed.
-    let agencies = sped_up(&scenario.agencies, load.speedup);
-    let mut registry = RegistryConfig::default();
-    if let Some(t) = load.engine.sms_code_ttl {
-        registry.sms_code.ttl_ms = t.0;
-    }
-    if let Some(t) = load.engine.sms_resend_cooldown {
-        registry.sms_code.resend_cooldown_ms = t.0;
-    }
-    if let Some(t) = load.engine.letter_reorder_cooldown {
-        registry.letter_code.resend_cooldown_ms = t.0;
-    }
+    let StandTiming { agencies, registry } = stand_timing(scenario);
     let timing = journey::Timing {
         poll: Duration::from_millis(load.poll_interval),
         wait: Duration::from_millis(load.wait_timeout),
@@ -322,15 +371,18 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
     let population = Population::new(seed, PopulationConfig::default())?;
     let active: Vec<LoadPath> = users.iter().map(|(p, _)| *p).collect();
     let funnel = LoadFunnel::new(&active, load.thresholds.clone());
-    let harness = Arc::new(journey::Harness::new(
-        population,
-        citizens::CitizenCursor::new(slice.clone()),
-        rates.as_deref().map(arrival::Arrivals::new),
-        journey::MocksReader::new(&target.mocks, Duration::from_millis(load.request_timeout)),
-        funnel,
-        timing,
-        shape.ramp,
-    ));
+    let harness = Arc::new(
+        journey::Harness::new(
+            population,
+            citizens::CitizenCursor::new(slice.clone()),
+            rates.as_deref().map(arrival::Arrivals::new),
+            journey::MocksReader::new(&target.mocks, Duration::from_millis(load.request_timeout)),
+            funnel,
+            timing,
+            shape.ramp,
+        )
+        .with_model(model),
+    );
 
     std::fs::create_dir_all(&options.out).map_err(|source| report::ReportError::Io {
         path: options.out.display().to_string(),
@@ -358,6 +410,14 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         (!options.quiet && load.progress > 0).then(|| Duration::from_millis(load.progress));
     let (goose, metrics_text) = rt.block_on(async {
         let monitor = tokio::spawn(monitor(harness.clone(), shape.clone(), progress));
+        let scraper = (load.scrape_interval > 0).then(|| {
+            let url = options
+                .metrics_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/metrics", target.host.trim_end_matches('/')));
+            let every = Duration::from_millis(load.scrape_interval);
+            tokio::spawn(target::scrape(harness.clone(), url, every))
+        });
         let result = attack::execute(
             goose_args,
             harness.clone(),
@@ -369,6 +429,9 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         .await;
         harness.end();
         monitor.abort();
+        if let Some(s) = scraper {
+            s.abort();
+        }
         let metrics = target::metrics_snapshot(&target.host).await;
         (result, metrics)
     });
@@ -407,6 +470,11 @@ pub fn run(options: Options) -> Result<Outcome, LoadError> {
         citizens_taken: harness.cursor.taken(),
         seed,
         model: if rates.is_some() { "open" } else { "closed" }.to_owned(),
+        mix: match load.mix {
+            config::Mix::Fixed => "fixed",
+            config::Mix::Model => "model",
+        }
+        .to_owned(),
         arrival_rate,
         users: users.iter().copied().collect::<BTreeMap<_, _>>(),
         speedup: load.speedup,

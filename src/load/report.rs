@@ -6,6 +6,7 @@
 use super::funnel::{Latency, LoadFunnel, PathTally, Verdict};
 use super::path::Tier;
 use super::timeline::{LogHistogram, Outcome, Timeline};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -119,7 +120,7 @@ pub fn summary(funnel: &LoadFunnel) -> String {
     for r in &funnel.runs {
         let _ = writeln!(
             s,
-            "run: {} against {} ({}), shard {}, {} model{}, speedup {}, hash {}",
+            "run: {} against {} ({}), shard {}, {} model{}{}, speedup {}, hash {}",
             r.scenario,
             r.target,
             r.target_kind,
@@ -129,6 +130,11 @@ pub fn summary(funnel: &LoadFunnel) -> String {
                 format!(" at {}/s", r.arrival_rate)
             } else {
                 String::new()
+            },
+            if r.mix == "model" {
+                ", the simulator's mix"
+            } else {
+                ""
             },
             r.speedup,
             r.hash_profile
@@ -303,11 +309,14 @@ pub fn page(funnel: &LoadFunnel) -> String {
                   <th>hash</th><th>started</th><th>seconds</th></tr>\n",
     );
     for r in &funnel.runs {
-        let model = if r.model == "open" {
+        let mut model = if r.model == "open" {
             format!("open, {}/s", r.arrival_rate)
         } else {
             "closed".to_owned()
         };
+        if r.mix == "model" {
+            model.push_str(", the simulator's mix");
+        }
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}..{} ({} taken)</td>\
@@ -431,8 +440,35 @@ pub fn page(funnel: &LoadFunnel) -> String {
     out
 }
 
+/// Up to eight series, those with the highest values first: `(name, peak)` samples in, each
+/// chosen name's points from `points`.
+fn top_series<'a>(
+    samples: impl Iterator<Item = (&'a str, f64)>,
+    points: impl Fn(&str) -> Vec<(f64, f64)>,
+) -> Vec<crate::report::plot::Line> {
+    let mut peak: BTreeMap<&str, f64> = BTreeMap::new();
+    for (name, v) in samples {
+        let p = peak.entry(name).or_insert(v);
+        *p = p.max(v);
+    }
+    let mut names: Vec<(&str, f64)> = peak.into_iter().collect();
+    names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    names
+        .into_iter()
+        .take(8)
+        .enumerate()
+        .map(|(i, (name, _))| crate::report::plot::Line {
+            name: name.to_owned(),
+            color: i,
+            points: points(name),
+            bars: Vec::new(),
+        })
+        .collect()
+}
+
 /// Charts of the timeline (inline SVG, nothing fetched): requests a second by outcome, request
-/// latency of every step together, journeys a second.
+/// latency of every step together and of the slowest steps, journeys a second and in
+/// progress, tiers reached a second, and the target's queues scraped from its `/metrics`.
 fn over_time(out: &mut String, t: &Timeline) {
     use crate::report::plot::{Chart, Legend, Line};
     let Some(&first) = t.buckets.keys().next() else {
@@ -514,11 +550,84 @@ fn over_time(out: &mut String, t: &Timeline) {
             bars: Vec::new(),
         })
         .collect();
-    for (title, y_desc, lines) in [
+    let walking = Line {
+        name: "in progress".to_owned(),
+        color: 0,
+        points: t
+            .in_progress()
+            .into_iter()
+            .map(|(k, n)| (x(k), n as f64))
+            .collect(),
+        bars: Vec::new(),
+    };
+    let tiers: Vec<Line> = ["simplified", "standard", "confirmed"]
+        .iter()
+        .enumerate()
+        .map(|(i, tier)| Line {
+            name: (*tier).to_owned(),
+            color: i,
+            points: t
+                .buckets
+                .iter()
+                .map(|(k, b)| (x(*k), per_s(b.tiers.get(*tier).copied().unwrap_or(0))))
+                .collect(),
+            bars: Vec::new(),
+        })
+        .collect();
+    let by_step = top_series(
+        t.buckets.values().flat_map(|b| {
+            b.latency
+                .iter()
+                .filter_map(|(step, h)| h.quantile_ms(0.95).map(|v| (step.as_str(), v)))
+        }),
+        |name| {
+            t.buckets
+                .iter()
+                .filter_map(|(k, b)| {
+                    b.latency
+                        .get(name)
+                        .and_then(|h| h.quantile_ms(0.95))
+                        .map(|v| (x(*k), v))
+                })
+                .collect()
+        },
+    );
+    let queues = top_series(
+        t.buckets
+            .values()
+            .flat_map(|b| b.gauges.iter().map(|(n, v)| (n.as_str(), *v))),
+        |name| {
+            t.buckets
+                .iter()
+                .filter_map(|(k, b)| b.gauges.get(name).map(|v| (x(*k), *v)))
+                .collect()
+        },
+    );
+    let mut charts = vec![
         ("Requests a second by outcome", "requests/s", requests),
         ("Request latency, every step", "ms", latency),
+        ("Request latency p95 by step (the slowest 8)", "ms", by_step),
         ("Journeys a second", "journeys/s", journeys),
-    ] {
+        (
+            "Journeys in progress (users busy)",
+            "journeys",
+            vec![walking],
+        ),
+        ("Tiers reached a second", "tiers/s", tiers),
+    ];
+    if queues.is_empty() {
+        out.push_str(
+            "<p>No queue gauges were read from the target's <code>/metrics</code> (see the \
+             notes; <code>--metrics-url</code> names another endpoint).</p>\n",
+        );
+    } else {
+        charts.push((
+            "Target queues (peak in each bucket, from /metrics)",
+            "items",
+            queues,
+        ));
+    }
+    for (title, y_desc, lines) in charts {
         let chart = Chart {
             title,
             x_desc: "seconds since the first bucket",

@@ -257,3 +257,129 @@ pub async fn metrics_snapshot(host: &str) -> Result<String, String> {
         ))
     }
 }
+
+/// The target's gauges worth charting: its queues and backlogs (ours by name, a foreign
+/// system's by the words its names use).
+fn charted(name: &str) -> bool {
+    const WORDS: [&str; 7] = [
+        "queue",
+        "pending",
+        "waiting",
+        "in_flight",
+        "in_service",
+        "deferred",
+        "backlog",
+    ];
+    WORDS.iter().any(|w| name.contains(w))
+}
+
+/// The charted gauges of a Prometheus text exposition: `(series, value)`, the series with its
+/// labels as written (`esia_mock_queued{agency="pfr"}`). Lines that do not parse are skipped.
+pub fn gauges(text: &str) -> Vec<(String, f64)> {
+    let mut gauge_names = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut parts = rest.split_whitespace();
+            if let (Some(name), Some("gauge")) = (parts.next(), parts.next()) {
+                gauge_names.insert(name.to_owned());
+            }
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // `name{labels} value [timestamp]`; label values may hold spaces.
+        let (series, rest) = match line.find('{') {
+            Some(open) => match line[open..].find('}') {
+                Some(close) => line.split_at(open + close + 1),
+                None => continue,
+            },
+            None => match line.split_once(char::is_whitespace) {
+                Some(pair) => pair,
+                None => continue,
+            },
+        };
+        let name = series.split('{').next().unwrap_or(series);
+        if !gauge_names.contains(name) || !charted(name) {
+            continue;
+        }
+        if let Some(Ok(v)) = rest.split_whitespace().next().map(str::parse::<f64>) {
+            out.push((series.to_owned(), v));
+        }
+    }
+    out
+}
+
+/// Reads `url` (Prometheus text) every `every` until aborted, and puts the target's queue
+/// gauges into the timeline. A failed read is noted once and retried at the next tick.
+pub async fn scrape(h: std::sync::Arc<super::journey::Harness>, url: String, every: Duration) {
+    let client = match reqwest::Client::builder()
+        .timeout(every.max(Duration::from_secs(1)))
+        .build()
+    {
+        Ok(c) => c,
+        Err(_) => return,
+    };
+    let mut noted = false;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        let read = async {
+            let r = client.get(&url).send().await.map_err(|e| e.to_string())?;
+            if !r.status().is_success() {
+                return Err(format!("{}", r.status()));
+            }
+            r.text().await.map_err(|e| e.to_string())
+        };
+        match read.await {
+            Ok(text) => {
+                let now = super::timeline::unix_now_s();
+                let gauges = gauges(&text);
+                let mut f = h.funnel();
+                for (series, v) in gauges {
+                    f.timeline.gauge(now, &series, v);
+                }
+            }
+            Err(e) if !noted => {
+                noted = true;
+                h.note(format!(
+                    "the target's metrics at {url} could not be read: {e}"
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod scrape_tests {
+    use super::gauges;
+
+    #[test]
+    fn only_the_queue_gauges_are_kept_with_their_labels() {
+        let text = "# HELP esia_effects_queued Effects waiting.\n\
+                    # TYPE esia_effects_queued gauge\n\
+                    esia_effects_queued 12\n\
+                    # TYPE esia_mock_queued gauge\n\
+                    esia_mock_queued{agency=\"pfr\",note=\"a b\"} 3 1700000000\n\
+                    # TYPE esia_accounts gauge\n\
+                    esia_accounts{tier=\"simplified\"} 40\n\
+                    # TYPE esia_requests_pending_total counter\n\
+                    esia_requests_pending_total 9\n\
+                    esia_verifications_pending 4\n\
+                    garbage{ 1\n";
+        assert_eq!(
+            gauges(text),
+            vec![
+                ("esia_effects_queued".to_owned(), 12.0),
+                (
+                    "esia_mock_queued{agency=\"pfr\",note=\"a b\"}".to_owned(),
+                    3.0
+                ),
+            ]
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The load run over time: per bucket of wall time (a second, coarser for long runs so that a
 //! run keeps at most [`MAX_BUCKETS`]), requests by outcome, request latency per step, journeys
-//! started, completed and failed. Buckets are keyed by the Unix second they start at, so the
+//! started, completed, failed and cut short (hence those in progress: the users busy), tiers
+//! reached, and the peaks of the target's queue gauges scraped from its `/metrics`. Buckets are keyed by the Unix second they start at, so the
 //! timelines of shards that ran side by side merge exactly ([`Timeline::merge`]); latencies are
 //! kept in sparse log-scale histograms (buckets 2% wide) that merge exactly too. Written as
 //! `timeline.csv`, tidy, beside `funnel.json` ([`Timeline::csv`]).
@@ -116,6 +117,16 @@ pub struct Bucket {
     pub completed: u64,
     #[serde(default)]
     pub failed: u64,
+    /// Journeys ended neither completed nor failed: cut short by the run's end.
+    #[serde(default)]
+    pub cut: u64,
+    /// Tiers reached by journeys, by tier name.
+    #[serde(default)]
+    pub tiers: BTreeMap<String, u64>,
+    /// The target's gauges (`/metrics` series, e.g. `esia_effects_queued`), the highest value
+    /// sampled in the bucket; shards scraping one target keep the higher of theirs.
+    #[serde(default)]
+    pub gauges: BTreeMap<String, f64>,
 }
 
 impl Bucket {
@@ -129,6 +140,14 @@ impl Bucket {
         self.started += other.started;
         self.completed += other.completed;
         self.failed += other.failed;
+        self.cut += other.cut;
+        for (tier, n) in &other.tiers {
+            *self.tiers.entry(tier.clone()).or_default() += n;
+        }
+        for (name, v) in &other.gauges {
+            let g = self.gauges.entry(name.clone()).or_insert(*v);
+            *g = g.max(*v);
+        }
     }
 }
 
@@ -195,6 +214,43 @@ impl Timeline {
         let b = self.bucket(unix_s);
         b.completed += u64::from(completed);
         b.failed += u64::from(failed);
+        b.cut += u64::from(!completed && !failed);
+    }
+
+    /// A journey reached `tier` at `unix_s`.
+    pub fn reached(&mut self, unix_s: u64, tier: &str) {
+        *self
+            .bucket(unix_s)
+            .tiers
+            .entry(tier.to_owned())
+            .or_default() += 1;
+    }
+
+    /// The target's gauge `name` read `value` at `unix_s`.
+    pub fn gauge(&mut self, unix_s: u64, name: &str, value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        let g = self
+            .bucket(unix_s)
+            .gauges
+            .entry(name.to_owned())
+            .or_insert(value);
+        *g = g.max(value);
+    }
+
+    /// Journeys in progress (users busy walking one) at the end of each bucket: started so
+    /// far less ended so far.
+    pub fn in_progress(&self) -> Vec<(u64, u64)> {
+        let mut walking: i128 = 0;
+        self.buckets
+            .iter()
+            .map(|(k, b)| {
+                walking += i128::from(b.started);
+                walking -= i128::from(b.completed + b.failed + b.cut);
+                (*k, walking.max(0) as u64)
+            })
+            .collect()
     }
 
     /// Step `step` ended at `unix_s` with these requests (latency, outcome).
@@ -230,7 +286,10 @@ impl Timeline {
     /// `timeline.csv`: `t_s,unix_s,bucket_s,series,label,value`, one row a figure of a bucket
     /// (`t_s` from the first bucket). Series: `requests` (count, label the outcome),
     /// `latency_p50_ms`, `latency_p95_ms`, `latency_p99_ms` (label the step), `journeys_started`,
-    /// `journeys_completed`, `journeys_failed` (counts). Counts are per bucket, not per second.
+    /// `journeys_completed`, `journeys_failed`, `journeys_cut` (counts), `journeys_in_progress`
+    /// (at the bucket's end: the users busy), `tier_reached` (count, label the tier), `target`
+    /// (label the `/metrics` series, value its peak in the bucket). Counts are per bucket, not
+    /// per second.
     pub fn csv(&self) -> String {
         let mut s = String::from("t_s,unix_s,bucket_s,series,label,value\n");
         let first = self.buckets.keys().next().copied().unwrap_or(0);
@@ -241,6 +300,7 @@ impl Timeline {
                 x.to_owned()
             }
         };
+        let walking: BTreeMap<u64, u64> = self.in_progress().into_iter().collect();
         for (k, b) in &self.buckets {
             let mut row = |series: &str, label: &str, value: String| {
                 let _ = writeln!(
@@ -268,6 +328,14 @@ impl Timeline {
             row("journeys_started", "", b.started.to_string());
             row("journeys_completed", "", b.completed.to_string());
             row("journeys_failed", "", b.failed.to_string());
+            row("journeys_cut", "", b.cut.to_string());
+            row("journeys_in_progress", "", walking[k].to_string());
+            for (tier, n) in &b.tiers {
+                row("tier_reached", tier, n.to_string());
+            }
+            for (name, v) in &b.gauges {
+                row("target", name, v.to_string());
+            }
         }
         s
     }
@@ -328,8 +396,22 @@ mod tests {
             whole.started(t);
             whole.step(t, "01 register", &[(1_000 * other, Outcome::Success)]);
         }
+        // Each shard scraped the one target: the merge keeps the higher sample.
+        one.gauge(2_000_001, "esia_effects_queued", 3.0);
+        two.gauge(2_000_001, "esia_effects_queued", 5.0);
+        whole.gauge(2_000_001, "esia_effects_queued", 5.0);
+        one.reached(2_000_002, "simplified");
+        whole.reached(2_000_002, "simplified");
+        one.ended(2_000_002, true, false);
+        two.ended(2_000_003, false, false);
+        whole.ended(2_000_002, true, false);
+        whole.ended(2_000_003, false, false);
         one.merge(&two);
         assert_eq!(one, whole);
+        let walking = one.in_progress();
+        assert_eq!(walking[0], (2_000_000, 1));
+        assert_eq!(walking[3], (2_000_003, 2), "{walking:?}");
+        assert_eq!(walking.last(), Some(&(2_000_009, 8)));
         // A coarser shard widens the merge.
         let mut coarse = Timeline::default();
         coarse.coarsen(4);
@@ -341,5 +423,17 @@ mod tests {
         assert!(csv.starts_with("t_s,unix_s,bucket_s,series,label,value\n"));
         assert!(csv.contains("0,2000000,4,requests,success,4\n"), "{csv}");
         assert!(csv.contains(",latency_p50_ms,01 register,"), "{csv}");
+        assert!(
+            csv.contains("0,2000000,4,target,esia_effects_queued,5\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("0,2000000,4,tier_reached,simplified,1\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("0,2000000,4,journeys_in_progress,,3\n"),
+            "{csv}"
+        );
     }
 }

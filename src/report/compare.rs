@@ -14,7 +14,8 @@
 //!   `lost_letter` under `post`, the three banks under `bank`);
 //! - `tier.<tier>`: held at least that tier at the end;
 //! - `exit.<reason>`: left for that reason. A load run's scripted refusals count as the exit
-//!   they script (`pfr_mismatch`, `documents_bound`); its failed journeys as
+//!   they script (`pfr_mismatch`, `documents_bound`), the model mix's citizens who left as
+//!   the simulator's left under their reasons; its failed journeys as
 //!   `exit.failed <step reason>` (a simulation has none, so any is a difference).
 
 use crate::load::funnel::{LoadFunnel, FORMAT as LOAD_FORMAT};
@@ -279,6 +280,10 @@ fn of_load(path: &Path, f: &LoadFunnel) -> Counts {
             for slot in tiers.iter_mut().take(held) {
                 *slot += n;
             }
+        }
+        // The model mix's citizens who left where the simulator's left.
+        for (reason, n) in &t.exits {
+            *exits.entry(reason.clone()).or_default() += n;
         }
         if let Some(reason) = scripted_exit(p) {
             if t.completed > 0 {

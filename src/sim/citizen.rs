@@ -171,8 +171,35 @@ pub struct Live {
     visits: u8,
     /// Refusals in a row by an agency at capacity (for the backoff).
     refusals: u8,
+    /// What the citizen went through on the way ([`Story`] flags), for `load`'s model mix.
+    story: u8,
     requests: u64,
 }
+
+/// What one citizen went through, beyond its trace: the turns a load journey replays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Story {
+    /// Path, steps reached and ending.
+    pub trace: Trace,
+    pub channel: Channel,
+    pub bank: Option<Bank>,
+    /// Typed a wrong code at least once.
+    pub wrong_code: bool,
+    /// Asked for a new code (the one in force expired or was locked).
+    pub resent: bool,
+    /// Offered a password refused as weak.
+    pub weak_password: bool,
+    /// Corrected and resubmitted personal data PFR or FMS refused.
+    pub resubmitted: bool,
+    /// Ordered a letter again after losing one.
+    pub reordered: bool,
+}
+
+const STORY_WRONG_CODE: u8 = 1;
+const STORY_RESENT: u8 = 2;
+const STORY_WEAK_PASSWORD: u8 = 4;
+const STORY_RESUBMITTED: u8 = 8;
+const STORY_REORDERED: u8 = 16;
 
 impl Live {
     /// Citizen `k` arrives at `now`: its persona and path are drawn.
@@ -208,6 +235,7 @@ impl Live {
             passwords: 0,
             visits: 0,
             refusals: 0,
+            story: 0,
             requests: 0,
         };
         let has_phone = s.phone.is_some();
@@ -388,7 +416,10 @@ impl Live {
                 let value = self.rng(world).random_range(0..1_000_000u64);
                 let policy = *self.policy(world);
                 match self.code.resend(now, value, &policy) {
-                    Ok(_) => self.send_code(world, now, queue, stations),
+                    Ok(_) => {
+                        self.story |= STORY_RESENT;
+                        self.send_code(world, now, queue, stations)
+                    }
                     Err(crate::registry::ResendRefused::TooSoon { retry_after_ms }) => {
                         self.after(queue, now, retry_after_ms, Kind::Resend);
                         Outcome::Continue
@@ -414,6 +445,7 @@ impl Live {
                 let weak_now = rng.random_bool(weak / (1 + self.passwords as u32) as f64);
                 self.passwords += 1;
                 if weak_now {
+                    self.story |= STORY_WEAK_PASSWORD;
                     if rng.random_bool(quit) {
                         return self.exit(Exit::WeakPassword);
                     }
@@ -518,6 +550,7 @@ impl Live {
                 }
                 let share = world.scenario.behaviour.reorder_lost_letter_share;
                 if self.rng(world).random_bool(share) {
+                    self.story |= STORY_REORDERED;
                     self.order_letter(world, now, queue, stations)
                 } else {
                     self.exit(Exit::LetterLost)
@@ -656,7 +689,10 @@ impl Live {
                     .sample_ms(&mut self.rng(world));
                 self.after(queue, now, delay, Kind::SetPassword);
             }
-            CodeCheck::Wrong { .. } => self.after(queue, now, RETYPE_MS, Kind::TypeCode),
+            CodeCheck::Wrong { .. } => {
+                self.story |= STORY_WRONG_CODE;
+                self.after(queue, now, RETYPE_MS, Kind::TypeCode)
+            }
             // Expired or locked: ask for a new code (the engine refuses once resends run out).
             CodeCheck::Expired | CodeCheck::Locked => self.at(queue, now, Kind::Resend),
         }
@@ -851,6 +887,7 @@ impl Live {
                     && self.trace.path != Path::Bank
                     && self.rng(world).random_bool(share)
                 {
+                    self.story |= STORY_RESUBMITTED;
                     let delay = world
                         .scenario
                         .behaviour
@@ -1026,6 +1063,21 @@ impl Live {
     }
 
     /// Folds the citizen into the funnel: completed, exited, or censored at `horizon`.
+    /// The citizen's story so far.
+    pub fn story(&self) -> Story {
+        let has = |flag: u8| self.story & flag != 0;
+        Story {
+            trace: self.trace,
+            channel: self.persona.channel,
+            bank: self.persona.bank,
+            wrong_code: has(STORY_WRONG_CODE),
+            resent: has(STORY_RESENT),
+            weak_password: has(STORY_WEAK_PASSWORD),
+            resubmitted: has(STORY_RESUBMITTED),
+            reordered: has(STORY_REORDERED),
+        }
+    }
+
     pub fn finish(&mut self, funnel: &mut Funnel, horizon: SimTime) {
         if self.trace.ending == Ending::Censored {
             if self.account.verification().status() == VerificationStatus::Pending {

@@ -29,11 +29,13 @@
 //! into the funnel at once.
 //!
 //! Modules: [`citizen`] (one citizen's state and the handling of its events), [`queue`] (the
-//! event queue and the arrival process), [`stations`] (the agencies with a capacity).
+//! event queue and the arrival process), [`stations`] (the agencies with a capacity), [`story`]
+//! (one citizen alone, for `load`'s model mix).
 
 pub mod citizen;
 pub mod queue;
 pub mod stations;
+pub mod story;
 
 use crate::funnel::Funnel;
 use crate::registry::RegistryConfig;
