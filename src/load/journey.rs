@@ -908,26 +908,10 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
         Action::LoseLetter => lose_letter(h, j).await,
         Action::PickUpLetter => pick_up_letter(h, j).await,
         Action::EnterLetterCode => {
-            let path = format!("/api/v1/accounts/{}/confirmations/code", j.oid);
             let body = wire::Code {
                 code: j.letter_code.clone(),
             };
-            let token = j.token.clone();
-            let b: wire::Account = typed(
-                call(
-                    user,
-                    j,
-                    Call::new(
-                        GooseMethod::Post,
-                        "/api/v1/accounts/{oid}/confirmations/code",
-                        &path,
-                        200,
-                    )
-                    .body(&body)
-                    .token(&token),
-                )
-                .await?,
-            )?;
+            let b: wire::Account = account_post(user, j, "/confirmations/code", &body, 200).await?;
             confirmed(h, j, b.tier)
         }
         Action::Sign => {
@@ -936,7 +920,6 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
                 .signature
                 .clone()
                 .ok_or_else(|| wrong_body("citizen_without_signature"))?;
-            let path = format!("/api/v1/accounts/{}/confirmations", j.oid);
             let body = wire::ConfirmationRequest {
                 method: wire::OnlineMethod::ESignature,
                 address: None,
@@ -945,22 +928,7 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
                     issuer: sig.issuer,
                 }),
             };
-            let token = j.token.clone();
-            let b: wire::Account = typed(
-                call(
-                    user,
-                    j,
-                    Call::new(
-                        GooseMethod::Post,
-                        "/api/v1/accounts/{oid}/confirmations",
-                        &path,
-                        200,
-                    )
-                    .body(&body)
-                    .token(&token),
-                )
-                .await?,
-            )?;
+            let b: wire::Account = account_post(user, j, "/confirmations", &body, 200).await?;
             confirmed(h, j, b.tier)
         }
         Action::Bank(bank) => through_bank(user, h, j, bank).await,
@@ -1141,6 +1109,24 @@ async fn read_account(user: &mut GooseUser, j: &mut Journey) -> StepResult<wire:
     )
 }
 
+/// `POST /api/v1/accounts/{oid}{suffix}` with the session's token, expecting `expect`: the
+/// answer as its wire type.
+async fn account_post<T: DeserializeOwned>(
+    user: &mut GooseUser,
+    j: &mut Journey,
+    suffix: &str,
+    body: &impl Serialize,
+    expect: u16,
+) -> StepResult<T> {
+    let name = format!("/api/v1/accounts/{{oid}}{suffix}");
+    let path = format!("/api/v1/accounts/{}{suffix}", j.oid);
+    let token = j.token.clone();
+    let c = Call::new(GooseMethod::Post, &name, &path, expect)
+        .body(body)
+        .token(&token);
+    typed(call(user, j, c).await?)
+}
+
 /// An enum's wire name (its serde form).
 fn as_wire(v: &impl Serialize) -> String {
     match serde_json::to_value(v) {
@@ -1240,28 +1226,12 @@ async fn visit_center(
 
 /// Orders a post letter (again, for `reorder`): 202 with its tracking number.
 async fn order_letter(user: &mut GooseUser, j: &mut Journey, reorder: bool) -> StepResult {
-    let path = format!("/api/v1/accounts/{}/confirmations", j.oid);
     let body = wire::ConfirmationRequest {
         method: wire::OnlineMethod::Post,
         address: None,
         certificate: None,
     };
-    let token = j.token.clone();
-    let b: wire::LetterOrdered = typed(
-        call(
-            user,
-            j,
-            Call::new(
-                GooseMethod::Post,
-                "/api/v1/accounts/{oid}/confirmations",
-                &path,
-                202,
-            )
-            .body(&body)
-            .token(&token),
-        )
-        .await?,
-    )?;
+    let b: wire::LetterOrdered = account_post(user, j, "/confirmations", &body, 202).await?;
     if b.reorder != reorder {
         return failed(format!("reorder_not_{reorder}"));
     }
