@@ -72,6 +72,11 @@ pub struct CitizensArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Print the names' frequencies instead of the records: the ten commonest surnames, the
+    /// ten commonest first names by birth decade and the republics' naming shares, each beside
+    /// its source's share (e.g. `--stats --count 1000000`).
+    #[arg(long)]
+    pub stats: bool,
 }
 
 /// Runs the parsed command line.
@@ -94,6 +99,9 @@ fn citizens(args: CitizensArgs) -> Result<ExitCode> {
         .checked_add(args.count)
         .context("--from plus --count overflows")?;
     population.check_count(end)?;
+    if args.stats {
+        return citizen_stats(&population, args.from..end, args.out.as_deref());
+    }
 
     let out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
@@ -126,6 +134,49 @@ fn citizens(args: CitizensArgs) -> Result<ExitCode> {
             None => Err(e.into()),
         },
     }
+}
+
+/// `citizens --stats`: counts the names of `range` on every core (slices merged in order)
+/// and prints the tables.
+fn citizen_stats(
+    population: &Population,
+    range: std::ops::Range<u64>,
+    out: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    use esia_mocks::population::stats::NameStats;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let len = range.end - range.start;
+    let parts: Vec<NameStats> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let from = range.start + len * t / threads;
+                let to = range.start + len * (t + 1) / threads;
+                scope.spawn(move || NameStats::collect(population, from..to))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a stats thread panicked"))
+            .collect()
+    });
+    let mut stats = NameStats::default();
+    for part in &parts {
+        stats.merge(part);
+    }
+    let text = stats.render(population.seed());
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut stdout = io::stdout().lock();
+            if let Err(e) = stdout.write_all(text.as_bytes()) {
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, clap::Args)]

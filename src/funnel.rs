@@ -371,6 +371,9 @@ pub struct Daily {
     pub simplified: Vec<u64>,
     pub standard: Vec<u64>,
     pub confirmed: Vec<u64>,
+    /// Accounts opened that day, whatever their first tier (a bank's or an MFC's account is
+    /// confirmed from the start): the history's comparison counts them; not a report series.
+    pub accounts: Vec<u64>,
     /// Verifications (PFR and FMS) pending at the end of each day.
     pub verifications_pending: Intervals,
     /// Post letters in transit or waiting at the office.
@@ -467,6 +470,7 @@ impl Funnel {
                 simplified: vec![0; days],
                 standard: vec![0; days],
                 confirmed: vec![0; days],
+                accounts: vec![0; days],
                 verifications_pending: Intervals::new(days),
                 letters_in_transit: Intervals::new(days),
             },
@@ -535,6 +539,14 @@ impl Funnel {
                 *count += 1;
             }
         }
+        let opened = [Step::Simplified, Step::Standard, Step::Confirmed]
+            .iter()
+            .filter_map(|s| trace.at(*s))
+            .min();
+        if let Some(t) = opened {
+            let day = self.day(t);
+            self.daily.accounts[day] += 1;
+        }
         // Maturity: followed from arrival to the horizon; converted from the goal on.
         let followed_days = (horizon.ms_since(arrived) / MS_PER_DAY) as usize;
         let maturity = &mut self.maturity[p];
@@ -601,6 +613,7 @@ impl Funnel {
             (&mut d.simplified, &o.simplified),
             (&mut d.standard, &o.standard),
             (&mut d.confirmed, &o.confirmed),
+            (&mut d.accounts, &o.accounts),
         ] {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;

@@ -13,7 +13,8 @@
 //!   outcomes plus effects (send an SMS, ask PFR...) for the stand or the simulator to perform.
 //! - [`report`]: turns funnels into the files a researcher opens: `funnel.json`, tidy CSV
 //!   tables and a self-contained `report.html` (tables, SVG plots, flows, confidence intervals
-//!   across replicates, the comparison with DOMAIN.md), plus a terminal summary.
+//!   across replicates, the comparison with DOMAIN.md or with a scenario's published
+//!   figures over the years), plus a terminal summary.
 //! - [`scenario`]: scenario files (TOML) and `--set key=value` overrides, resolved with the
 //!   baseline's defaults.
 //! - [`stand`]: the engine behind its HTTP API v1 with the agencies' mocks on one address

@@ -8,11 +8,13 @@
 //! file is read, completed with the defaults, the overrides applied, and the result read again.
 //! Errors name the key (and, for the file, the line).
 
+use chrono::{Datelike, NaiveDate};
 use esia_mocks::agency::duration::{format_ms, ms as duration_ms};
 use esia_mocks::agency::{Agencies, Latency};
 use esia_mocks::clock::{MS_PER_DAY, MS_PER_HOUR, MS_PER_MIN, MS_PER_SEC};
 use esia_mocks::population::PopulationConfig;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A whole study. Defaults: the baseline (see each field).
@@ -39,6 +41,15 @@ pub struct Scenario {
     pub paths: PathWeights,
     pub behaviour: Behaviour,
     pub agencies: Agencies,
+    /// When each path is open (`[windows]`: `bank = { from = "2018-07-01" }`): a citizen who
+    /// arrives while a path is closed leaves it out of the choice, as one who cannot take it.
+    /// Absent: every path is open throughout (the default).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub windows: BTreeMap<String, Window>,
+    /// Published figures the run is compared with (`[history]`; see [`History`]). Absent: no
+    /// comparison.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<History>,
     /// The shape of an `esia-sim load` run (see [`crate::load::LoadConfig`]); the simulator
     /// ignores it.
     pub load: crate::load::LoadConfig,
@@ -58,6 +69,8 @@ impl Default for Scenario {
             paths: PathWeights::default(),
             behaviour: Behaviour::default(),
             agencies: Agencies::default(),
+            windows: BTreeMap::new(),
+            history: None,
             load: crate::load::LoadConfig::default(),
         }
     }
@@ -72,6 +85,98 @@ pub enum Arrivals {
     Poisson { per_day: f64 },
     /// Everyone at time zero (a cohort study).
     Cohort,
+    /// Month by month, from the epoch's month: `per_month` gives each calendar year (a key
+    /// `"2017"`) its months' arrivals (up to 12 numbers, January first), a Poisson process at a
+    /// constant rate within each month; `scale` multiplies every count (0.01: a sample of one
+    /// citizen in a hundred). Arrivals end with the last month given.
+    Monthly {
+        per_month: BTreeMap<String, Vec<f64>>,
+        #[serde(default = "one")]
+        scale: f64,
+    },
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A path's opening window: open from `from` (inclusive) to `to` (exclusive), calendar dates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<NaiveDate>,
+    /// Where the dates come from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+/// The published figures a historical run is compared with (the report's section "History").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct History {
+    /// The country's population, for shares.
+    pub population: u64,
+    /// Where the population comes from.
+    pub population_source: String,
+    /// Accounts (of any tier) and confirmed accounts already held at the epoch: the run's
+    /// citizens are the new ones, added to these.
+    pub accounts_at_start: u64,
+    pub confirmed_at_start: u64,
+    /// Where the figures at the start come from.
+    pub start_source: String,
+    /// Each published figure.
+    pub figures: Vec<PublishedFigure>,
+}
+
+/// One published figure: on `date`, `value` of `measure`, from `source`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedFigure {
+    pub date: NaiveDate,
+    /// `accounts` (registered users, every tier), `confirmed` (confirmed accounts) or
+    /// `confirmed_share` (confirmed accounts over the population).
+    pub measure: HistoryMeasure,
+    pub value: f64,
+    pub source: String,
+    /// `fitted` when the scenario's inputs were set to meet it (the inflow), `predicted` when
+    /// the model gives it (the confirmed share): only predicted figures test the model.
+    pub basis: HistoryBasis,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryMeasure {
+    Accounts,
+    Confirmed,
+    ConfirmedShare,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryBasis {
+    Fitted,
+    Predicted,
+}
+
+/// The first day of each month of a monthly schedule and its count (already scaled), from the
+/// epoch's month on: checked by [`Scenario::validate`].
+pub fn monthly_schedule(
+    per_month: &BTreeMap<String, Vec<f64>>,
+    scale: f64,
+) -> Vec<(NaiveDate, f64)> {
+    let mut out = Vec::new();
+    for (year, counts) in per_month {
+        let Ok(y) = year.parse::<i32>() else { continue };
+        for (m, c) in counts.iter().enumerate() {
+            if let Some(d) = NaiveDate::from_ymd_opt(y, m as u32 + 1, 1) {
+                out.push((d, c * scale));
+            }
+        }
+    }
+    out
 }
 
 impl Default for Arrivals {
@@ -296,11 +401,11 @@ impl Scenario {
                 key: "population".into(),
                 message: e.to_string(),
             })?;
-        if self.horizon < MS_PER_DAY || self.horizon > 3 * 366 * MS_PER_DAY {
+        if self.horizon < MS_PER_DAY || self.horizon > HORIZON_MAX_DAYS * MS_PER_DAY {
             return invalid(
                 "horizon",
                 format!(
-                    "must be between 1d and 3 years, got {}",
+                    "must be between 1d and 10 years ({HORIZON_MAX_DAYS}d), got {}",
                     format_ms(self.horizon)
                 ),
             );
@@ -323,15 +428,105 @@ impl Scenario {
                 );
             }
         }
-        let names = [
-            "simplified",
-            "standard",
-            "service_center",
-            "post",
-            "e_signature",
-            "bank",
-            "mfc",
-        ];
+        let epoch = self.population.epoch;
+        let end = epoch + chrono::Duration::milliseconds(self.horizon as i64);
+        if let Arrivals::Monthly { per_month, scale } = &self.arrivals {
+            if !(scale.is_finite() && *scale > 0.0) {
+                return invalid(
+                    "arrivals.scale",
+                    format!("must be a positive number, got {scale}"),
+                );
+            }
+            if per_month.is_empty() {
+                return invalid("arrivals.per_month", "gives no month".into());
+            }
+            for (expected, (year, counts)) in (epoch.year()..).zip(per_month) {
+                let key = format!("arrivals.per_month.{year}");
+                let Ok(y) = year.parse::<i32>() else {
+                    return invalid(&key, "must be a calendar year such as \"2017\"".into());
+                };
+                if y != expected {
+                    return invalid(
+                        &key,
+                        format!("years must follow one another from the epoch's ({expected})"),
+                    );
+                }
+                let last = per_month.keys().next_back() == Some(year);
+                if counts.is_empty() || counts.len() > 12 || (!last && counts.len() != 12) {
+                    return invalid(
+                        &key,
+                        format!(
+                            "must give 12 months (the last year: 1 to 12), got {}",
+                            counts.len()
+                        ),
+                    );
+                }
+                if let Some(c) = counts.iter().find(|c| !(c.is_finite() && **c >= 0.0)) {
+                    return invalid(&key, format!("counts must be >= 0, got {c}"));
+                }
+            }
+            if epoch.day() != 1 {
+                return invalid(
+                    "population.epoch",
+                    format!("monthly arrivals start on a month's first day, got {epoch}"),
+                );
+            }
+        }
+        for (path, window) in &self.windows {
+            let key = format!("windows.{path}");
+            if !PATH_NAMES.contains(&path.as_str()) {
+                return invalid(
+                    &key,
+                    format!("unknown path; expected one of {}", PATH_NAMES.join(", ")),
+                );
+            }
+            if matches!(path.as_str(), "simplified" | "standard") {
+                return invalid(
+                    &key,
+                    "the simplified and standard accounts are always open".into(),
+                );
+            }
+            if let (Some(from), Some(to)) = (window.from, window.to) {
+                if to <= from {
+                    return invalid(&key, format!("`to` ({to}) must come after `from` ({from})"));
+                }
+            }
+        }
+        if let Some(h) = &self.history {
+            if h.population == 0 {
+                return invalid("history.population", "must be above 0".into());
+            }
+            if h.confirmed_at_start > h.accounts_at_start {
+                return invalid(
+                    "history.confirmed_at_start",
+                    "cannot exceed accounts_at_start".into(),
+                );
+            }
+            for (k, f) in h.figures.iter().enumerate() {
+                let key = format!("history.figures[{k}]");
+                if f.date < epoch || f.date > end {
+                    return invalid(
+                        &format!("{key}.date"),
+                        format!("{} lies outside the run ({epoch} to {end})", f.date),
+                    );
+                }
+                let share = f.measure == HistoryMeasure::ConfirmedShare;
+                if !(f.value.is_finite() && f.value >= 0.0) || (share && f.value > 1.0) {
+                    return invalid(
+                        &format!("{key}.value"),
+                        format!(
+                            "must be {}, got {}",
+                            if share { "between 0 and 1" } else { ">= 0" },
+                            f.value
+                        ),
+                    );
+                }
+                if f.source.trim().is_empty() {
+                    return invalid(&format!("{key}.source"), "names no source".into());
+                }
+            }
+        }
+        let names = PATH_NAMES;
         let weights = self.paths.as_array();
         for (name, w) in names.iter().zip(weights) {
             if !(w.is_finite() && w >= 0.0) {
@@ -379,6 +574,20 @@ impl Scenario {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 }
+
+/// The longest horizon (days): ten years, a historical run's 2017-2025 with room.
+pub const HORIZON_MAX_DAYS: u64 = 3653;
+
+/// The paths' names in scenario keys, in the order of [`crate::funnel::Path::ALL`].
+pub const PATH_NAMES: [&str; 7] = [
+    "simplified",
+    "standard",
+    "service_center",
+    "post",
+    "e_signature",
+    "bank",
+    "mfc",
+];
 
 fn is_zero(ms: &u64) -> bool {
     *ms == 0
@@ -455,6 +664,76 @@ mod tests {
         assert_eq!(s.arrivals, Arrivals::Cohort);
         assert_eq!(s.horizon, 60 * MS_PER_DAY);
         assert_ne!(s.agencies.post, Scenario::default().agencies.post);
+    }
+
+    #[test]
+    fn monthly_arrivals_windows_and_history_are_checked_by_key() {
+        let bad = |text: &str| match Scenario::parse(text, "test", &[]) {
+            Err(ScenarioError::Invalid { key, .. }) => key,
+            other => panic!("{text}: {other:?}"),
+        };
+        let monthly = "[population]\nepoch = \"2017-01-01\"\n[arrivals]\nkind = \"monthly\"\n";
+        assert_eq!(
+            bad(&format!(
+                "{monthly}[arrivals.per_month]\n2017 = [1.0, 2.0]\n2018 = [1.0]\n"
+            )),
+            "arrivals.per_month.2017"
+        );
+        assert_eq!(
+            bad(&format!("{monthly}[arrivals.per_month]\n2018 = [1.0]\n")),
+            "arrivals.per_month.2018"
+        );
+        assert_eq!(
+            bad(&format!("{monthly}[arrivals.per_month]\n2017 = [-1.0]\n")),
+            "arrivals.per_month.2017"
+        );
+        assert_eq!(
+            bad(&format!(
+                "{monthly}scale = 0.0\n[arrivals.per_month]\n2017 = [1.0]\n"
+            )),
+            "arrivals.scale"
+        );
+        assert_eq!(
+            bad("[windows.banks]\nfrom = \"2018-01-01\"\n"),
+            "windows.banks"
+        );
+        assert_eq!(
+            bad("[windows.standard]\nfrom = \"2018-01-01\"\n"),
+            "windows.standard"
+        );
+        assert_eq!(
+            bad("[windows.bank]\nfrom = \"2018-01-01\"\nto = \"2017-01-01\"\n"),
+            "windows.bank"
+        );
+        let history = "[history]\npopulation = 100\npopulation_source = \"x\"\n\
+                       accounts_at_start = 0\nconfirmed_at_start = 0\nstart_source = \"x\"\n";
+        let figure = |date: &str, value: &str, source: &str| {
+            format!(
+                "{history}[[history.figures]]\ndate = \"{date}\"\nmeasure = \"confirmed_share\"\n\
+                 value = {value}\nsource = \"{source}\"\nbasis = \"predicted\"\n"
+            )
+        };
+        assert_eq!(
+            bad(&figure("2030-01-01", "0.5", "s")),
+            "history.figures[0].date"
+        );
+        assert_eq!(
+            bad(&figure("2026-02-01", "1.5", "s")),
+            "history.figures[0].value"
+        );
+        assert_eq!(
+            bad(&figure("2026-02-01", "0.5", " ")),
+            "history.figures[0].source"
+        );
+        let ok = Scenario::parse(&figure("2026-02-01", "0.5", "s"), "test", &[]).unwrap();
+        assert_eq!(ok.history.unwrap().figures.len(), 1);
+        let ok = Scenario::parse(
+            &format!("{monthly}[arrivals.per_month]\n2017 = [1.0]\n"),
+            "test",
+            &[],
+        )
+        .unwrap();
+        assert!(matches!(ok.arrivals, Arrivals::Monthly { scale, .. } if scale == 1.0));
     }
 
     #[test]

@@ -165,3 +165,33 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--stats` prints the three tables with their sources' shares, the same bytes on every run
+/// (the slices of every core merge exactly).
+#[test]
+fn stats_print_surnames_first_names_by_decade_and_regional_shares() {
+    let args = ["citizens", "--stats", "--count", "20000", "--seed", "2"];
+    let out = stdout_of(&args);
+    assert_eq!(out, stdout_of(&args));
+    assert!(
+        out.starts_with("Names of 20000 citizens of seed 2"),
+        "{out}"
+    );
+    for section in [
+        "Surnames, the ten commonest",
+        "First names of men",
+        "First names of women",
+        "Regional naming",
+        "Республика Татарстан",
+        "1960s",
+    ] {
+        assert!(out.contains(section), "{section} missing:\n{out}");
+    }
+    // The commonest surname of the source (Zhuravlev's first rank) leads at this size.
+    let first_row = out
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("rank"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(first_row.contains("Смирнов"), "{first_row}");
+}

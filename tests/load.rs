@@ -220,36 +220,66 @@ fn timeline_sums(dir: &Path) -> std::collections::BTreeMap<String, u64> {
     sums
 }
 
+/// Runs `commands` at once (shards side by side), each to its end within [`LIMIT`]; all must
+/// succeed.
+fn all_succeed(commands: Vec<Command>) {
+    let handles: Vec<_> = commands
+        .into_iter()
+        .map(|cmd| std::thread::spawn(move || run(cmd, LIMIT)))
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert!(out.status.success(), "{}", show(&out));
+    }
+}
+
+/// `esia-sim merge` of the runs in `dirs` into a new scratch folder `name`, which it returns.
+fn merge_into(name: &str, dirs: &[&PathBuf]) -> PathBuf {
+    let merged = scratch(name);
+    let mut cmd = bin();
+    cmd.arg("merge");
+    for dir in dirs {
+        cmd.arg(dir.join("funnel.json"));
+    }
+    cmd.arg("--out").arg(&merged);
+    let out = run(cmd, Duration::from_secs(30));
+    assert!(out.status.success(), "{}", show(&out));
+    merged
+}
+
 /// A path's tally in a funnel.
 fn path<'a>(f: &'a Value, name: &str) -> &'a Value {
     &f["funnel"]["paths"][name]
 }
 
-#[test]
-fn the_smoke_scenario_walks_every_path_to_its_end() {
-    let dir = scratch("smoke");
+/// The shipped smoke scenario, closed model, each user walking its path once: ten times the
+/// smoke's compression (a post letter arrives within 3 s), no random faults, no latency
+/// threshold (timing belongs in benches); `extra` after. Must succeed.
+fn smoke_once(dir: &Path, extra: &[&str]) -> Output {
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml");
     let mut cmd = bin();
     cmd.arg("load")
         .arg(&scenario)
-        // The closed model, each user walking its path once: the run ends when they have.
-        .args(["--arrival-rate", "0", "--set", "load.users=16"])
-        // Ten times the smoke's compression: a post letter arrives within 3 s.
-        .args([
-            "--set",
-            "load.speedup=864000",
-            "--set",
-            "load.population=20000",
-        ])
-        // No latency threshold: timing belongs in benches.
+        .args(["--arrival-rate", "0", "--set", "load.speedup=864000"])
         .args(["--set", "load.thresholds.request_p95=1h"])
         .args(["--set", "load.thresholds.request_p95_by_step={}"])
+        .args(extra)
         .arg("--out")
-        .arg(&dir);
+        .arg(dir);
     faultless_overrides(&mut cmd);
     cmd.args(["--", "--iterations", "1"]);
     let out = run(cmd, LIMIT);
     assert!(out.status.success(), "{}", show(&out));
+    out
+}
+
+#[test]
+fn the_smoke_scenario_walks_every_path_to_its_end() {
+    let dir = scratch("smoke");
+    let out = smoke_once(
+        &dir,
+        &["--set", "load.users=16", "--set", "load.population=20000"],
+    );
     assert!(text(&out.stdout).contains("PER TRANSACTION METRICS"));
 
     let f = funnel(&dir);
@@ -458,26 +488,12 @@ fn two_shards_merge_into_the_counts_of_one_run() {
         (&two, vec!["--shard", "2/2", "--set", "load.users=2"]),
         (&whole, vec!["--set", "load.users=4"]),
     ];
-    let handles: Vec<_> = runs
-        .into_iter()
-        .map(|(dir, args)| {
-            let cmd = load(&scenario, dir, &args, 2);
-            std::thread::spawn(move || run(cmd, LIMIT))
-        })
-        .collect();
-    for h in handles {
-        let out = h.join().unwrap();
-        assert!(out.status.success(), "{}", show(&out));
-    }
-    let merged = scratch("merged");
-    let mut cmd = bin();
-    cmd.arg("merge")
-        .arg(one.join("funnel.json"))
-        .arg(two.join("funnel.json"))
-        .arg("--out")
-        .arg(&merged);
-    let out = run(cmd, Duration::from_secs(30));
-    assert!(out.status.success(), "{}", show(&out));
+    all_succeed(
+        runs.into_iter()
+            .map(|(dir, args)| load(&scenario, dir, &args, 2))
+            .collect(),
+    );
+    let merged = merge_into("merged", &[&one, &two]);
     let (a, b, m, w) = (funnel(&one), funnel(&two), funnel(&merged), funnel(&whole));
 
     // The shards took disjoint halves of the population.
@@ -638,7 +654,7 @@ fn two_shards_against_one_stand_served_for_load_complete_every_path() {
     let stand = harness::Stand::serve(&serve_args, 0);
 
     let dirs = [scratch("stand-shard-1"), scratch("stand-shard-2")];
-    let handles: Vec<_> = dirs
+    let commands = dirs
         .iter()
         .enumerate()
         .map(|(i, dir)| {
@@ -661,22 +677,11 @@ fn two_shards_against_one_stand_served_for_load_complete_every_path() {
             .arg("--out")
             .arg(dir)
             .args(["--", "--iterations", "1"]);
-            std::thread::spawn(move || run(cmd, LIMIT))
+            cmd
         })
         .collect();
-    for h in handles {
-        let out = h.join().unwrap();
-        assert!(out.status.success(), "{}", show(&out));
-    }
-    let merged = scratch("stand-merged");
-    let mut cmd = bin();
-    cmd.arg("merge")
-        .arg(dirs[0].join("funnel.json"))
-        .arg(dirs[1].join("funnel.json"))
-        .arg("--out")
-        .arg(&merged);
-    let out = run(cmd, Duration::from_secs(30));
-    assert!(out.status.success(), "{}", show(&out));
+    all_succeed(commands);
+    let merged = merge_into("stand-merged", &[&dirs[0], &dirs[1]]);
     let (a, b, m) = (funnel(&dirs[0]), funnel(&dirs[1]), funnel(&merged));
     let runs = m["funnel"]["runs"].as_array().unwrap();
     assert_eq!(
@@ -715,22 +720,17 @@ fn two_shards_against_one_stand_served_for_load_complete_every_path() {
 #[test]
 fn the_model_mix_walks_the_simulator_s_citizens() {
     let dir = scratch("model-mix");
-    let smoke = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml");
-    let mut cmd = bin();
-    cmd.arg("load")
-        .arg(&smoke)
-        .args(["--mix", "model", "--quiet"])
-        .args(["--arrival-rate", "0", "--set", "load.users=40"])
-        .args(["--set", "load.speedup=864000"])
-        .args(["--set", "load.population=3000"])
-        .args(["--set", "load.thresholds.request_p95=1h"])
-        .args(["--set", "load.thresholds.request_p95_by_step={}"])
-        .arg("--out")
-        .arg(&dir);
-    faultless_overrides(&mut cmd);
-    cmd.args(["--", "--iterations", "1"]);
-    let out = run(cmd, LIMIT);
-    assert!(out.status.success(), "{}", show(&out));
+    let out = smoke_once(
+        &dir,
+        &[
+            "--mix",
+            "model",
+            "--set",
+            "load.users=40",
+            "--set",
+            "load.population=3000",
+        ],
+    );
     let f = funnel(&dir);
     let info = &f["funnel"]["runs"][0];
     assert_eq!(info["mix"], "model");

@@ -344,3 +344,73 @@ fn bad_scenarios_and_overrides_name_the_key() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// scenarios/history.toml, sampled: arrivals follow the months (none before the epoch's
+/// month, the May 2020 surge above its neighbours), the bank opens in 2018, and the report's
+/// comparison lists every published figure with its source, fitted and predicted apart; the
+/// same bytes on one thread and on two.
+#[test]
+fn the_history_run_follows_its_months_and_compares_with_the_published_figures() {
+    let scenario = Scenario::load(
+        std::path::Path::new("scenarios/history.toml"),
+        &["arrivals.scale=0.0004".to_string()],
+    )
+    .expect("history parses");
+    let one = simulate(&scenario, 1, 100_000, 1);
+    let two = simulate(&scenario, 1, 100_000, 2);
+    assert_eq!(fingerprint(&one), fingerprint(&two));
+    let epoch = chrono::NaiveDate::from_ymd_opt(2017, 1, 1).unwrap();
+    let day =
+        |y, m| (chrono::NaiveDate::from_ymd_opt(y, m, 1).unwrap() - epoch).num_days() as usize;
+    let month = |y, m: u32| -> u64 {
+        let next = if m == 12 {
+            day(y + 1, 1)
+        } else {
+            day(y, m + 1)
+        };
+        one.daily.arrivals[day(y, m)..next].iter().sum()
+    };
+    // 1,977,000 a month in 2017 at 0.0004: about 791 (Poisson: within 4 sd, about 112).
+    assert!(
+        (month(2017, 3) as f64 - 790.8).abs() < 112.0,
+        "{}",
+        month(2017, 3)
+    );
+    assert!(
+        month(2020, 5) > 2 * month(2020, 3),
+        "{} {}",
+        month(2020, 5),
+        month(2020, 3)
+    );
+    let bank = Path::Bank as usize;
+    assert!(one.paths[bank].citizens > 0);
+    let before_2018: u64 = one.daily.confirmed[..day(2018, 1)].iter().sum();
+    assert!(before_2018 > 0);
+
+    let info = esia_sim::report::RunInfo {
+        scenario_name: scenario.name.clone(),
+        scenario_file: None,
+        scenario: scenario.to_json(),
+        overrides: vec![],
+        seeds: vec![1],
+        citizens: 100_000,
+        horizon_days: 3287,
+        epoch,
+        baseline_checks: false,
+    };
+    let figures = esia_sim::report::Figures::compute(&info, &[one]).expect("figures");
+    let rows = figures.history.as_ref().expect("a history section");
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().all(|r| !r.source.is_empty() && r.model > 0.0));
+    let fitted = rows
+        .iter()
+        .filter(|r| r.basis == esia_sim::scenario::HistoryBasis::Fitted)
+        .count();
+    assert_eq!(fitted, 4);
+    // The fitted accounts land near the published counts they were fitted to (the sample's
+    // noise at this scale is well under a percent of 55 million).
+    let first = &rows[0];
+    assert!(first.relative.unwrap().abs() < 0.05, "{first:?}");
+    let page = esia_sim::report::html::page(&figures).expect("a page");
+    assert!(page.contains("Comparison with published figures") && page.contains("Interfax"));
+}

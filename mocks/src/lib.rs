@@ -7,7 +7,8 @@
 //!   postcodes and population weights.
 //! - [`ident`]: identifiers and their validators (SNILS, INN, passport, division code, phone,
 //!   e-mail, names), written from DOMAIN.md's rules; the engine reuses them.
-//! - [`population`]: synthetic citizens; citizen i depends only on (seed, i). The agencies hold
+//! - [`population`]: synthetic citizens (names by frequency, birth decade and region from the
+//!   tables in `population/data/`); citizen i depends only on (seed, i). The agencies hold
 //!   this population as their ground truth.
 //! - [`agency`]: the agencies as pure models (PFR, FMS, CA, SMS, e-mail, Russian Post, banks,
 //!   service centers): request + profile + RNG -> verdict and delay; the scenario's `[agencies]`.

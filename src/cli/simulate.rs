@@ -67,7 +67,15 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
             None,
         ),
     };
-    let citizens = args.citizens.unwrap_or(scenario.citizens);
+    let mut citizens = args.citizens.unwrap_or(scenario.citizens);
+    // Monthly arrivals end with their last month: the run needs no more citizens than the
+    // schedule brings (its expected total and 6 standard deviations of a Poisson count).
+    let scheduled = sim::queue::Rate::of(&scenario.arrivals, scenario.population.epoch)
+        .expected_total()
+        .map(|e| (e + 6.0 * e.sqrt() + 10.0).ceil() as u64);
+    if let Some(bound) = scheduled {
+        citizens = citizens.min(bound);
+    }
     let first_seed = args.seed.unwrap_or(scenario.seed);
     let seeds: Vec<u64> = (0..args.replicates as u64)
         .map(|r| first_seed.wrapping_add(r))
@@ -101,15 +109,21 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     };
     let runs = run_with_progress(&worlds, citizens, threads, args.quiet, &label)?;
     let after_horizon: u64 = runs.iter().map(|r| r.after_horizon).sum();
+    let arrived: u64 = runs.iter().map(|r| r.arrived).sum();
     let funnels: Vec<Funnel> = runs.into_iter().map(|r| r.funnel).collect();
     let elapsed = started.elapsed();
-    let total = citizens * seeds.len() as u64;
+    // A monthly schedule brings its own number of citizens.
+    let total = if scheduled.is_some() {
+        arrived
+    } else {
+        citizens * seeds.len() as u64
+    };
 
     let info = run_info(&scenario, file, &args.set, seeds, citizens);
     let written = report::write(&out, &info, &funnels)
         .with_context(|| format!("writing the report into {}", out.display()))?;
     print!("{}", report::summary(&info, &funnels));
-    if after_horizon > 0 {
+    if after_horizon > 0 && scheduled.is_none() {
         println!(
             "note: {after_horizon} citizens would arrive only after the horizon and were not \
              simulated; raise `horizon` or `arrivals.per_day`"
@@ -162,10 +176,11 @@ fn run_with_progress(
 ) -> Result<Vec<sim::Run>> {
     let progress = Progress::new(threads);
     let total = citizens * worlds.len() as u64;
+    let epoch = worlds.first().map(|w| w.scenario.population.epoch);
     let runs = std::thread::scope(|scope| {
         let worker = scope.spawn(|| sim::run_all(worlds, citizens, threads, &progress));
         if !quiet {
-            show_progress(&worker, &progress, 0, total, label);
+            show_progress(&worker, &progress, 0, total, label, epoch);
         }
         worker.join().expect("the simulation thread panicked")
     })?;
@@ -239,6 +254,7 @@ fn show_progress<T>(
     done_before: u64,
     total: u64,
     label: &str,
+    epoch: Option<chrono::NaiveDate>,
 ) {
     let terminal = std::io::stderr().is_terminal();
     let bar = if terminal {
@@ -256,10 +272,14 @@ fn show_progress<T>(
         std::thread::sleep(Duration::from_millis(100));
         let done = done_before + progress.finished.load(Ordering::Relaxed);
         let day = progress.sim_day();
+        // The simulated month, so a run over years shows where in its history it is.
+        let month = epoch
+            .and_then(|e| e.checked_add_days(chrono::Days::new(day)))
+            .map_or(String::new(), |d| format!(" ({})", d.format("%Y-%m")));
         bar.set_position(done);
-        bar.set_message(format!("{label}, sim day {day}"));
+        bar.set_message(format!("{label}, sim day {day}{month}"));
         if !terminal && last_line.elapsed() >= Duration::from_secs(2) {
-            eprintln!("simulate: {label}: {done}/{total} citizens, sim day {day}");
+            eprintln!("simulate: {label}: {done}/{total} citizens, sim day {day}{month}");
             last_line = Instant::now();
         }
     }

@@ -496,6 +496,9 @@ pub struct Figures {
     pub agencies: BTreeMap<String, AgencyFigures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_checks: Option<Vec<Check>>,
+    /// The run against the scenario's published figures (`[history]`), if it has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<super::history::HistoryRow>>,
     pub replicates: Vec<ReplicateFigures>,
 }
 
@@ -550,6 +553,7 @@ impl Figures {
             .collect();
         let epoch = info.epoch;
         let baseline_checks = info.baseline_checks.then(|| baseline::checks(&time));
+        let history = super::history::rows(&info.scenario, &pooled, replicates.len(), epoch);
         Ok(Figures {
             format: FORMAT,
             info: InfoFigures {
@@ -575,6 +579,7 @@ impl Figures {
             cohorts: cohorts(&pooled, replicates, epoch),
             agencies: agencies(&pooled, replicates),
             baseline_checks,
+            history,
             replicates: reps,
         })
     }

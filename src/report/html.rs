@@ -129,6 +129,7 @@ pub fn page(f: &Figures) -> Result<String, ReportError> {
     if f.baseline_checks.is_some() {
         baseline(&mut p, f);
     }
+    history(&mut p, f);
     scenario(&mut p, f);
     p.push("</body></html>\n");
     Ok(p.html)
@@ -201,6 +202,8 @@ fn header(p: &mut Page, f: &Figures) {
         },
         if f.baseline_checks.is_some() {
             "<a href=\"#baseline\">DOMAIN.md</a>"
+        } else if f.history.is_some() {
+            "<a href=\"#history\">published figures</a>"
         } else {
             ""
         }
@@ -873,6 +876,61 @@ fn baseline(p: &mut Page, f: &Figures) {
         &rows(&|b| b != Basis::Predicted),
         9,
     );
+}
+
+/// The run against the scenario's published figures: fitted and predicted apart.
+fn history(p: &mut Page, f: &Figures) {
+    let Some(rows) = &f.history else {
+        return;
+    };
+    p.push(
+        "<h2 id=\"history\">Comparison with published figures</h2>\n<p class=\"note\">Each \
+         figure the scenario quotes, with its source, beside the run's value at the end of \
+         that date (the accounts held at the epoch plus those the run opened, divided by the \
+         arrivals' scale). <b>Fitted</b> figures are what the inputs (the monthly inflow) were \
+         set to meet: agreeing proves little. <b>Predicted</b> figures (confirmed accounts and \
+         their share) follow from the funnel's paths, methods and their opening dates.</p>\n",
+    );
+    let value = |m: crate::scenario::HistoryMeasure, x: f64| match m {
+        crate::scenario::HistoryMeasure::ConfirmedShare => format!("{:.1}%", 100.0 * x),
+        _ => format!("{:.2} M", x / 1e6),
+    };
+    for basis in [
+        crate::scenario::HistoryBasis::Predicted,
+        crate::scenario::HistoryBasis::Fitted,
+    ] {
+        let body: Vec<Vec<String>> = rows
+            .iter()
+            .filter(|r| r.basis == basis)
+            .map(|r| {
+                vec![
+                    r.date.to_string(),
+                    esc(r.measure.as_str()),
+                    esc(&r.source),
+                    value(r.measure, r.published),
+                    value(r.measure, r.model),
+                    r.relative
+                        .map_or("—".into(), |x| format!("{:+.1}%", 100.0 * x)),
+                ]
+            })
+            .collect();
+        if body.is_empty() {
+            continue;
+        }
+        let _ = writeln!(p.html, "<h3>{}</h3>", basis.as_str());
+        p.table(
+            &[
+                "date",
+                "figure",
+                "source",
+                "published",
+                "this run",
+                "difference",
+            ],
+            &body,
+            3,
+        );
+    }
 }
 
 fn scenario(p: &mut Page, f: &Figures) {

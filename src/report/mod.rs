@@ -5,7 +5,8 @@
 //! [`Funnel::merge`], plus 95% confidence intervals across replicates from [`confidence`]);
 //! [`json`] writes them as `funnel.json`, [`csv`] as tidy tables, [`html`] as `report.html`
 //! with [`plot`] charts (plotters, SVG backend) and [`flow`] diagrams (hand-drawn SVG);
-//! [`baseline`] compares them with DOMAIN.md; [`compare`] sets two funnel files (of `simulate`
+//! [`baseline`] compares them with DOMAIN.md; [`history`] with a scenario's published
+//! figures over the years; [`compare`] sets two funnel files (of `simulate`
 //! or `load`) side by side. Outputs are deterministic: the same funnels give
 //! the same bytes (ordered structures, rounded floats, no timestamps of the run itself).
 
@@ -15,6 +16,7 @@ pub mod confidence;
 pub mod csv;
 pub mod figures;
 pub mod flow;
+pub mod history;
 pub mod html;
 pub mod json;
 pub mod plot;
@@ -206,6 +208,30 @@ pub fn summary_of(f: &Figures) -> String {
     if !top.is_empty() {
         let _ = writeln!(s, "top exits: {}", top.join(", "));
     }
+    if let Some(rows) = &f.history {
+        let _ = writeln!(
+            s,
+            "history: the run against {} published figures",
+            rows.len()
+        );
+        for r in rows {
+            let value = |x: f64| match r.measure {
+                history_measure::ConfirmedShare => format!("{:.1}%", 100.0 * x),
+                _ => format!("{:.1} M", x / 1e6),
+            };
+            let _ = writeln!(
+                s,
+                "  {} {:<34} published {:>8}  model {:>8}  ({}{})",
+                r.date,
+                r.measure.as_str(),
+                value(r.published),
+                value(r.model),
+                r.basis.as_str(),
+                r.relative
+                    .map_or(String::new(), |x| format!(", {:+.1}%", 100.0 * x)),
+            );
+        }
+    }
     if let Some(checks) = &f.baseline_checks {
         let judged = checks
             .iter()
@@ -236,3 +262,5 @@ pub fn summary_of(f: &Figures) -> String {
 fn share(n: u64, d: u64) -> Option<f64> {
     (d > 0).then(|| n as f64 / d as f64)
 }
+
+use crate::scenario::HistoryMeasure as history_measure;

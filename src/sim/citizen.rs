@@ -239,7 +239,7 @@ impl Live {
             requests: 0,
         };
         let has_phone = s.phone.is_some();
-        let path = live.choose_path(world, has_phone);
+        let path = live.choose_path(world, has_phone, now);
         live.trace = Trace::arrived(path, now);
         live
     }
@@ -249,14 +249,19 @@ impl Live {
         world.chance.quick(self.k, Event::Behaviour, self.draws)
     }
 
-    fn choose_path(&mut self, world: &World, has_phone: bool) -> Path {
+    fn choose_path(&mut self, world: &World, has_phone: bool, now: SimTime) -> Path {
         let weights = world.scenario.paths.as_array();
         let persona = self.persona;
-        let open = |p: Path| match p {
-            Path::ESignature => persona.signature.is_some(),
-            Path::Bank => persona.bank.is_some(),
-            Path::Mfc => has_phone,
-            _ => true,
+        let open = |p: Path| {
+            let (from, to) = world.windows[p as usize];
+            let in_window = (from..to).contains(&now.as_millis());
+            in_window
+                && match p {
+                    Path::ESignature => persona.signature.is_some(),
+                    Path::Bank => persona.bank.is_some(),
+                    Path::Mfc => has_phone,
+                    _ => true,
+                }
         };
         let total: f64 = Path::ALL
             .iter()

@@ -39,13 +39,13 @@ pub mod story;
 
 use crate::funnel::Funnel;
 use crate::registry::RegistryConfig;
-use crate::scenario::{Arrivals, Scenario};
+use crate::scenario::{Scenario, PATH_NAMES};
 use citizen::{Kind, Live, Outcome};
 use esia_mocks::agency::centers::{directory, Center, CenterKind};
 use esia_mocks::chance::Chance;
 use esia_mocks::clock::{Epoch, SimTime, MS_PER_DAY};
 use esia_mocks::population::{Population, PopulationError};
-use queue::{ArrivalClock, Queue};
+use queue::{ArrivalClock, Queue, Rate};
 use stations::{Office, Stations};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -71,6 +71,10 @@ pub struct World {
     pub mfcs: Vec<Center>,
     /// Each MFC's index in `centers`.
     pub mfc_index: Vec<usize>,
+    /// The arrival process.
+    pub rate: Rate,
+    /// When each path is open, by [`crate::funnel::Path::ALL`]: `[from, to)` in sim ms.
+    pub windows: [(u64, u64); 7],
 }
 
 impl World {
@@ -90,7 +94,17 @@ impl World {
             .map(|(i, _)| i)
             .collect();
         let mfcs = mfc_index.iter().map(|&i| centers[i].clone()).collect();
+        let date = scenario.population.epoch;
+        let ms_of = |d: chrono::NaiveDate| ((d - date).num_days().max(0) as u64) * MS_PER_DAY;
+        let mut windows = [(0, u64::MAX); 7];
+        for (k, name) in PATH_NAMES.iter().enumerate() {
+            if let Some(w) = scenario.windows.get(*name) {
+                windows[k] = (w.from.map_or(0, ms_of), w.to.map_or(u64::MAX, ms_of));
+            }
+        }
         Ok(Self {
+            rate: Rate::of(&scenario.arrivals, date),
+            windows,
             scenario: scenario.clone(),
             population,
             chance: Chance::new(seed),
@@ -270,10 +284,7 @@ fn run_shard(
     let mut funnel = Funnel::new(world.days());
     let mut arrivals = ArrivalClock::new(
         &world.chance,
-        match world.scenario.arrivals {
-            Arrivals::Poisson { per_day } => Some(per_day),
-            Arrivals::Cohort => None,
-        },
+        world.rate.clone(),
         citizens,
         shard as u64,
         shards as u64,
@@ -421,12 +432,8 @@ fn censor(lives: &mut [Live], free: &[u32], funnel: &mut Funnel, horizon: SimTim
 /// record and persona) ahead of the loop; they depend only on (seed, index), so this changes
 /// nothing but the speed.
 fn run_coupled(world: &World, citizens: u64, threads: usize, progress: &Progress) -> (Funnel, u64) {
-    let per_day = match world.scenario.arrivals {
-        Arrivals::Poisson { per_day } => Some(per_day),
-        Arrivals::Cohort => None,
-    };
     let horizon = world.horizon;
-    let arrivals = ArrivalClock::new(&world.chance, per_day, citizens, 0, 1)
+    let arrivals = ArrivalClock::new(&world.chance, world.rate.clone(), citizens, 0, 1)
         .take_while(move |a| a.0 <= horizon);
     if threads < 2 {
         let lives = arrivals.map(|(t, k)| (t, Live::arrive(world, k, t)));

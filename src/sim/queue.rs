@@ -131,15 +131,83 @@ impl Queue {
     }
 }
 
+/// The arrival process's rate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rate {
+    /// Everyone at time 0.
+    Cohort,
+    /// A Poisson process: one arrival every `mean_spacing_ms` on average.
+    Constant { mean_spacing_ms: f64 },
+    /// A Poisson process whose rate is constant within each segment (a month), none after the
+    /// last: arrivals are a unit-rate process's times mapped through the cumulative rate.
+    Piecewise(Vec<Segment>),
+}
+
+/// One segment of a piecewise-constant rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Segment {
+    pub start_ms: f64,
+    pub end_ms: f64,
+    /// Expected arrivals before the segment.
+    pub before: f64,
+    /// Expected arrivals in the segment.
+    pub expected: f64,
+}
+
+impl Rate {
+    /// The rate of a scenario's arrivals, the epoch being `epoch`.
+    pub fn of(arrivals: &crate::scenario::Arrivals, epoch: chrono::NaiveDate) -> Rate {
+        use crate::scenario::{monthly_schedule, Arrivals};
+        match arrivals {
+            Arrivals::Poisson { per_day } => Rate::Constant {
+                mean_spacing_ms: MS_PER_DAY as f64 / per_day,
+            },
+            Arrivals::Cohort => Rate::Cohort,
+            Arrivals::Monthly { per_month, scale } => {
+                let months = monthly_schedule(per_month, *scale);
+                let ms_of =
+                    |d: chrono::NaiveDate| (d - epoch).num_days() as f64 * MS_PER_DAY as f64;
+                let mut before = 0.0;
+                let mut segments = Vec::with_capacity(months.len());
+                for (first, expected) in months {
+                    let next = first
+                        .checked_add_months(chrono::Months::new(1))
+                        .unwrap_or(first);
+                    segments.push(Segment {
+                        start_ms: ms_of(first).max(0.0),
+                        end_ms: ms_of(next).max(0.0),
+                        before,
+                        expected,
+                    });
+                    before += expected;
+                }
+                Rate::Piecewise(segments)
+            }
+        }
+    }
+
+    /// The expected number of arrivals (None: unbounded, the run's citizens decide).
+    pub fn expected_total(&self) -> Option<f64> {
+        match self {
+            Rate::Piecewise(segments) => segments.last().map(|s| s.before + s.expected),
+            _ => None,
+        }
+    }
+}
+
 /// Arrival times of one shard's citizens, in order.
 ///
 /// Poisson arrivals at `per_day`: citizen `k` arrives at the sum of `k + 1` exponential
 /// spacings, each drawn from a hash of (seed, j), so every shard computes the same times for
 /// the same citizens (each walks all spacings and keeps its own). A cohort arrives at time 0.
+/// A piecewise rate maps the same unit-rate sums through its cumulative rate (the inverse of
+/// the expected arrivals by time); arrivals end when the sum passes the last segment's.
 #[derive(Debug)]
 pub struct ArrivalClock {
     key: u64,
-    mean_spacing_ms: Option<f64>,
+    rate: Rate,
+    /// The segment of a piecewise rate the last arrival fell in.
+    segment: usize,
     citizens: u64,
     shard: u64,
     shards: u64,
@@ -150,16 +218,11 @@ pub struct ArrivalClock {
 }
 
 impl ArrivalClock {
-    pub fn new(
-        chance: &Chance,
-        per_day: Option<f64>,
-        citizens: u64,
-        shard: u64,
-        shards: u64,
-    ) -> Self {
+    pub fn new(chance: &Chance, rate: Rate, citizens: u64, shard: u64, shards: u64) -> Self {
         let mut clock = Self {
             key: chance.subkey(0xA771_7A15),
-            mean_spacing_ms: per_day.map(|r| MS_PER_DAY as f64 / r),
+            rate,
+            segment: 0,
             citizens,
             shard,
             shards,
@@ -178,13 +241,33 @@ impl ArrivalClock {
             }
             let k = self.next;
             self.next += 1;
-            if let Some(mean) = self.mean_spacing_ms {
-                // 53-bit uniform in (0, 1]; the logarithm stays finite.
-                let u = ((mix64(self.key ^ k) >> 11) + 1) as f64 / (1u64 << 53) as f64;
-                self.elapsed_ms += -u.ln() * mean;
-            }
+            // 53-bit uniform in (0, 1]; the logarithm stays finite.
+            let spacing = || -(((mix64(self.key ^ k) >> 11) + 1) as f64 / (1u64 << 53) as f64).ln();
+            let time_ms = match &self.rate {
+                Rate::Cohort => 0.0,
+                Rate::Constant { mean_spacing_ms } => {
+                    self.elapsed_ms += spacing() * mean_spacing_ms;
+                    self.elapsed_ms
+                }
+                Rate::Piecewise(segments) => {
+                    // `elapsed_ms` counts expected arrivals here (the unit-rate process).
+                    self.elapsed_ms += spacing();
+                    let unit = self.elapsed_ms;
+                    while segments
+                        .get(self.segment)
+                        .is_some_and(|s| unit >= s.before + s.expected)
+                    {
+                        self.segment += 1;
+                    }
+                    let Some(s) = segments.get(self.segment) else {
+                        self.next = self.citizens; // past the last month: no more arrivals
+                        return None;
+                    };
+                    s.start_ms + (unit - s.before) / s.expected * (s.end_ms - s.start_ms)
+                }
+            };
             if k % self.shards == self.shard {
-                return Some((SimTime::from_millis(self.elapsed_ms as u64), k));
+                return Some((SimTime::from_millis(time_ms as u64), k));
             }
         }
     }
@@ -212,9 +295,12 @@ mod tests {
     #[test]
     fn shards_share_one_arrival_sequence() {
         let chance = Chance::new(3);
-        let all: Vec<_> = ArrivalClock::new(&chance, Some(1000.0), 50, 0, 1).collect();
+        let rate = Rate::Constant {
+            mean_spacing_ms: MS_PER_DAY as f64 / 1000.0,
+        };
+        let all: Vec<_> = ArrivalClock::new(&chance, rate.clone(), 50, 0, 1).collect();
         let mut merged: Vec<_> = (0..3)
-            .flat_map(|s| ArrivalClock::new(&chance, Some(1000.0), 50, s, 3).collect::<Vec<_>>())
+            .flat_map(|s| ArrivalClock::new(&chance, rate.clone(), 50, s, 3).collect::<Vec<_>>())
             .collect();
         merged.sort_by_key(|a| a.1);
         assert_eq!(all, merged);
@@ -222,6 +308,54 @@ mod tests {
         // 1000 a day: 50 citizens in about 72 minutes.
         let last_min = all.last().unwrap().0.as_millis() / 60_000;
         assert!((30..150).contains(&last_min), "{last_min}");
+    }
+
+    /// Monthly arrivals follow the months' counts (within sampling error) and end with the
+    /// last month, whatever the shard count.
+    #[test]
+    fn monthly_arrivals_follow_each_months_count() {
+        use crate::scenario::Arrivals;
+        let epoch = chrono::NaiveDate::from_ymd_opt(2017, 1, 1).unwrap();
+        let per_month = [("2017".to_string(), vec![3000.0, 0.0, 9000.0])].into();
+        let rate = Rate::of(
+            &Arrivals::Monthly {
+                per_month,
+                scale: 1.0,
+            },
+            epoch,
+        );
+        assert_eq!(rate.expected_total(), Some(12_000.0));
+        let chance = Chance::new(5);
+        let all: Vec<_> = ArrivalClock::new(&chance, rate.clone(), 100_000, 0, 1).collect();
+        let day = |m: u32| {
+            (chrono::NaiveDate::from_ymd_opt(2017, m, 1).unwrap() - epoch).num_days() as u64
+        };
+        let in_month = |m: u32| {
+            all.iter()
+                .filter(|a| (day(m)..day(m + 1)).contains(&(a.0.as_millis() / MS_PER_DAY)))
+                .count() as f64
+        };
+        // Poisson counts: 4 standard deviations.
+        assert!(
+            (in_month(1) - 3000.0).abs() < 4.0 * 3000f64.sqrt(),
+            "{}",
+            in_month(1)
+        );
+        assert_eq!(in_month(2), 0.0);
+        assert!(
+            (in_month(3) - 9000.0).abs() < 4.0 * 9000f64.sqrt(),
+            "{}",
+            in_month(3)
+        );
+        assert!(all.iter().all(|a| a.0.as_millis() / MS_PER_DAY < day(4)));
+        assert!(all.windows(2).all(|w| w[0].0 <= w[1].0));
+        let mut merged: Vec<_> = (0..2)
+            .flat_map(|s| {
+                ArrivalClock::new(&chance, rate.clone(), 100_000, s, 2).collect::<Vec<_>>()
+            })
+            .collect();
+        merged.sort_by_key(|a| a.1);
+        assert_eq!(all, merged);
     }
 
     #[test]

@@ -12,12 +12,18 @@
 //! - [`Population::citizen`]: the full [`Citizen`] record with its texts (names, addresses,
 //!   authorities), built from the skeleton plus a second stream, in the format of DESIGN.md.
 //!
-//! Modules: [`names`] (Russian data sets and `fake` generators), [`passport`] (the layout that
-//! makes passports unique and consistent with age), [`record`] (the record and its builder).
+//! Modules: [`naming`] (surnames by frequency, first names by birth decade, patronymics from
+//! the father's cohort, the republics' own naming: tables in `data/` with their sources),
+//! [`names`] (streets, authorities, the female surname rule, transliteration), [`passport`]
+//! (the layout that makes passports unique and consistent with age), [`record`] (the record
+//! and its builder), [`stats`] (the names' frequencies in a population against their sources:
+//! `esia-sim citizens --stats`).
 
 pub mod names;
+pub mod naming;
 pub mod passport;
 pub mod record;
+pub mod stats;
 
 pub use record::{Address, Citizen, Passport, Signature, Traits};
 
@@ -423,6 +429,14 @@ impl Population {
         let skeleton = self.skeleton(i);
         let mut rng = self.chance.stream(i, Event::Texts, 0);
         record::build(&skeleton, || self.serial_of(i), &mut rng)
+    }
+
+    /// The names of citizen `i`: the same draws [`Population::citizen`] makes first, without
+    /// the rest of the record.
+    pub fn names(&self, i: u64) -> naming::Names {
+        let skeleton = self.skeleton(i);
+        let mut rng = self.chance.stream(i, Event::Texts, 0);
+        naming::naming().draw(&skeleton, &mut rng)
     }
 
     /// The unique 40-hex-digit serial of citizen `i`'s certificate.

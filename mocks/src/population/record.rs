@@ -3,7 +3,8 @@
 //! `esia-sim citizens --format jsonl` prints one [`Citizen`] a line; the agencies' ground truth
 //! is built from the same records.
 
-use super::names::{self, pick, FirstName, Patronymic, Street, Surname, DISTRICTS};
+use super::names::{self, pick, Street, DISTRICTS};
+use super::naming::naming;
 use super::{Channel, Skeleton};
 use crate::agency::banks::{Bank, BankClient};
 use crate::agency::ca::{CertKind, Certificate};
@@ -157,9 +158,14 @@ impl Citizen {
 /// Writes the texts of a skeleton, drawing from the citizen's text stream.
 pub(super) fn build(s: &Skeleton, serial: impl FnOnce() -> String, rng: &mut StreamRng) -> Citizen {
     let region = &REGIONS[s.region as usize];
-    let surname: String = Surname(s.gender).fake_with_rng(rng);
-    let name: String = FirstName(s.gender).fake_with_rng(rng);
-    let patronymic: String = Patronymic(s.gender).fake_with_rng(rng);
+    // The names first: `Population::names` draws the same ones from the same stream.
+    let drawn = naming().draw(s, rng);
+    let surname = match s.gender {
+        Gender::Male => drawn.surname.to_string(),
+        Gender::Female => names::feminine_surname(drawn.surname),
+    };
+    let name = drawn.name.to_string();
+    let patronymic = drawn.patronymic.to_string();
 
     let birth_city = REGIONS[s.birth_region as usize].city;
     let birth_place = format!("г. {birth_city}");

@@ -21,7 +21,9 @@ pub(crate) fn check_record(c: &Citizen, epoch: NaiveDate) -> Result<(), String> 
         return Err(ctx("patronymic disagrees with gender:", &c.patronymic));
     }
     if c.gender == Gender::Female
-        && names::SURNAMES
+        && super::naming::naming()
+            .surnames
+            .items
             .iter()
             .any(|m| *m == c.surname && names::feminine_surname(m) != *m)
     {
