@@ -193,7 +193,7 @@ fn schemas() -> Value {
     out.insert("MetricsText".into(), json!({ "type": "string" }));
     out.insert(
         "Faults".into(),
-        json!({ "oneOf": [schema_ref("Fault"), { "type": "array", "minItems": 1, "items": schema_ref("Fault") }] }),
+        json!({ "oneOf": [schema_ref("Fault"), { "type": "array", "items": schema_ref("Fault") }] }),
     );
     out.insert(
         "VisitAnswer".into(),

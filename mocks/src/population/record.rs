@@ -51,16 +51,12 @@ pub struct Citizen {
 #[schema(as = PersonPassport)]
 pub struct Passport {
     /// Four digits: the region's OKATO code and the year the blank was printed.
-    #[schema(value_type = crate::wire::PassportSeries)]
     pub series: String,
     /// Six digits.
-    #[schema(value_type = crate::wire::PassportNumber)]
     pub number: String,
     pub issue_date: NaiveDate,
-    #[schema(value_type = crate::wire::Text)]
     pub issued_by: String,
     /// `XXX-XXX`.
-    #[schema(value_type = crate::wire::DivisionCode)]
     pub division_code: String,
 }
 

@@ -358,8 +358,8 @@ async fn reset(State(a): State<AdminHandle>) -> StatusCode {
 /// A duration as a profile writes it: `"250ms"`, `"2h"`, `"3d"` (humantime), or milliseconds.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
-#[schema(as = Duration, example = "10m")]
-pub struct DurationSchema(String);
+#[schema(as = Duration, example = "10m", value_type = Value)]
+pub struct DurationSchema(serde_json::Value);
 
 /// A delay distribution (`kind` and the keys of that kind: fixed `value`; uniform `min`,
 /// `max`; lognormal `median`, `p99`; exponential `mean`; empirical `points` as

@@ -135,7 +135,8 @@ pub enum Fault {
     /// The agency is down from now for `duration` (a window added to the profile's
     /// `outages`).
     Outage {
-        #[schema(value_type = String, example = "2h")]
+        /// `"2h"` (humantime) or milliseconds.
+        #[schema(value_type = Value, example = "2h")]
         duration: DurationMs,
     },
 }

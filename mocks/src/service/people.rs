@@ -16,23 +16,20 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-/// A person as a bank or an MFC operator knows them.
+/// A person as a bank or an MFC operator knows them. The mocks check only the SNILS (their
+/// key); the engine checks the rest when the bank or the MFC sends the person to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Person {
-    #[schema(value_type = crate::wire::Name)]
     pub surname: String,
-    #[schema(value_type = crate::wire::Name)]
     pub name: String,
     #[serde(default)]
-    #[schema(value_type = crate::wire::Patronymic)]
     pub patronymic: String,
     pub gender: Gender,
     pub birth_date: NaiveDate,
-    #[schema(value_type = crate::wire::Text)]
     pub birth_place: String,
     /// Absent: `RUS`.
     #[serde(default = "russia")]
-    #[schema(value_type = crate::wire::ShortText, required = false)]
+    #[schema(required = false)]
     pub citizenship: String,
     /// `XXX-XXX-XXX YY` or 11 digits.
     #[schema(value_type = crate::wire::Snils)]
@@ -42,7 +39,6 @@ pub struct Person {
     pub address: Option<Address>,
     /// `+79XXXXXXXXX`; the bank's or the MFC's contact of the person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::wire::Phone>)]
     pub phone: Option<String>,
     /// The bank whose client the person is (banks only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
