@@ -20,6 +20,8 @@
 //! - [`stand`]: the engine behind its HTTP API v1 with the agencies' mocks on one address
 //!   (`esia-sim serve`): effects performed over HTTP with retries, callbacks and polling, one
 //!   lane per agency; the login lockout; metrics, the OpenAPI document.
+//! - [`wire`]: the engine's HTTP contract as serde types (every request and answer), shared by
+//!   the stand's handlers, the load client and the OpenAPI document (derived with `ToSchema`).
 //! - [`sim`]: the funnel in virtual time: a discrete-event loop over the engine's compact state
 //!   machines and the agency models, sharded across threads.
 //!
@@ -37,3 +39,4 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod stand;
+pub mod wire;

@@ -104,7 +104,16 @@ async fn every_bad_input_gets_a_json_4xx_naming_its_field() {
     let cases = [
         case("POST", REG, Some("{"), 400, "malformed_json", None),
         case("POST", REG, Some(""), 400, "malformed_json", None),
-        case("POST", REG, Some("[]"), 422, "invalid", Some("surname")),
+        // An array is not read as the form's fields in order.
+        case("POST", REG, Some("[]"), 422, "invalid", None),
+        case(
+            "POST",
+            REG,
+            Some(r#"["Иванов", "Иван"]"#),
+            422,
+            "invalid",
+            None,
+        ),
         case(
             "POST",
             REG,

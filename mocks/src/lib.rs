@@ -18,6 +18,8 @@
 //!   with ground-truth records, a bounded journal and an admin API; the world's shared clock;
 //!   the HTTP plumbing (JSON errors, the server loop and its limits against slow and greedy
 //!   clients, the admin token) the engine's API shares.
+//! - [`wire`]: what every route shares: the one time type ([`wire::Timestamp`]) and the forms
+//!   of identifiers and texts, stated once as JSON Schema for the OpenAPI document.
 //!
 //! Data flows one way: a seed and a [`population::PopulationConfig`] give a
 //! [`population::Population`], which gives [`population::Citizen`] records on demand.
@@ -29,3 +31,4 @@ pub mod ident;
 pub mod population;
 pub mod region;
 pub mod service;
+pub mod wire;

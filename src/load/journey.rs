@@ -14,9 +14,13 @@ use super::citizens::{CitizenCursor, NoCitizen};
 use super::funnel::{Ending, LoadFunnel};
 use super::path::{Action, Channel, LoadPath, Step, Tier};
 use super::timeline::{unix_now_s, Outcome};
+use crate::wire;
 use esia_mocks::population::{Citizen, Population};
+use esia_mocks::service::{centers::Visit, faults::Fault, post::Pickup};
 use goose::prelude::*;
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -204,19 +208,12 @@ impl MocksReader {
         if !r.status().is_success() {
             return Err(format!("mocks_answered_{}", r.status().as_u16()));
         }
-        let v: Value = r.json().await.map_err(|_| "mocks_bad_body".to_owned())?;
-        Ok(v["messages"]
-            .as_array()
-            .map(|m| {
-                m.iter()
-                    .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default())
+        let inbox: Inbox = r.json().await.map_err(|_| "mocks_bad_body".to_owned())?;
+        Ok(inbox.messages.into_iter().map(|m| m.text).collect())
     }
 
     /// `POST {base}{path}` with a JSON body: the status and the body.
-    async fn post(&self, path: &str, body: &Value) -> Result<(u16, Value), String> {
+    async fn post(&self, path: &str, body: &impl Serialize) -> Result<(u16, Value), String> {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
@@ -243,17 +240,28 @@ impl MocksReader {
     }
 }
 
+/// The messages of an SMS or mail inbox, as far as a journey reads them (the mocks'
+/// `SmsInbox` and `MailInbox` share this shape).
+#[derive(serde::Deserialize)]
+struct Inbox {
+    messages: Vec<InboxMessage>,
+}
+
+#[derive(serde::Deserialize)]
+struct InboxMessage {
+    text: String,
+}
+
+/// RFC 3986's unreserved characters: all that a path segment keeps as they are.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 fn transport_reason(e: &reqwest::Error) -> &'static str {
@@ -621,7 +629,7 @@ struct Call<'a> {
     name: &'a str,
     /// A path on the target, or a whole URL (the mocks).
     path: &'a str,
-    body: Option<&'a Value>,
+    body: Option<Value>,
     token: Option<&'a str>,
     /// The status the script expects.
     expect: u16,
@@ -645,8 +653,9 @@ impl<'a> Call<'a> {
         }
     }
 
-    fn body(mut self, body: &'a Value) -> Self {
-        self.body = Some(body);
+    /// The request's body: one of the contract's wire types.
+    fn body(mut self, body: &impl Serialize) -> Self {
+        self.body = serde_json::to_value(body).ok();
         self
     }
 
@@ -677,7 +686,7 @@ async fn call_status(
     let builder = user
         .get_request_builder(&c.method, c.path)
         .map_err(|e| Stop::Failed(format!("bad_request: {e}")))?;
-    let builder = match c.body {
+    let builder = match &c.body {
         Some(b) => builder.json(b),
         None => builder,
     };
@@ -738,6 +747,11 @@ async fn call_status(
 /// [`call_status`] for the body alone.
 async fn call(user: &mut GooseUser, j: &mut Journey, c: Call<'_>) -> StepResult<Value> {
     call_status(user, j, c).await.map(|(_, b)| b)
+}
+
+/// An answer read as its wire type; a body of another shape fails the step.
+fn typed<T: DeserializeOwned>(body: Value) -> StepResult<T> {
+    serde_json::from_value(body).map_err(|e| wrong_body(&format!("bad_body: {e}")))
 }
 
 /// A step that fails on an answer's content.
@@ -820,42 +834,41 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
             .await
             .map(|_| ()),
         Action::SetPassword => {
-            let b = set_password(user, j, PASSWORD, 201, None).await?;
-            j.oid = b["oid"].as_u64().ok_or_else(|| wrong_body("no_oid"))?;
-            if b["tier"] != "simplified" {
-                return failed(format!("tier_{}", b["tier"].as_str().unwrap_or("missing")));
+            let b: wire::Registered = typed(set_password(user, j, PASSWORD, 201, None).await?)?;
+            j.oid = b.oid;
+            if b.tier.as_str() != Tier::Simplified.as_str() {
+                return failed(format!("tier_{}", b.tier.as_str()));
             }
             j.reach(Tier::Simplified, &h.live);
             Ok(())
         }
         Action::LogIn => {
-            let body = json!({ "login": j.login, "password": j.password });
-            let b = call(
-                user,
-                j,
-                Call::new(
-                    GooseMethod::Post,
-                    "/api/v1/sessions",
-                    "/api/v1/sessions",
-                    200,
+            let body = wire::Login {
+                login: j.login.clone(),
+                password: j.password.clone(),
+            };
+            let b: wire::Session = typed(
+                call(
+                    user,
+                    j,
+                    Call::new(
+                        GooseMethod::Post,
+                        "/api/v1/sessions",
+                        "/api/v1/sessions",
+                        200,
+                    )
+                    .body(&body),
                 )
-                .body(&body),
-            )
-            .await?;
-            j.token = b["token"]
-                .as_str()
-                .ok_or_else(|| wrong_body("no_token"))?
-                .to_owned();
+                .await?,
+            )?;
+            j.token = b.token;
             Ok(())
         }
         Action::ReadAccount => {
             let b = read_account(user, j).await?;
             let expected = j.tier.as_str();
-            if b["tier"] != expected {
-                return failed(format!(
-                    "tier_{}_not_{expected}",
-                    b["tier"].as_str().unwrap_or("missing")
-                ));
+            if b.tier.as_str() != expected {
+                return failed(format!("tier_{}_not_{expected}", b.tier.as_str()));
             }
             Ok(())
         }
@@ -866,16 +879,16 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
         }
         Action::VerificationPassed => {
             let b = verification(user, h, j).await?;
-            let status = b["verification"]["status"].as_str().unwrap_or("missing");
-            if status != "passed" {
-                let reason = b["verification"]["reason"].as_str().unwrap_or("none");
-                return failed(format!("verification_{status}_{reason}"));
-            }
-            if b["tier"] != "standard" {
+            let v = &b.verification;
+            if v.status != wire::VerificationStatus::Passed {
                 return failed(format!(
-                    "tier_{}_not_standard",
-                    b["tier"].as_str().unwrap_or("missing")
+                    "verification_{}_{}",
+                    as_wire(&v.status),
+                    v.reason.map_or("none", |r| r.as_str())
                 ));
+            }
+            if b.tier.as_str() != Tier::Standard.as_str() {
+                return failed(format!("tier_{}_not_standard", b.tier.as_str()));
             }
             j.reach(Tier::Standard, &h.live);
             Ok(())
@@ -894,23 +907,11 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
         Action::LoseLetter => lose_letter(h, j).await,
         Action::PickUpLetter => pick_up_letter(h, j).await,
         Action::EnterLetterCode => {
-            let path = format!("/api/v1/accounts/{}/confirmations/code", j.oid);
-            let body = json!({ "code": j.letter_code });
-            let token = j.token.clone();
-            let b = call(
-                user,
-                j,
-                Call::new(
-                    GooseMethod::Post,
-                    "/api/v1/accounts/{oid}/confirmations/code",
-                    &path,
-                    200,
-                )
-                .body(&body)
-                .token(&token),
-            )
-            .await?;
-            confirmed(h, j, &b)
+            let body = wire::Code {
+                code: j.letter_code.clone(),
+            };
+            let b: wire::Account = account_post(user, j, "/confirmations/code", &body, 200).await?;
+            confirmed(h, j, b.tier)
         }
         Action::Sign => {
             let sig = j
@@ -918,32 +919,32 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
                 .signature
                 .clone()
                 .ok_or_else(|| wrong_body("citizen_without_signature"))?;
-            let path = format!("/api/v1/accounts/{}/confirmations", j.oid);
-            let body = json!({ "method": "e_signature",
-                "certificate": { "serial": sig.serial, "issuer": sig.issuer } });
-            let token = j.token.clone();
-            let b = call(
-                user,
-                j,
-                Call::new(
-                    GooseMethod::Post,
-                    "/api/v1/accounts/{oid}/confirmations",
-                    &path,
-                    200,
-                )
-                .body(&body)
-                .token(&token),
-            )
-            .await?;
-            confirmed(h, j, &b)
+            let body = wire::ConfirmationRequest {
+                method: wire::OnlineMethod::ESignature,
+                address: None,
+                certificate: Some(wire::CertificateRef {
+                    serial: sig.serial,
+                    issuer: sig.issuer,
+                }),
+            };
+            let b: wire::Account = account_post(user, j, "/confirmations", &body, 200).await?;
+            confirmed(h, j, b.tier)
         }
         Action::Bank(bank) => through_bank(user, h, j, bank).await,
         Action::VerificationFailed => {
             let b = verification(user, h, j).await?;
-            let status = b["verification"]["status"].as_str().unwrap_or("missing");
-            let reason = b["verification"]["reason"].as_str().unwrap_or("none");
-            if (status, reason) != ("failed", "pfr_mismatch") {
-                return failed(format!("verification_{status}_{reason}_not_pfr_mismatch"));
+            let v = &b.verification;
+            if (v.status, v.reason)
+                != (
+                    wire::VerificationStatus::Failed,
+                    Some(wire::FailureReason::PfrMismatch),
+                )
+            {
+                return failed(format!(
+                    "verification_{}_{}_not_pfr_mismatch",
+                    as_wire(&v.status),
+                    v.reason.map_or("none", |r| r.as_str())
+                ));
             }
             Ok(())
         }
@@ -958,7 +959,12 @@ async fn register(user: &mut GooseUser, j: &mut Journey, channel: Channel) -> St
                 .phone
                 .clone()
                 .ok_or_else(|| wrong_body("citizen_without_phone"))?;
-            let body = json!({ "surname": c.surname, "name": c.name, "phone": phone });
+            let body = wire::RegistrationForm {
+                surname: c.surname.clone(),
+                name: c.name.clone(),
+                phone: Some(phone.clone()),
+                ..Default::default()
+            };
             (phone, body)
         }
         Channel::Email => {
@@ -966,26 +972,30 @@ async fn register(user: &mut GooseUser, j: &mut Journey, channel: Channel) -> St
                 .email
                 .clone()
                 .ok_or_else(|| wrong_body("citizen_without_email"))?;
-            let body = json!({ "surname": c.surname, "name": c.name, "email": email });
+            let body = wire::RegistrationForm {
+                surname: c.surname.clone(),
+                name: c.name.clone(),
+                email: Some(email.clone()),
+                ..Default::default()
+            };
             (email, body)
         }
     };
-    let b = call(
-        user,
-        j,
-        Call::new(
-            GooseMethod::Post,
-            "/api/v1/registrations",
-            "/api/v1/registrations",
-            201,
+    let b: wire::RegistrationStarted = typed(
+        call(
+            user,
+            j,
+            Call::new(
+                GooseMethod::Post,
+                "/api/v1/registrations",
+                "/api/v1/registrations",
+                201,
+            )
+            .body(&body),
         )
-        .body(&body),
-    )
-    .await?;
-    j.registration = b["registration_id"]
-        .as_str()
-        .ok_or_else(|| wrong_body("no_registration_id"))?
-        .to_owned();
+        .await?,
+    )?;
+    j.registration = b.registration_id;
     j.registered_at = Instant::now();
     j.login = contact;
     j.oid = 0;
@@ -1020,7 +1030,9 @@ async fn confirm(
     error: Option<&str>,
 ) -> StepResult<Value> {
     let path = format!("/api/v1/registrations/{}/code", j.registration);
-    let body = json!({ "code": code });
+    let body = wire::Code {
+        code: code.to_owned(),
+    };
     let mut c = Call::new(
         GooseMethod::Post,
         "/api/v1/registrations/{id}/code",
@@ -1066,7 +1078,10 @@ async fn set_password(
     error: Option<&str>,
 ) -> StepResult<Value> {
     let path = format!("/api/v1/registrations/{}/password", j.registration);
-    let body = json!({ "password": password, "password_repeat": password });
+    let body = wire::PasswordForm {
+        password: password.to_owned(),
+        password_repeat: password.to_owned(),
+    };
     let mut c = Call::new(
         GooseMethod::Post,
         "/api/v1/registrations/{id}/password",
@@ -1080,15 +1095,43 @@ async fn set_password(
     call(user, j, c).await
 }
 
-async fn read_account(user: &mut GooseUser, j: &mut Journey) -> StepResult<Value> {
+async fn read_account(user: &mut GooseUser, j: &mut Journey) -> StepResult<wire::Account> {
     let path = format!("/api/v1/accounts/{}", j.oid);
     let token = j.token.clone();
-    call(
-        user,
-        j,
-        Call::new(GooseMethod::Get, "/api/v1/accounts/{oid}", &path, 200).token(&token),
+    typed(
+        call(
+            user,
+            j,
+            Call::new(GooseMethod::Get, "/api/v1/accounts/{oid}", &path, 200).token(&token),
+        )
+        .await?,
     )
-    .await
+}
+
+/// `POST /api/v1/accounts/{oid}{suffix}` with the session's token, expecting `expect`: the
+/// answer as its wire type.
+async fn account_post<T: DeserializeOwned>(
+    user: &mut GooseUser,
+    j: &mut Journey,
+    suffix: &str,
+    body: &impl Serialize,
+    expect: u16,
+) -> StepResult<T> {
+    let name = format!("/api/v1/accounts/{{oid}}{suffix}");
+    let path = format!("/api/v1/accounts/{}{suffix}", j.oid);
+    let token = j.token.clone();
+    let c = Call::new(GooseMethod::Post, &name, &path, expect)
+        .body(body)
+        .token(&token);
+    typed(call(user, j, c).await?)
+}
+
+/// An enum's wire name (its serde form).
+fn as_wire(v: &impl Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => "missing".into(),
+    }
 }
 
 async fn personal_data(
@@ -1098,15 +1141,17 @@ async fn personal_data(
     expect: u16,
     error: Option<&str>,
 ) -> StepResult {
-    let mut body = serde_json::to_value(&*j.citizen).map_err(|e| Stop::Failed(e.to_string()))?;
+    let mut body: wire::PersonalDataForm = serde_json::to_value(&*j.citizen)
+        .and_then(serde_json::from_value)
+        .map_err(|e| Stop::Failed(e.to_string()))?;
     if mismatched {
         // PFR compares the gender; FMS does not: only PFR disagrees.
-        let flipped = if body["gender"] == "male" {
+        let flipped = if body.gender == "male" {
             "female"
         } else {
             "male"
         };
-        body["gender"] = json!(flipped);
+        body.gender = flipped.to_owned();
     }
     let path = format!("/api/v1/accounts/{}/personal-data", j.oid);
     let token = j.token.clone();
@@ -1125,12 +1170,9 @@ async fn personal_data(
 }
 
 /// Checks that an answer shows the account confirmed, and notes the tier.
-fn confirmed(h: &Harness, j: &mut Journey, b: &Value) -> StepResult {
-    if b["tier"] != "confirmed" {
-        return failed(format!(
-            "tier_{}_not_confirmed",
-            b["tier"].as_str().unwrap_or("missing")
-        ));
+fn confirmed(h: &Harness, j: &mut Journey, tier: wire::Tier) -> StepResult {
+    if tier.as_str() != Tier::Confirmed.as_str() {
+        return failed(format!("tier_{}_not_confirmed", tier.as_str()));
     }
     j.reach(Tier::Confirmed, &h.live);
     Ok(())
@@ -1145,14 +1187,13 @@ async fn visit_center(
     register: bool,
 ) -> StepResult {
     let c = j.citizen.clone();
-    let mut body = json!({
-        "snils": c.snils,
-        "passport_series": c.passport.series,
-        "passport_number": c.passport.number,
-    });
-    if register {
-        body["register"] = json!(true);
-    }
+    let body = Visit {
+        snils: c.snils.clone(),
+        passport_series: c.passport.series.clone(),
+        passport_number: c.passport.number.clone(),
+        register,
+        phone: None,
+    };
     let url = format!("{}/mocks/centers/mfc-1/visits", h.mocks.base);
     let expect = if register { 201 } else { 200 };
     let b = call(
@@ -1167,45 +1208,35 @@ async fn visit_center(
         .body(&body),
     )
     .await?;
-    if register {
-        j.oid = b["oid"].as_u64().ok_or_else(|| wrong_body("no_oid"))?;
-        j.password = b["one_time_password"]
-            .as_str()
-            .ok_or_else(|| wrong_body("no_one_time_password"))?
-            .to_owned();
+    let tier = if register {
+        let b: wire::MfcRegistered = typed(b)?;
+        j.oid = b.oid;
+        j.password = b.one_time_password;
         j.login = c
             .phone
             .clone()
             .ok_or_else(|| wrong_body("citizen_without_phone"))?;
-    }
-    confirmed(h, j, &b)
+        b.tier
+    } else {
+        typed::<wire::OperatorConfirmed>(b)?.tier
+    };
+    confirmed(h, j, tier)
 }
 
 /// Orders a post letter (again, for `reorder`): 202 with its tracking number.
 async fn order_letter(user: &mut GooseUser, j: &mut Journey, reorder: bool) -> StepResult {
-    let path = format!("/api/v1/accounts/{}/confirmations", j.oid);
-    let body = json!({ "method": "post" });
-    let token = j.token.clone();
-    let b = call(
-        user,
-        j,
-        Call::new(
-            GooseMethod::Post,
-            "/api/v1/accounts/{oid}/confirmations",
-            &path,
-            202,
-        )
-        .body(&body)
-        .token(&token),
-    )
-    .await?;
-    if b["reorder"].as_bool() != Some(reorder) {
+    let body = wire::ConfirmationRequest {
+        method: wire::OnlineMethod::Post,
+        address: None,
+        certificate: None,
+    };
+    let b: wire::LetterOrdered = account_post(user, j, "/confirmations", &body, 202).await?;
+    if b.reorder != reorder {
         return failed(format!("reorder_not_{reorder}"));
     }
-    j.tracking = b["tracking_number"]
-        .as_str()
-        .ok_or_else(|| wrong_body("no_tracking_number"))?
-        .to_owned();
+    j.tracking = b
+        .tracking_number
+        .ok_or_else(|| wrong_body("no_tracking_number"))?;
     j.ordered_at = Instant::now();
     Ok(())
 }
@@ -1213,7 +1244,9 @@ async fn order_letter(user: &mut GooseUser, j: &mut Journey, reorder: bool) -> S
 /// Loses the journey's letter in the post (a targeted fault of the mock), and is told so at
 /// the post office.
 async fn lose_letter(h: &Harness, j: &mut Journey) -> StepResult {
-    let fault = json!({ "kind": "lose_letter", "tracking_number": j.tracking });
+    let fault = Fault::LoseLetter {
+        tracking_number: j.tracking.clone(),
+    };
     let (status, _) = h
         .mocks
         .post("/mocks/post/admin/faults", &fault)
@@ -1230,10 +1263,10 @@ async fn lose_letter(h: &Harness, j: &mut Journey) -> StepResult {
 }
 
 async fn pickup(h: &Harness, j: &Journey) -> StepResult<(u16, Value)> {
-    let body = json!({
-        "passport_series": j.citizen.passport.series,
-        "passport_number": j.citizen.passport.number,
-    });
+    let body = Pickup {
+        passport_series: j.citizen.passport.series.clone(),
+        passport_number: j.citizen.passport.number.clone(),
+    };
     h.mocks
         .post(&format!("/mocks/post/letters/{}/pickup", j.tracking), &body)
         .await
@@ -1283,7 +1316,7 @@ async fn through_bank(
         "{}/mocks/banks/{name}/clients/{snils}/gosuslugi",
         h.mocks.base
     );
-    let (status, mut b) = call_status(
+    let (status, b) = call_status(
         user,
         j,
         Call::new(
@@ -1295,38 +1328,35 @@ async fn through_bank(
         .or(202),
     )
     .await?;
+    let mut b: wire::PartnerConfirmation = typed(b)?;
     if status == 202 {
-        let id = b["confirmation_id"]
-            .as_str()
-            .ok_or_else(|| wrong_body("no_confirmation_id"))?
-            .to_owned();
+        let id = b.confirmation_id.clone();
         let url = format!("{}/mocks/banks/{name}/confirmations/{id}", h.mocks.base);
         let mut wait = Wait::new(h, "bank_not_decided");
         loop {
             wait.again(h).await?;
-            b = call(
-                user,
-                j,
-                Call::new(
-                    GooseMethod::Get,
-                    "/mocks/banks/{bank}/confirmations/{id}",
-                    &url,
-                    200,
-                ),
-            )
-            .await?;
-            if b["status"] != "pending" {
+            b = typed(
+                call(
+                    user,
+                    j,
+                    Call::new(
+                        GooseMethod::Get,
+                        "/mocks/banks/{bank}/confirmations/{id}",
+                        &url,
+                        200,
+                    ),
+                )
+                .await?,
+            )?;
+            if b.status != wire::PartnerState::Pending {
                 break;
             }
         }
     }
-    if b["status"] != "confirmed" {
-        return failed(format!(
-            "bank_{}",
-            b["status"].as_str().unwrap_or("missing")
-        ));
+    if b.status != wire::PartnerState::Confirmed {
+        return failed(format!("bank_{}", as_wire(&b.status)));
     }
-    if b["oid"].as_u64() != Some(j.oid) {
+    if b.oid != Some(j.oid) {
         return failed("bank_confirmed_another_account");
     }
     j.reach(Tier::Confirmed, &h.live);
@@ -1334,11 +1364,15 @@ async fn through_bank(
 }
 
 /// Reads the account until its verification is no longer pending.
-async fn verification(user: &mut GooseUser, h: &Harness, j: &mut Journey) -> StepResult<Value> {
+async fn verification(
+    user: &mut GooseUser,
+    h: &Harness,
+    j: &mut Journey,
+) -> StepResult<wire::Account> {
     let mut wait = Wait::new(h, "verification_not_decided");
     loop {
         let b = read_account(user, j).await?;
-        if b["verification"]["status"] != "pending" {
+        if b.verification.status != wire::VerificationStatus::Pending {
             return Ok(b);
         }
         wait.again(h).await?;

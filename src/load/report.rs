@@ -6,6 +6,7 @@
 use super::funnel::{Latency, LoadFunnel, PathTally, Verdict};
 use super::path::Tier;
 use super::timeline::{LogHistogram, Outcome, Timeline};
+use crate::report::html::esc;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -209,13 +210,6 @@ pub fn summary(funnel: &LoadFunnel) -> String {
         }
     }
     s
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn latency_cells(h: &Latency) -> String {

@@ -21,7 +21,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An account's tier; ordered, so `tier >= Tier::Standard` reads as it should.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     Simplified,

@@ -92,6 +92,10 @@ pub enum RegistryError {
     /// The contact (code or link) has not been confirmed yet.
     #[error("the phone or e-mail has not been confirmed yet")]
     ContactNotConfirmed,
+    /// A code for a registration whose contact is confirmed the other way (an SMS code for an
+    /// e-mail link, or the reverse).
+    #[error("this registration's contact is confirmed by {confirmed_by}")]
+    WrongChannel { confirmed_by: &'static str },
     /// The step was already done (a second confirmation, a second letter...).
     #[error("{what}")]
     AlreadyDone { what: &'static str },
@@ -144,6 +148,7 @@ impl RegistryError {
             | VerificationPending
             | WrongTier { .. }
             | NoLetter
+            | WrongChannel { .. }
             | PasswordNotSet => 409,
             StoreFull { .. } => 503,
             Unauthorized => 401,
@@ -170,6 +175,7 @@ impl RegistryError {
             WrongTier { .. } => "wrong_tier",
             DocumentsMismatch { .. } => "documents_mismatch",
             NoLetter => "no_letter",
+            WrongChannel { .. } => "wrong_channel",
             StoreFull { .. } => "store_full",
             Unauthorized => "unauthorized",
             PasswordNotSet => "password_not_set",

@@ -17,43 +17,68 @@ pub const ADDRESS_PART_MAX_CHARS: usize = 120;
 pub const PASSPORT_AGE_YEARS: i32 = 14;
 
 /// The passport part of the form, as typed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
+#[schema(as = Passport)]
 pub struct PassportForm {
+    #[schema(value_type = esia_mocks::wire::PassportSeries, required = true)]
     pub series: String,
+    #[schema(value_type = esia_mocks::wire::PassportNumber, required = true)]
     pub number: String,
+    /// Not in the future, not before the 14th birthday.
+    #[schema(value_type = chrono::NaiveDate, required = true)]
     pub issue_date: String,
+    #[schema(value_type = esia_mocks::wire::Text, required = true)]
     pub issued_by: String,
+    #[schema(value_type = esia_mocks::wire::DivisionCode, required = true)]
     pub division_code: String,
 }
 
 /// A postal address, as typed and as kept.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Address {
+    #[schema(value_type = esia_mocks::wire::Postcode, required = true)]
     pub postcode: String,
+    #[schema(value_type = esia_mocks::wire::ShortText, required = true)]
     pub region: String,
+    #[schema(value_type = esia_mocks::wire::ShortText, required = true)]
     pub city: String,
+    #[schema(value_type = esia_mocks::wire::ShortText, required = true)]
     pub street: String,
+    #[schema(value_type = esia_mocks::wire::ShortText, required = true)]
     pub house: String,
+    /// Blank counts as absent.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 120)]
     pub flat: Option<String>,
 }
 
 /// The personal-data form (`PUT /accounts/{oid}/personal-data`, and the body of the MFC and
 /// bank requests): the fields of a citizen record, every one a string so that a missing or
 /// malformed field is reported by its path.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
+#[schema(as = PersonalData)]
 pub struct PersonalDataForm {
+    #[schema(value_type = esia_mocks::wire::Name, required = true)]
     pub surname: String,
+    #[schema(value_type = esia_mocks::wire::Name, required = true)]
     pub name: String,
+    #[schema(value_type = esia_mocks::wire::Patronymic)]
     pub patronymic: String,
+    #[schema(value_type = esia_mocks::ident::Gender, required = true)]
     pub gender: String,
+    /// From 1900, at least 14 years before today (a passport is issued from 14).
+    #[schema(value_type = chrono::NaiveDate, required = true)]
     pub birth_date: String,
+    #[schema(value_type = esia_mocks::wire::Text, required = true)]
     pub birth_place: String,
+    #[schema(value_type = esia_mocks::wire::ShortText, required = true)]
     pub citizenship: String,
+    #[schema(value_type = esia_mocks::wire::Snils, required = true)]
     pub snils: String,
+    #[schema(required = true)]
     pub passport: PassportForm,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,

@@ -474,8 +474,8 @@ mod tests {
         let id = t.start(Some("+79160000002"), None);
         assert_eq!(
             t.reg.follow_email_link(t.now, id, "0123456789abcdef"),
-            Err(RegistryError::NotFound {
-                what: "code for this channel"
+            Err(RegistryError::WrongChannel {
+                confirmed_by: "the SMS code"
             })
         );
         let c = t.code(id);
@@ -641,8 +641,8 @@ mod tests {
         let token = t.last_mail_token();
         assert_eq!(
             t.reg.confirm_code(t.now, started.registration_id, "123456"),
-            Err(RegistryError::NotFound {
-                what: "code for this channel"
+            Err(RegistryError::WrongChannel {
+                confirmed_by: "the e-mail link"
             })
         );
         t.reg

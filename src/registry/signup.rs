@@ -205,9 +205,13 @@ impl Registry {
         let (policy, field) = match (reg.by_phone, want) {
             (true, Channel::Sms) => (sms, "code"),
             (false, Channel::Email) => (link, "token"),
-            _ => {
-                return Err(RegistryError::NotFound {
-                    what: "code for this channel",
+            (by_phone, _) => {
+                return Err(RegistryError::WrongChannel {
+                    confirmed_by: if by_phone {
+                        "the SMS code"
+                    } else {
+                        "the e-mail link"
+                    },
                 })
             }
         };

@@ -11,7 +11,19 @@ use esia_mocks::clock::SimTime;
 use serde::{Deserialize, Serialize};
 
 /// Where a verification stands (`verification.status` in the HTTP contract).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationStatus {
     NotStarted,
@@ -21,7 +33,19 @@ pub enum VerificationStatus {
 }
 
 /// Why a verification failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureReason {
     /// PFR holds this SNILS for a different name, birth date or gender.

@@ -20,6 +20,7 @@
 
 use crate::load::funnel::{LoadFunnel, FORMAT as LOAD_FORMAT};
 use crate::load::path::{LoadPath, Tier};
+use crate::report::html::esc as escape;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -495,13 +496,6 @@ pub fn csv_text(c: &Comparison) -> Result<String, ::csv::Error> {
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8(bytes).expect("the csv writer writes the UTF-8 it is given"))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn pct(x: f64) -> String {

@@ -4,6 +4,7 @@
 //! in the overall funnel, those whose path ends at that tier.
 
 use super::figures::PathFigures;
+use super::html::esc as escape;
 use super::readable;
 use std::fmt::Write;
 
@@ -30,13 +31,6 @@ struct Outcome {
     label: String,
     count: u64,
     color: &'static str,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A vertical segment `(x, y..y+h)`: one end of a band.

@@ -10,12 +10,12 @@
 use super::error::StandError;
 use super::performer::{Agency, LetterSent, SignatureChecked};
 use super::Stand;
-use crate::registry::personal::{Address, PassportForm, PersonalDataForm};
-use crate::registry::registry::{Channel, PartnerStatus, RegistrationForm};
+use crate::registry::registry::{AccountView, PartnerStatus, RegistrationStarted};
 use crate::registry::{
     password, ConfirmationId, ConfirmationMethod, Oid, RegistrationId, RegistryError, RequestId,
-    SessionToken, Tier,
+    SessionToken, Tier, VerificationStatus,
 };
+use crate::wire::{self, OnlineMethod, RegistrationForm};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -24,8 +24,8 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use esia_mocks::agency::banks::Bank;
 use esia_mocks::service::http::{Json, Path, Query};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use esia_mocks::wire::Timestamp;
+use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,68 +146,56 @@ impl FromRequestParts<Arc<Stand>> for Partner {
 // ---------------------------------------------------------------------------------------------
 // Step 1: simplified account
 
-#[derive(Serialize)]
-struct Started {
-    registration_id: String,
-    channel: Channel,
-    expires_at: String,
+/// A time of the stand's world as the wire writes it.
+fn at(s: &Stand, t: esia_mocks::clock::SimTime) -> Timestamp {
+    Timestamp::at(s.world.epoch(), t)
+}
+
+fn started(s: &Stand, started: RegistrationStarted) -> wire::RegistrationStarted {
+    wire::RegistrationStarted {
+        registration_id: started.registration_id.to_string(),
+        channel: started.channel,
+        expires_at: at(s, started.expires_at),
+    }
 }
 
 async fn start_registration(
     State(s): State<Arc<Stand>>,
     Json(form): Json<RegistrationForm>,
-) -> Api<(StatusCode, Json<Started>)> {
-    let started = s.command_in(s.room(1).await?, |r, now, rng, fx| {
+) -> Api<(StatusCode, Json<wire::RegistrationStarted>)> {
+    let done = s.command_in(s.room(1).await?, |r, now, rng, fx| {
         r.start_registration(now, rng, &form, fx)
     })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Started {
-            registration_id: started.registration_id.to_string(),
-            channel: started.channel,
-            expires_at: s.world.rfc3339(started.expires_at),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(started(&s, done))))
 }
 
-#[derive(Deserialize)]
-struct CodeBody {
-    code: String,
-}
-
-#[derive(Serialize)]
-struct ContactConfirmed {
-    registration_id: String,
-    confirmed: bool,
-    /// The account whose second login the contact became.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    oid: Option<Oid>,
+fn contact_confirmed(id: RegistrationId, oid: Option<Oid>) -> Json<wire::ContactConfirmed> {
+    Json(wire::ContactConfirmed {
+        registration_id: id.to_string(),
+        confirmed: true,
+        oid: oid.map(|o| o.0),
+    })
 }
 
 async fn confirm_code(
     State(s): State<Arc<Stand>>,
     Path(id): Path<String>,
-    Json(body): Json<CodeBody>,
-) -> Api<Json<ContactConfirmed>> {
+    Json(body): Json<wire::Code>,
+) -> Api<Json<wire::ContactConfirmed>> {
     let id = registration_id(&id)?;
     let oid = s.command(|r, now, _, _| r.confirm_code(now, id, &body.code))?;
-    Ok(Json(ContactConfirmed {
-        registration_id: id.to_string(),
-        confirmed: true,
-        oid,
-    }))
+    Ok(contact_confirmed(id, oid))
 }
 
-async fn resend_code(State(s): State<Arc<Stand>>, Path(id): Path<String>) -> Api<Json<Started>> {
+async fn resend_code(
+    State(s): State<Arc<Stand>>,
+    Path(id): Path<String>,
+) -> Api<Json<wire::RegistrationStarted>> {
     let id = registration_id(&id)?;
-    let started = s.command_in(s.room(1).await?, |r, now, rng, fx| {
+    let done = s.command_in(s.room(1).await?, |r, now, rng, fx| {
         r.resend_code(now, rng, id, fx)
     })?;
-    Ok(Json(Started {
-        registration_id: id.to_string(),
-        channel: started.channel,
-        expires_at: s.world.rfc3339(started.expires_at),
-    }))
+    Ok(Json(started(&s, done)))
 }
 
 #[derive(Deserialize)]
@@ -219,36 +207,17 @@ async fn follow_link(
     State(s): State<Arc<Stand>>,
     Path(id): Path<String>,
     Query(q): Query<TokenQuery>,
-) -> Api<Json<ContactConfirmed>> {
+) -> Api<Json<wire::ContactConfirmed>> {
     let id = registration_id(&id)?;
     let oid = s.command(|r, now, _, _| r.follow_email_link(now, id, &q.token))?;
-    Ok(Json(ContactConfirmed {
-        registration_id: id.to_string(),
-        confirmed: true,
-        oid,
-    }))
-}
-
-#[derive(Deserialize)]
-struct PasswordBody {
-    password: String,
-    password_repeat: String,
-}
-
-#[derive(Serialize)]
-struct Registered {
-    oid: Oid,
-    tier: Tier,
-    /// The second contact's code or link, sent now.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    second_contact: Option<Started>,
+    Ok(contact_confirmed(id, oid))
 }
 
 async fn set_password(
     State(s): State<Arc<Stand>>,
     Path(id): Path<String>,
-    Json(body): Json<PasswordBody>,
-) -> Api<(StatusCode, Json<Registered>)> {
+    Json(body): Json<wire::PasswordForm>,
+) -> Api<(StatusCode, Json<wire::Registered>)> {
     let id = registration_id(&id)?;
     s.read(|r, _| r.check_password(id, &body.password, &body.password_repeat))?;
     let hash = s.hash(body.password).await?;
@@ -257,14 +226,10 @@ async fn set_password(
     })?;
     Ok((
         StatusCode::CREATED,
-        Json(Registered {
-            oid: done.oid,
+        Json(wire::Registered {
+            oid: done.oid.0,
             tier: done.tier,
-            second_contact: done.second_contact.map(|c| Started {
-                registration_id: c.registration_id.to_string(),
-                channel: c.channel,
-                expires_at: s.world.rfc3339(c.expires_at),
-            }),
+            second_contact: done.second_contact.map(|c| started(&s, c)),
         }),
     ))
 }
@@ -272,24 +237,11 @@ async fn set_password(
 // ---------------------------------------------------------------------------------------------
 // Login and accounts
 
-#[derive(Deserialize)]
-struct LoginBody {
-    login: String,
-    password: String,
-}
-
-#[derive(Serialize)]
-struct SessionView {
-    token: String,
-    oid: Oid,
-    expires_at: String,
-}
-
 async fn log_in(
     State(s): State<Arc<Stand>>,
     peer: super::lockout::Peer,
-    Json(body): Json<LoginBody>,
-) -> Api<Json<SessionView>> {
+    Json(body): Json<wire::Login>,
+) -> Api<Json<wire::Session>> {
     if body.password.chars().count() > password::PASSWORD_MAX_CHARS {
         return Err(RegistryError::Unauthorized.into());
     }
@@ -301,40 +253,67 @@ async fn log_in(
     }
     attempt.succeeded();
     let session = s.command(|r, now, rng, _| r.open_session(now, rng, candidate.oid))?;
-    Ok(Json(SessionView {
+    Ok(Json(wire::Session {
         token: session.token.to_string(),
-        oid: session.oid,
-        expires_at: s.world.rfc3339(session.expires_at),
+        oid: session.oid.0,
+        expires_at: at(&s, session.expires_at),
     }))
 }
 
-/// `t`, a sim time in milliseconds in a JSON value, as RFC 3339.
-fn time_field(s: &Stand, v: &mut Value) {
-    if let Some(ms) = v.as_u64() {
-        *v = json!(s.world.rfc3339(esia_mocks::clock::SimTime::from_millis(ms)));
+/// The wire's account of the registry's view, with the letter's tracking number once the
+/// post has given one.
+fn account(s: &Stand, view: AccountView) -> wire::Account {
+    let c = view.confirmation;
+    let tracking_number = c
+        .letter_confirmation_id
+        .and_then(|id| match s.performer.letter(id) {
+            Some(LetterSent::Accepted { tracking_number }) => Some(tracking_number),
+            _ => None,
+        });
+    let status = match c.status {
+        "letter_ordered" => wire::ConfirmationStatus::LetterOrdered,
+        "signature_pending" => wire::ConfirmationStatus::SignaturePending,
+        "confirmed" => wire::ConfirmationStatus::Confirmed,
+        _ => wire::ConfirmationStatus::None,
+    };
+    wire::Account {
+        oid: view.oid.0,
+        tier: view.tier,
+        trusted: view.trusted,
+        surname: view.surname,
+        name: view.name,
+        phone: view.phone,
+        email: view.email,
+        snils: view.snils,
+        verification: wire::Verification {
+            status: view.verification.status,
+            pfr: view.verification.pfr,
+            fms: view.verification.fms,
+            reason: view.verification.reason,
+        },
+        confirmation: wire::Confirmation {
+            status,
+            method: c.method.map(|m| m.as_str().to_owned()),
+            bank: c.bank,
+            confirmed_at: c.confirmed_at.map(|t| at(s, t)),
+            letter_confirmation_id: c.letter_confirmation_id.map(|id| id.to_string()),
+            tracking_number,
+            letter_expires_at: c.letter_expires_at.map(|t| at(s, t)),
+            last_refusal: c.last_refusal,
+        },
+        restrictions: view
+            .restrictions
+            .names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
     }
 }
 
-/// The account as `GET /accounts/{oid}` shows it, with the letter's tracking number once the
-/// post has given one.
-fn account_json(s: &Stand, oid: Oid) -> Api<Value> {
+/// The account as `GET /accounts/{oid}` shows it.
+fn account_of(s: &Stand, oid: Oid) -> Api<wire::Account> {
     let view = s.read(|r, _| r.account_view(oid))?;
-    let letter = view.confirmation.letter_confirmation_id;
-    let mut v = serde_json::to_value(&view).map_err(|e| StandError::Internal(e.to_string()))?;
-    if let Some(c) = v.get_mut("confirmation") {
-        for key in ["confirmed_at", "letter_expires_at"] {
-            if let Some(t) = c.get_mut(key) {
-                time_field(s, t);
-            }
-        }
-        if let Some(id) = letter {
-            c["tracking_number"] = match s.performer.letter(id) {
-                Some(LetterSent::Accepted { tracking_number }) => json!(tracking_number),
-                _ => Value::Null,
-            };
-        }
-    }
-    Ok(v)
+    Ok(account(s, view))
 }
 
 /// Waits (at most the stand's wait, polling every 10 ms) for `f` to give a value.
@@ -351,15 +330,11 @@ async fn wait_for<T>(s: &Stand, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     }
 }
 
-async fn read_account(State(s): State<Arc<Stand>>, SessionOf(oid): SessionOf) -> Api<Json<Value>> {
-    Ok(Json(account_json(&s, oid)?))
-}
-
-#[derive(Deserialize)]
-struct PasswordChange {
-    current_password: String,
-    password: String,
-    password_repeat: String,
+async fn read_account(
+    State(s): State<Arc<Stand>>,
+    SessionOf(oid): SessionOf,
+) -> Api<Json<wire::Account>> {
+    Ok(Json(account_of(&s, oid)?))
 }
 
 /// `PUT /accounts/{oid}/password`: every rule, the birth date's too once personal data are
@@ -367,7 +342,7 @@ struct PasswordChange {
 async fn change_password(
     State(s): State<Arc<Stand>>,
     SessionOf(oid): SessionOf,
-    Json(body): Json<PasswordChange>,
+    Json(body): Json<wire::PasswordChange>,
 ) -> Api<StatusCode> {
     let wrong_current = || {
         StandError::from(RegistryError::invalid(
@@ -394,49 +369,34 @@ async fn change_password(
 async fn personal_data(
     State(s): State<Arc<Stand>>,
     SessionOf(oid): SessionOf,
-    Json(form): Json<PersonalDataForm>,
-) -> Api<(StatusCode, Json<Value>)> {
+    Json(form): Json<wire::PersonalDataForm>,
+) -> Api<(StatusCode, Json<wire::VerificationDispatched>)> {
     let d = s.command_in(s.room(2).await?, |r, now, rng, fx| {
         r.submit_personal_data(now, rng, oid, &form, fx)
     })?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({
-            "oid": d.oid,
-            "verification": {
-                "status": "pending",
-                "pfr_request_id": d.pfr_request.to_string(),
-                "fms_request_id": d.fms_request.to_string(),
-            }
-        })),
+        Json(wire::VerificationDispatched {
+            oid: d.oid.0,
+            verification: wire::Dispatched {
+                status: VerificationStatus::Pending,
+                pfr_request_id: d.pfr_request.to_string(),
+                fms_request_id: d.fms_request.to_string(),
+            },
+        }),
     ))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Step 3: confirmed account
 
-#[derive(Deserialize)]
-struct CertificateRef {
-    serial: String,
-    issuer: String,
-}
-
-#[derive(Deserialize)]
-struct ConfirmationBody {
-    method: String,
-    #[serde(default)]
-    address: Option<Address>,
-    #[serde(default)]
-    certificate: Option<CertificateRef>,
-}
-
 async fn confirm(
     State(s): State<Arc<Stand>>,
     SessionOf(oid): SessionOf,
-    Json(body): Json<ConfirmationBody>,
-) -> Api<(StatusCode, Json<Value>)> {
-    match body.method.as_str() {
-        "post" => {
+    Json(body): Json<wire::ConfirmationRequest>,
+) -> Api<(StatusCode, Json<wire::ConfirmationAnswer>)> {
+    match body.method {
+        OnlineMethod::Post => {
             let ordered = s.command_in(s.room(1).await?, |r, now, rng, fx| {
                 r.order_letter(now, rng, oid, body.address.as_ref(), fx)
             })?;
@@ -463,15 +423,15 @@ async fn confirm(
             };
             Ok((
                 StatusCode::ACCEPTED,
-                Json(json!({
-                    "confirmation_id": id.to_string(),
-                    "tracking_number": tracking_number,
-                    "expires_at": s.world.rfc3339(ordered.expires_at),
-                    "reorder": ordered.reorder,
+                Json(wire::ConfirmationAnswer::Letter(wire::LetterOrdered {
+                    confirmation_id: id.to_string(),
+                    tracking_number,
+                    expires_at: at(&s, ordered.expires_at),
+                    reorder: ordered.reorder,
                 })),
             ))
         }
-        "e_signature" => {
+        OnlineMethod::ESignature => {
             let cert = body.certificate.ok_or_else(|| {
                 RegistryError::invalid(
                     "certificate",
@@ -486,10 +446,15 @@ async fn confirm(
             } else {
                 None
             };
+            let confirmed = |s: &Stand| -> Api<(StatusCode, Json<wire::ConfirmationAnswer>)> {
+                let account = Box::new(account_of(s, oid)?);
+                Ok((
+                    StatusCode::OK,
+                    Json(wire::ConfirmationAnswer::Account(account)),
+                ))
+            };
             match checked {
-                Some(SignatureChecked::Confirmed) => {
-                    Ok((StatusCode::OK, Json(account_json(&s, oid)?)))
-                }
+                Some(SignatureChecked::Confirmed) | Some(SignatureChecked::Stale) => confirmed(&s),
                 Some(SignatureChecked::Refused(verdict)) => {
                     Err(StandError::CertificateRefused(verdict))
                 }
@@ -497,47 +462,28 @@ async fn confirm(
                     agency: "ca",
                     message: "the certificate could not be checked; sign again later".into(),
                 }),
-                Some(SignatureChecked::Stale) => Ok((StatusCode::OK, Json(account_json(&s, oid)?))),
                 // The CA is slow (or there is no CA URL): the account shows the outcome later.
                 None => Ok((
                     StatusCode::ACCEPTED,
-                    Json(json!({
-                        "request_id": request.to_string(),
-                        "status": "signature_pending",
+                    Json(wire::ConfirmationAnswer::Pending(wire::SignaturePending {
+                        request_id: request.to_string(),
+                        status: wire::ConfirmationStatus::SignaturePending,
                     })),
                 )),
             }
         }
-        _ => Err(RegistryError::invalid(
-            "method",
-            crate::registry::FieldError::Rule("must be post or e_signature"),
-        )
-        .into()),
     }
 }
 
 async fn letter_code(
     State(s): State<Arc<Stand>>,
     SessionOf(oid): SessionOf,
-    Json(body): Json<CodeBody>,
-) -> Api<Json<Value>> {
+    Json(body): Json<wire::Code>,
+) -> Api<Json<wire::Account>> {
     s.command_in(s.room(1).await?, |r, now, _, fx| {
         r.enter_letter_code(now, oid, &body.code, fx)
     })?;
-    Ok(Json(account_json(&s, oid)?))
-}
-
-#[derive(Deserialize)]
-struct ShownPassport {
-    series: String,
-    number: String,
-}
-
-#[derive(Deserialize)]
-struct OperatorConfirmBody {
-    center_id: String,
-    snils: String,
-    passport: ShownPassport,
+    Ok(Json(account_of(&s, oid)?))
 }
 
 /// Checks a service center's id: 1 to 64 letters, digits, `-` or `_`.
@@ -561,8 +507,8 @@ fn center_id(id: &str) -> Api<()> {
 async fn operator_confirm(
     State(s): State<Arc<Stand>>,
     _: Operator,
-    Json(body): Json<OperatorConfirmBody>,
-) -> Api<Json<Value>> {
+    Json(body): Json<wire::OperatorConfirmation>,
+) -> Api<Json<wire::OperatorConfirmed>> {
     center_id(&body.center_id)?;
     let done = s.command_in(s.room(1).await?, |r, now, _, fx| {
         r.operator_confirm(
@@ -574,66 +520,23 @@ async fn operator_confirm(
             fx,
         )
     })?;
-    Ok(Json(json!({
-        "oid": done.oid,
-        "tier": Tier::Confirmed,
-        "method": done.method,
-        "center_id": body.center_id,
-    })))
-}
-
-/// Personal data and a phone: the body of the MFC and bank requests.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PersonWithPhone {
-    surname: String,
-    name: String,
-    patronymic: String,
-    gender: String,
-    birth_date: String,
-    birth_place: String,
-    citizenship: String,
-    snils: String,
-    passport: PassportForm,
-    address: Option<Address>,
-    phone: String,
-}
-
-impl PersonWithPhone {
-    fn split(self) -> (PersonalDataForm, String) {
-        (
-            PersonalDataForm {
-                surname: self.surname,
-                name: self.name,
-                patronymic: self.patronymic,
-                gender: self.gender,
-                birth_date: self.birth_date,
-                birth_place: self.birth_place,
-                citizenship: self.citizenship,
-                snils: self.snils,
-                passport: self.passport,
-                address: self.address,
-            },
-            self.phone,
-        )
-    }
-}
-
-/// The body of `POST /operator/registrations`: the MFC, and the person's data and phone.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct MfcRegistration {
-    center_id: Option<String>,
-    #[serde(flatten)]
-    person: PersonWithPhone,
+    Ok(Json(wire::OperatorConfirmed {
+        oid: done.oid.0,
+        tier: Tier::Confirmed,
+        method: done.method.as_str().to_owned(),
+        center_id: body.center_id,
+    }))
 }
 
 async fn mfc_register(
     State(s): State<Arc<Stand>>,
     _: Operator,
-    Json(body): Json<MfcRegistration>,
-) -> Api<(StatusCode, Json<Value>)> {
-    let (form, phone) = body.person.split();
+    Json(body): Json<wire::MfcRegistration>,
+) -> Api<(StatusCode, Json<wire::MfcRegistered>)> {
+    let wire::PersonWithPhone {
+        person: form,
+        phone,
+    } = body.person;
     // Validate before paying for a hash.
     s.read(|r, now| form.validate(r.config().epoch.date_of(now)).map(|_| ()))?;
     let center = body.center_id.ok_or_else(|| {
@@ -651,13 +554,13 @@ async fn mfc_register(
     })?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "oid": done.oid,
-            "login": done.login.canonical(),
-            "one_time_password": otp,
-            "tier": Tier::Confirmed,
-            "center_id": center,
-        })),
+        Json(wire::MfcRegistered {
+            oid: done.oid.0,
+            login: done.login.canonical(),
+            one_time_password: otp,
+            tier: Tier::Confirmed,
+            center_id: center,
+        }),
     ))
 }
 
@@ -673,27 +576,28 @@ fn partner_json(
     id: ConfirmationId,
     bank: Bank,
     status: PartnerStatus,
-) -> Api<(StatusCode, Json<Value>)> {
+) -> Api<(StatusCode, Json<wire::PartnerConfirmation>)> {
+    let pending = wire::PartnerConfirmation {
+        confirmation_id: id.to_string(),
+        bank,
+        status: wire::PartnerState::Pending,
+        oid: None,
+        created: None,
+        tier: None,
+        method: None,
+    };
     match status {
-        PartnerStatus::Pending => Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({
-                "confirmation_id": id.to_string(),
-                "bank": bank.as_str(),
-                "status": "pending",
-            })),
-        )),
+        PartnerStatus::Pending => Ok((StatusCode::ACCEPTED, Json(pending))),
         PartnerStatus::Confirmed { oid, created } => Ok((
             StatusCode::OK,
-            Json(json!({
-                "confirmation_id": id.to_string(),
-                "bank": bank.as_str(),
-                "status": "confirmed",
-                "oid": oid,
-                "created": created,
-                "tier": Tier::Confirmed,
-                "method": ConfirmationMethod::Bank(bank),
-            })),
+            Json(wire::PartnerConfirmation {
+                status: wire::PartnerState::Confirmed,
+                oid: Some(oid.0),
+                created: Some(created),
+                tier: Some(Tier::Confirmed),
+                method: Some(ConfirmationMethod::Bank(bank).as_str().to_owned()),
+                ..pending
+            }),
         )),
         PartnerStatus::Refused(reason) => Err(StandError::PartnerRefused(reason)),
     }
@@ -711,9 +615,12 @@ async fn partner_confirm(
     State(s): State<Arc<Stand>>,
     Partner(bank): Partner,
     Query(query): Query<PartnerQuery>,
-    Json(body): Json<PersonWithPhone>,
-) -> Api<(StatusCode, Json<Value>)> {
-    let (form, phone) = body.split();
+    Json(body): Json<wire::PersonWithPhone>,
+) -> Api<(StatusCode, Json<wire::PartnerConfirmation>)> {
+    let wire::PersonWithPhone {
+        person: form,
+        phone,
+    } = body;
     let started = s.command_in(s.room(2).await?, |r, now, rng, fx| {
         r.bank_confirm(now, rng, bank, &form, &phone, None, fx)
     })?;
@@ -743,7 +650,7 @@ async fn partner_status(
     State(s): State<Arc<Stand>>,
     Partner(bank): Partner,
     Path((_, raw_id)): Path<(String, String)>,
-) -> Api<(StatusCode, Json<Value>)> {
+) -> Api<(StatusCode, Json<wire::PartnerConfirmation>)> {
     let id = ConfirmationId::parse(&raw_id).ok_or(RegistryError::NotFound {
         what: "partner confirmation",
     })?;
@@ -754,35 +661,33 @@ async fn partner_status(
 // ---------------------------------------------------------------------------------------------
 // Agencies' callbacks and the stand's own routes
 
-#[derive(Deserialize)]
-struct CallbackBody {
-    request_id: String,
-}
-
 async fn callback(
     State(s): State<Arc<Stand>>,
     Path(raw): Path<String>,
-    Json(body): Json<CallbackBody>,
-) -> Api<(StatusCode, Json<Value>)> {
+    Json(body): Json<wire::Callback>,
+) -> Api<(StatusCode, Json<wire::CallbackAccepted>)> {
     let agency = Agency::parse(&raw).ok_or(RegistryError::NotFound { what: "agency" })?;
     let id =
         RequestId::parse(&body.request_id).ok_or(RegistryError::NotFound { what: "request" })?;
     // The callback only says "ready": the answer is fetched from the agency itself, so a
     // forged callback cannot decide a verification.
     if s.performer.callback(agency, id, s.world.work()) {
-        Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": true }))))
+        Ok((
+            StatusCode::ACCEPTED,
+            Json(wire::CallbackAccepted { accepted: true }),
+        ))
     } else {
         Err(RegistryError::NotFound { what: "request" }.into())
     }
 }
 
-async fn health(State(s): State<Arc<Stand>>) -> Json<Value> {
-    Json(json!({
-        "status": "ok",
-        "now": s.world.rfc3339(s.world.now()),
-        "effects_queued": s.performer.queued(),
-        "held_effects": s.performer.held().len(),
-    }))
+async fn health(State(s): State<Arc<Stand>>) -> Json<wire::Health> {
+    Json(wire::Health {
+        status: "ok".into(),
+        now: at(&s, s.world.now()),
+        effects_queued: s.performer.queued() as u64,
+        held_effects: s.performer.held().len() as u64,
+    })
 }
 
 async fn metrics(State(s): State<Arc<Stand>>) -> Response {
@@ -797,6 +702,6 @@ async fn metrics(State(s): State<Arc<Stand>>) -> Response {
         .into_response()
 }
 
-async fn openapi() -> Json<Value> {
+async fn openapi() -> Json<serde_json::Value> {
     Json(super::openapi::document())
 }

@@ -7,8 +7,9 @@ use crate::registry::RegistryError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use esia_mocks::agency::ca::CaVerdict;
+use esia_mocks::service::http::error_detail_response;
 use esia_mocks::service::RequestError;
-use serde_json::json;
+use esia_mocks::wire::ErrorDetail;
 
 /// Every way the engine's API refuses a request.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -130,27 +131,23 @@ impl IntoResponse for StandError {
         if status.is_server_error() {
             tracing::warn!(error = %self, "answered {status}");
         }
-        let mut detail = json!({ "code": self.code(), "message": self.to_string() });
-        if let Some(field) = self.field() {
-            detail["field"] = json!(field);
-        }
+        let mut detail = ErrorDetail::new(self.code(), self.to_string());
+        detail.field = self.field().map(str::to_owned);
         if let StandError::Registry(RegistryError::CodeWrong { attempts_left }) = &self {
-            detail["attempts_left"] = json!(attempts_left);
+            detail.attempts_left = Some(u32::from(*attempts_left));
         }
         if let StandError::PartnerRefused(PartnerRefusal::Verification(reason)) = &self {
-            detail["reason"] = json!(reason.as_str());
+            detail.reason = Some(reason.as_str().to_owned());
         }
         if let StandError::CertificateRefused(verdict) = &self {
-            detail["verdict"] = json!(verdict);
+            detail.verdict = Some(*verdict);
         }
         if let StandError::AgencyUnavailable { agency, .. } = &self {
-            detail["agency"] = json!(agency);
+            detail.agency = Some((*agency).to_owned());
         }
         let retry = self.retry_after_ms();
-        if let Some(ms) = retry {
-            detail["retry_after_ms"] = json!(ms);
-        }
-        let mut response = (status, axum::Json(json!({ "error": detail }))).into_response();
+        detail.retry_after_ms = retry;
+        let mut response = error_detail_response(status, detail);
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(ms) = retry {

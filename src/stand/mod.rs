@@ -3,7 +3,8 @@
 //!
 //! Modules:
 //! - [`api`]: the engine's routes, one handler per row of the contract, plus health, metrics,
-//!   the OpenAPI document and the agencies' callback route.
+//!   the OpenAPI document and the agencies' callback route; bodies and answers are the types of
+//!   [`crate::wire`].
 //! - [`error`]: [`StandError`], the API's errors and their one HTTP mapping.
 //! - [`agencies`]: the engine's HTTP clients of the agencies: timeouts, retries with backoff and
 //!   jitter.
@@ -13,7 +14,8 @@
 //! - [`lockout`]: the login lockout after wrong passwords and the throttle of failed logins per
 //!   client address.
 //! - [`metrics`]: `GET /metrics` in the Prometheus text format.
-//! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 description of every route.
+//! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 description of every route, its schemas
+//!   derived from the wire types.
 //! - [`server`]: [`StandServer`], the whole stand started on a free port by one call, for an
 //!   integrator's Rust tests.
 //!

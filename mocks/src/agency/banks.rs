@@ -14,7 +14,19 @@ use super::profile::{deserialize_over, Profile, ProfileTable, Reply, COMMON_KEYS
 use crate::clock::{SimTime, MS_PER_SEC};
 
 /// A partner bank. Wire names: `sber`, `tinkoff`, `pochta`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Bank {
     Sber,

@@ -36,7 +36,7 @@ pub enum CertificateError {
 }
 
 /// The kind of key carrier. Wire names: `ukep`, `uec`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CertKind {
     /// A qualified e-signature on a token, used with CryptoPro.
@@ -46,11 +46,14 @@ pub enum CertKind {
 }
 
 /// A certificate the CA issued (the body of `GET /mocks/ca/certificates/{serial}`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Certificate {
+    #[schema(value_type = crate::wire::Serial)]
     pub serial: String,
+    #[schema(min_length = 1, max_length = 250, pattern = "\\S")]
     pub issuer: String,
     /// The SNILS of the person the certificate was issued to.
+    #[schema(value_type = crate::wire::Snils)]
     pub owner_snils: String,
     pub kind: CertKind,
     /// First day of validity (from midnight UTC).
@@ -93,7 +96,7 @@ pub struct CaQuery<'a> {
 
 /// The CA's judgement. Wire names: `valid`, `expired`, `not_yet_valid`, `revoked`,
 /// `not_this_person`, `not_found`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaVerdict {
     /// Valid today and issued to this person.

@@ -21,7 +21,7 @@ use super::profile::{check_rate, deserialize_over, Fate, Profile, ProfileError, 
 use crate::clock::{Epoch, SimTime, MS_PER_DAY, MS_PER_HOUR, MS_PER_MIN};
 
 /// The kind of a service center. Wire names: `mfc`, `rostelecom`, `post`, `mvd`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CenterKind {
     /// A multifunctional center "My Documents".
@@ -202,9 +202,10 @@ impl<'de> Deserialize<'de> for Hours {
 }
 
 /// One service center (an entry of `GET /mocks/centers`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Center {
     /// `mfc-1`, `post-1`, ...
+    #[schema(value_type = crate::wire::CenterId)]
     pub id: String,
     pub kind: CenterKind,
     /// The region's name as in an address (`Москва`).
@@ -212,6 +213,7 @@ pub struct Center {
     /// Local time minus UTC, in minutes (Moscow: 180).
     pub utc_offset_min: i32,
     /// Opening hours in local time.
+    #[schema(value_type = String, example = "Mo-Su 08:00-20:00")]
     pub hours: Hours,
 }
 

@@ -15,11 +15,13 @@ use super::profile::{deserialize_over, Profile, ProfileTable, Reply, COMMON_KEYS
 use crate::clock::SimTime;
 
 /// What FMS holds about one passport.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FmsRecord {
     /// Four digits, spaces allowed (`45 12`).
+    #[schema(value_type = crate::wire::SeriesDigits)]
     pub series: String,
     /// Six digits.
+    #[schema(value_type = crate::wire::NumberDigits)]
     pub number: String,
     pub surname: String,
     pub name: String,
@@ -49,7 +51,7 @@ pub struct FmsQuery<'a> {
 }
 
 /// FMS's answer. Wire names: `valid`, `invalid`, `mismatch`, `not_found`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FmsVerdict {
     /// A valid passport of this person.

@@ -16,9 +16,10 @@ use crate::clock::{SimTime, MS_PER_DAY, MS_PER_HOUR, MS_PER_MIN};
 use crate::ident::Gender;
 
 /// What PFR holds about one insured person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PfrRecord {
     /// SNILS in any layout (`123-456-789 64` or `12345678964`).
+    #[schema(value_type = crate::wire::Snils)]
     pub snils: String,
     pub surname: String,
     pub name: String,
@@ -42,7 +43,7 @@ pub struct PfrQuery<'a> {
 }
 
 /// PFR's answer. Wire names: `match`, `mismatch`, `not_found`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PfrVerdict {
     /// The SNILS belongs to this person.

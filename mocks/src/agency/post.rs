@@ -76,7 +76,7 @@ pub enum PickupRefusal {
 }
 
 /// A tracking event's kind. Wire names: `accepted`, `in_transit`, `arrived`, `handed_over`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TrackingKind {
     /// Accepted at the sender's office.

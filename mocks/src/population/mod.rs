@@ -174,8 +174,21 @@ impl PopulationConfig {
     }
 }
 
-/// The preferred channel for codes and notifications.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// The preferred channel for codes and notifications; on the wire, how a registration's code
+/// travels: an SMS code or an e-mail link.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Sms,

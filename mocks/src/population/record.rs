@@ -47,7 +47,8 @@ pub struct Citizen {
 }
 
 /// The passport of a Russian citizen.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = PersonPassport)]
 pub struct Passport {
     /// Four digits: the region's OKATO code and the year the blank was printed.
     pub series: String,
@@ -60,7 +61,8 @@ pub struct Passport {
 }
 
 /// A registration address.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = PersonAddress)]
 pub struct Address {
     pub postcode: String,
     pub region: String,

@@ -57,16 +57,19 @@ pub struct Banks {
 }
 
 /// The optional body of the Gosuslugi form.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BankForm)]
 pub struct Form {
     /// The phone to register, when the bank has none of the client (or another one).
     #[serde(default)]
+    #[schema(value_type = Option<crate::wire::Phone>)]
     pub phone: Option<String>,
 }
 
-/// `POST /mocks/banks/admin/records`.
-#[derive(Debug, Deserialize)]
+/// `POST /mocks/banks/admin/records` (and the centers'): people, each with `bank` for a bank.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = PersonRecords)]
 pub struct Records {
     pub records: Vec<Person>,
 }

@@ -49,7 +49,8 @@ pub struct Ca {
 }
 
 /// `POST /mocks/ca/admin/records`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = CertificateRecords)]
 pub struct Records {
     pub records: Vec<Certificate>,
 }
@@ -122,6 +123,15 @@ impl Ca {
                     super::http::RequestError::bad_parameter(
                         &format!("{field}.serial"),
                         "must be 1 to 64 letters and digits",
+                    ),
+                ));
+            }
+            let issuer = c.issuer.trim().chars().count();
+            if issuer == 0 || issuer > 250 {
+                return Err(MockError::Request(
+                    super::http::RequestError::bad_parameter(
+                        &format!("{field}.issuer"),
+                        "must have 1 to 250 characters",
                     ),
                 ));
             }

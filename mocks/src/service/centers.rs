@@ -70,22 +70,27 @@ pub struct Centers {
 }
 
 /// `POST /mocks/centers/{id}/visits`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Visit {
+    #[schema(value_type = crate::wire::Snils)]
     pub snils: String,
+    #[schema(value_type = crate::wire::PassportSeries)]
     pub passport_series: String,
+    #[schema(value_type = crate::wire::PassportNumber)]
     pub passport_number: String,
     /// Register a confirmed account (an MFC only) instead of confirming an existing one.
     #[serde(default)]
     pub register: bool,
     /// The phone of the new account (default: the one on the person's record).
     #[serde(default)]
+    #[schema(value_type = Option<crate::wire::Phone>)]
     pub phone: Option<String>,
 }
 
 /// `GET /mocks/centers`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Centers)]
 pub struct Listing {
     pub centers: Vec<Center>,
 }
@@ -307,7 +312,7 @@ async fn visit(
             return Err(MockError::Closed {
                 opens_at: center
                     .next_open(world.epoch(), now)
-                    .map(|t| world.rfc3339(t)),
+                    .map(|t| crate::wire::Timestamp::at(world.epoch(), t)),
             })
         }
         VisitOutcome::Refused(Refusal::Queue) => {

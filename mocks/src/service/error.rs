@@ -1,9 +1,10 @@
 //! The mocks' errors: one enum, each variant with its HTTP status, `code` and field, mapped to
 //! the contract's error body in one place ([`MockError::into_response`]).
 
-use super::http::{error_response, RequestError};
+use super::http::{error_detail_response, RequestError};
 use super::station::Refused;
 use crate::agency::capacity::Refusal;
+use crate::wire::{ErrorDetail, Timestamp};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -55,8 +56,8 @@ pub enum MockError {
     #[error("the passport is not the recipient's")]
     WrongPassport,
     /// The service center is closed at this hour (409); `opens_at` is when it opens next.
-    #[error("the service center is closed{}", opens_at.as_deref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
-    Closed { opens_at: Option<String> },
+    #[error("the service center is closed{}", opens_at.as_ref().map(|t| format!("; it opens at {t}")).unwrap_or_default())]
+    Closed { opens_at: Option<Timestamp> },
     /// The service center has no slot (429, `Retry-After`): come back later. `refused` is the
     /// station's reason when the centers' capacity turned the visitor away (none: the
     /// profile's `refusal_rate` drew it).
@@ -146,26 +147,21 @@ impl MockError {
 
 impl IntoResponse for MockError {
     fn into_response(self) -> Response {
-        let mut response =
-            error_response(self.status(), self.code(), &self.to_string(), self.field());
+        let mut detail = ErrorDetail::new(self.code(), self.to_string());
+        detail.field = self.field().map(str::to_owned);
+        // A client moves the clock to the opening: say when it is, as data.
         if let MockError::Closed {
             opens_at: Some(at), ..
         } = &self
         {
-            // A client moves the clock to the opening: say when it is, as data.
-            let body = serde_json::json!({ "error": {
-                "code": self.code(), "message": self.to_string(), "opens_at": at } });
-            *response.body_mut() = axum::body::Body::from(body.to_string());
-            response
-                .headers_mut()
-                .remove(axum::http::header::CONTENT_LENGTH);
+            detail.opens_at = Some(at.clone());
         }
         let (retry_after_s, refused) = match &self {
             MockError::Queue {
                 retry_after_s,
                 refused,
             } => (
-                *retry_after_s,
+                Some(*retry_after_s),
                 refused.map(|reason| Refused { reason, count: 1 }),
             ),
             MockError::Busy {
@@ -174,24 +170,23 @@ impl IntoResponse for MockError {
                 count,
                 ..
             } => (
-                *retry_after_s,
+                Some(*retry_after_s),
                 Some(Refused {
                     reason: *reason,
                     count: *count,
                 }),
             ),
-            _ => return response,
+            _ => (None, None),
         };
         // When to ask again, as a header and as data.
-        let body = serde_json::json!({ "error": {
-            "code": self.code(), "message": self.to_string(), "retry_after_s": retry_after_s } });
-        *response.body_mut() = axum::body::Body::from(body.to_string());
-        let headers = response.headers_mut();
-        headers.remove(axum::http::header::CONTENT_LENGTH);
-        headers.insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from(retry_after_s),
-        );
+        detail.retry_after_s = retry_after_s;
+        let mut response = error_detail_response(self.status(), detail);
+        if let Some(s) = retry_after_s {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(s),
+            );
+        }
         if let Some(r) = refused {
             response.extensions_mut().insert(r);
         }

@@ -71,7 +71,9 @@ impl Wire {
 /// How a request fails, for a "fail next" fault. Wire names: `error` (503 `agency_error`),
 /// `outage` (503 `outage`), `timeout` (held, then 504), `reset` (the connection is cut),
 /// `malformed` (processed, but the body is cut short).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Failure {
     #[default]
@@ -96,15 +98,17 @@ impl Failure {
 }
 
 /// A passport named by a fault.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PassportRef {
+    #[schema(value_type = crate::wire::SeriesDigits)]
     pub series: String,
+    #[schema(value_type = crate::wire::NumberDigits)]
     pub number: String,
 }
 
 /// A targeted fault (`POST /mocks/<agency>/admin/faults`), tagged by `kind`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
     /// The next `count` requests (to paths starting with `path`, when given) fail as `failure`
@@ -130,11 +134,15 @@ pub enum Fault {
     LoseLetter { tracking_number: String },
     /// The agency is down from now for `duration` (a window added to the profile's
     /// `outages`).
-    Outage { duration: DurationMs },
+    Outage {
+        /// `"2h"` (humantime) or milliseconds.
+        #[schema(value_type = Value, example = "2h")]
+        duration: DurationMs,
+    },
 }
 
 /// One "fail next" counter.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FailNext {
     pub remaining: u32,
     pub failure: Failure,
@@ -143,7 +151,7 @@ pub struct FailNext {
 }
 
 /// The targeted faults a mock holds, as `GET /mocks/<agency>/admin/faults` shows them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FaultsView {
     pub fail_next: Vec<FailNext>,
     /// How many people answers disagree about.

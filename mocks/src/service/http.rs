@@ -3,6 +3,7 @@
 //! every rejection is such an error naming the field at fault, and a layer that turns axum's own
 //! plain-text answers (unknown route, wrong method, body too large, a panic) into the same JSON.
 
+use crate::wire::{ErrorBody, ErrorDetail};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -105,20 +106,6 @@ impl IntoResponse for RequestError {
     }
 }
 
-/// The error body of the contract.
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-}
-
 /// A response with the contract's error body.
 pub fn error_response(
     status: StatusCode,
@@ -126,13 +113,14 @@ pub fn error_response(
     message: &str,
     field: Option<&str>,
 ) -> Response {
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code,
-            message,
-            field,
-        },
-    };
+    let mut detail = ErrorDetail::new(code, message);
+    detail.field = field.map(str::to_owned);
+    error_detail_response(status, detail)
+}
+
+/// A response with the contract's error body, with every detail of `detail`.
+pub fn error_detail_response(status: StatusCode, detail: ErrorDetail) -> Response {
+    let body = ErrorBody { error: detail };
     let mut response = (status, axum::Json(body)).into_response();
     // An error never depends on state a cache could reuse.
     response
@@ -180,7 +168,7 @@ where
             }
             other => RequestError::Unreadable(other.body_text()),
         })?;
-        parse_json(&bytes).map(Json)
+        parse_object(&bytes).map(Json)
     }
 }
 
@@ -265,6 +253,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RequestError> 
         message: e.to_string(),
     })?;
     Ok(value)
+}
+
+/// [`parse_json`] of a body that must be a JSON object: serde would also read a struct from an
+/// array of its fields in order, which no route's contract allows.
+pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RequestError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => parse_json(bytes),
+        // JSON, but not an object (422); or not JSON at all (400).
+        Some(_) => match parse_json::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => Err(RequestError::WrongShape {
+                field: None,
+                message: "the body must be a JSON object".into(),
+            }),
+            Err(e) => Err(e),
+        },
+    }
 }
 
 fn shape_error(path: &str, e: serde_json::Error) -> RequestError {

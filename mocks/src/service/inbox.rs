@@ -139,7 +139,7 @@ impl Default for InboxCaps {
 }
 
 /// Where a message ends up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Folder {
     Inbox,

@@ -12,6 +12,7 @@ use super::http::{error_response, BODY_LIMIT_BYTES};
 use super::station::Refused;
 use super::world::World;
 use crate::clock::SimTime;
+use crate::wire::Timestamp;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::Method;
@@ -27,24 +28,26 @@ pub const JOURNAL_ENTRIES_DEFAULT: usize = 1_000;
 pub const JOURNAL_BODY_MAX_BYTES: usize = 2_048;
 
 /// One request as the journal keeps it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     /// Sequence number since the start (or the last reset).
     pub seq: u64,
     /// Sim time of arrival, RFC 3339.
-    pub at: String,
+    pub at: Timestamp,
     /// Sim time of arrival, milliseconds since the epoch.
     pub at_ms: u64,
     pub method: String,
     pub path: String,
     /// The body as JSON when it was JSON, else as text; absent when empty.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub body: Option<serde_json::Value>,
     /// The HTTP status answered.
     pub status: u16,
     /// The fault injected into this answer (`error`, `outage`, `timeout`, `reset`,
     /// `malformed`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::faults::Failure>)]
     pub fault: Option<&'static str>,
     /// The agency's capacity refused it (or `count` messages of its batch): `reason` is
     /// `queue_full` or `quota`, as `esia_mock_refused_total` counts them.
@@ -53,8 +56,10 @@ pub struct Entry {
 }
 
 /// A refusal by the agency's capacity, as the journal shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RefusedView {
+    /// `queue_full` or `quota`.
+    #[schema(value_type = String)]
     pub reason: &'static str,
     pub count: u32,
 }
@@ -105,7 +110,7 @@ impl Journal {
     fn show(&self, r: &Record) -> Entry {
         Entry {
             seq: r.seq,
-            at: self.world.rfc3339(SimTime::from_millis(r.at_ms)),
+            at: self.world.timestamp(SimTime::from_millis(r.at_ms)),
             at_ms: r.at_ms,
             method: r.method.to_string(),
             path: r.path.to_string(),
@@ -304,7 +309,8 @@ impl JournalQuery {
 }
 
 /// The journal as the admin API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Journal)]
 pub struct JournalView {
     pub entries: Vec<Entry>,
 }

@@ -11,6 +11,7 @@ use super::inbox::{Folder, Gateway, GatewayProfile};
 use super::sms::Sent;
 use crate::agency::mail::{self as model, MailProfile, MailVerdict};
 use crate::ident::parse_email;
+use crate::wire::Timestamp;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -27,27 +28,31 @@ pub const TEXT_MAX_CHARS: usize = 10_000;
 pub type Mail = Gateway<MailProfile>;
 
 /// `POST /mocks/mail/messages`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = MailMessage)]
 pub struct SendMail {
+    #[schema(value_type = crate::wire::Email)]
     pub to: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub subject: String,
+    #[schema(min_length = 1, max_length = 10000)]
     pub text: String,
 }
 
 /// One letter of a mailbox.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MailView {
     pub message_id: String,
     pub subject: String,
     pub text: String,
     /// `inbox` or `spam`.
     pub folder: Folder,
-    pub sent_at: String,
-    pub delivered_at: String,
+    pub sent_at: Timestamp,
+    pub delivered_at: Timestamp,
 }
 
 /// `GET /mocks/mail/inbox/{address}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MailInbox {
     /// The address, in lower case.
     pub address: String,
@@ -136,8 +141,8 @@ async fn inbox(
                 subject: m.subject.map(Into::into).unwrap_or_default(),
                 text: m.text.into(),
                 folder: m.folder,
-                sent_at: world.rfc3339(m.sent_at),
-                delivered_at: world.rfc3339(m.deliver_at),
+                sent_at: Timestamp::at(world.epoch(), m.sent_at),
+                delivered_at: Timestamp::at(world.epoch(), m.deliver_at),
             })
             .collect(),
     }))

@@ -4,8 +4,11 @@
 //! alone.
 //!
 //! Modules:
-//! - [`http`]: the contract's JSON error body, a JSON extractor naming the field at fault, the
-//!   fallback and the layer that make every 4xx JSON (shared with the engine's API).
+//! - [`http`]: the contract's JSON error body ([`crate::wire::ErrorBody`]), a JSON extractor
+//!   naming the field at fault (a body must be an object), the fallback and the layer that make
+//!   every 4xx JSON (shared with the engine's API). Each mock's request and answer types derive
+//!   `ToSchema`, so the stand's OpenAPI document states them with the forms of
+//!   [`crate::wire`].
 //! - [`error`]: [`MockError`], the mocks' errors with their HTTP mapping.
 //! - [`world`]: [`World`], the scaled wall clock every mock and the engine read, timers on
 //!   absolute sim deadlines, and the advance that runs everything due in the skipped interval
@@ -558,9 +561,11 @@ async fn clock(State(world): State<Arc<World>>) -> Json<ClockView> {
 }
 
 /// `POST /mocks/admin/clock/advance`.
-#[derive(Debug, Deserialize)]
-struct AdvanceBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = Advance)]
+pub struct AdvanceBody {
     /// Seconds to move the world forward (fractions allowed, at most ten years).
+    #[schema(minimum = 0, maximum = 316224000)]
     seconds: f64,
 }
 

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-/// A person as a bank or an MFC operator knows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A person as a bank or an MFC operator knows them. The mocks check only the SNILS (their
+/// key); the engine checks the rest when the bank or the MFC sends the person to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Person {
     pub surname: String,
     pub name: String,
@@ -26,9 +27,12 @@ pub struct Person {
     pub gender: Gender,
     pub birth_date: NaiveDate,
     pub birth_place: String,
+    /// Absent: `RUS`.
     #[serde(default = "russia")]
+    #[schema(required = false)]
     pub citizenship: String,
     /// `XXX-XXX-XXX YY` or 11 digits.
+    #[schema(value_type = crate::wire::Snils)]
     pub snils: String,
     pub passport: Passport,
     #[serde(default, skip_serializing_if = "Option::is_none")]

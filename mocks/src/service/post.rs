@@ -32,6 +32,7 @@ use crate::agency::post::{TrackingEvent, TrackingKind};
 use crate::agency::profile::Outage;
 use crate::clock::{SimTime, MS_PER_DAY};
 use crate::population::record::Address;
+use crate::wire::Timestamp;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -75,7 +76,7 @@ struct Held {
 }
 
 /// An address as one line or as its parts.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum AddressIn {
     Line(String),
@@ -102,38 +103,58 @@ impl AddressIn {
     }
 }
 
+/// [`AddressIn`] as the document states it.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum AddressInSchema {
+    Line(crate::wire::AddressLine),
+    Parts(Address),
+}
+
 /// `POST /mocks/post/letters`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = Letter)]
 pub struct SendLetter {
+    #[schema(min_length = 1, max_length = 300, pattern = "\\S")]
     pub recipient: String,
+    #[schema(value_type = AddressInSchema)]
     pub address: AddressIn,
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub text: String,
+    /// With `passport_number`: only that passport picks the letter up.
     #[serde(default)]
+    #[schema(value_type = Option<crate::wire::SeriesDigits>)]
     pub passport_series: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<crate::wire::NumberDigits>)]
     pub passport_number: Option<String>,
     /// The sender's id of the order: the same reference again answers the same letter.
     #[serde(default)]
+    #[schema(value_type = Option<crate::wire::RequestId>)]
     pub reference: Option<String>,
 }
 
 /// A letter accepted.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = LetterAccepted)]
 pub struct Accepted {
+    #[schema(example = "10100000000017")]
     pub tracking_number: String,
     pub status: TrackingKind,
-    pub accepted_at: String,
+    pub accepted_at: Timestamp,
 }
 
 /// One tracking event.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventView {
     pub kind: TrackingKind,
-    pub at: String,
+    pub at: Timestamp,
 }
 
 /// `GET /mocks/post/tracking/{n}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Tracking)]
 pub struct TrackingView {
     pub tracking_number: String,
     /// The kind of the latest event.
@@ -142,20 +163,23 @@ pub struct TrackingView {
 }
 
 /// `POST /mocks/post/letters/{n}/pickup`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Pickup {
+    #[schema(value_type = crate::wire::SeriesDigits)]
     pub passport_series: String,
+    #[schema(value_type = crate::wire::NumberDigits)]
     pub passport_number: String,
 }
 
 /// A letter handed over.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = LetterHandedOver)]
 pub struct LetterView {
     pub tracking_number: String,
     pub recipient: String,
     pub address: String,
     pub text: String,
-    pub handed_over_at: String,
+    pub handed_over_at: Timestamp,
 }
 
 /// A tracking number of sequence number `seq`.
@@ -244,7 +268,7 @@ impl Post {
                 .into_iter()
                 .map(|e| EventView {
                     kind: e.kind,
-                    at: world.rfc3339(e.at),
+                    at: world.timestamp(e.at),
                 })
                 .collect(),
         }
@@ -351,7 +375,7 @@ async fn send(
     let accepted = |seq: u64, held: &Held| Accepted {
         tracking_number: tracking_number(seq),
         status: TrackingKind::Accepted,
-        accepted_at: world.rfc3339(held.letter.accepted_at),
+        accepted_at: world.timestamp(held.letter.accepted_at),
     };
     if let Some(r) = &body.reference {
         let letters = p.letters();
@@ -485,7 +509,7 @@ async fn pickup(
         recipient: held.recipient.to_string(),
         address: held.address.to_string(),
         text: held.text.to_string(),
-        handed_over_at: world.rfc3339(at),
+        handed_over_at: world.timestamp(at),
     }))
 }
 

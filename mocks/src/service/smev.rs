@@ -34,12 +34,13 @@
 use super::admin::{Admin, ProfileCell};
 use super::error::MockError;
 use super::faults::{Fault, Faults};
-use super::http::{parse_json, Json, Path};
+use super::http::{parse_object, Json, Path};
 use super::journal::Journal;
 use super::world::{Agenda, Work};
 use super::{CallbackPolicy, Context, MockKind, MocksConfig};
 use crate::agency::profile::{Fate, Outage, ProfileTable};
 use crate::clock::SimTime;
+use crate::wire::Timestamp;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -102,7 +103,7 @@ pub trait Check: Send + Sync + Sized + 'static {
 }
 
 /// SMEV 3's statuses of a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum SmevStatus {
     RequestIsQueued,
@@ -112,7 +113,7 @@ pub enum SmevStatus {
 }
 
 /// Why SMEV rejected a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Rejection {
     AccessDenied,
@@ -134,9 +135,72 @@ pub struct RequestView<V> {
     /// Present when `status` is `requestIsRejectedBySmev`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection: Option<Rejection>,
-    pub accepted_at: String,
+    pub accepted_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answered_at: Option<String>,
+    pub answered_at: Option<Timestamp>,
+}
+
+/// [`RequestView`] as the document states it, for PFR and FMS alike.
+#[derive(utoipa::ToSchema)]
+#[schema(as = SmevRequest)]
+#[allow(dead_code)]
+pub struct RequestViewSchema {
+    request_id: String,
+    /// `pfr` or `fms`.
+    agency: String,
+    status: SmevStatus,
+    /// PFR: `match`, `mismatch`, `not_found`; FMS: `valid`, `invalid`, `mismatch`,
+    /// `not_found`. Present once `status` is `responseIsDelivered`.
+    result: Option<String>,
+    /// Present when `status` is `requestIsRejectedBySmev`.
+    rejection: Option<Rejection>,
+    accepted_at: Timestamp,
+    answered_at: Option<Timestamp>,
+}
+
+/// The 429 of an agency at its capacity, as SMEV says it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SmevRejection {
+    request_id: String,
+    agency: String,
+    status: SmevStatus,
+    rejection: Rejection,
+    error: crate::wire::ErrorDetail,
+}
+
+/// [`Complete`] for PFR, as the document states it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = PfrComplete)]
+#[allow(dead_code)]
+pub struct PfrCompleteSchema {
+    result: Option<crate::agency::pfr::PfrVerdict>,
+    rejection: Option<Rejection>,
+}
+
+/// [`Complete`] for FMS, as the document states it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = FmsComplete)]
+#[allow(dead_code)]
+pub struct FmsCompleteSchema {
+    result: Option<crate::agency::fms::FmsVerdict>,
+    rejection: Option<Rejection>,
+}
+
+/// [`Records`] of PFR, as the document states it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = PfrRecords)]
+#[allow(dead_code)]
+pub struct PfrRecordsSchema {
+    records: Vec<crate::agency::pfr::PfrRecord>,
+}
+
+/// [`Records`] of FMS, as the document states it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = FmsRecords)]
+#[allow(dead_code)]
+pub struct FmsRecordsSchema {
+    records: Vec<crate::agency::fms::FmsRecord>,
 }
 
 /// `POST .../requests/{id}/complete`: answer now, optionally with another result or a rejection.
@@ -157,7 +221,7 @@ pub struct Records<R> {
 }
 
 /// The answer of `POST .../admin/records`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordsAdded {
     pub added: usize,
     /// Records added through the admin API, in all.
@@ -281,8 +345,8 @@ impl<C: Check> Smev<C> {
             status,
             result: (answered && s.rejection.is_none()).then_some(s.verdict),
             rejection: s.rejection.filter(|_| answered),
-            accepted_at: world.rfc3339(s.accepted_at),
-            answered_at: answered.then(|| world.rfc3339(s.answer_at)),
+            accepted_at: world.timestamp(s.accepted_at),
+            answered_at: answered.then(|| world.timestamp(s.answer_at)),
         }
     }
 
@@ -596,7 +660,7 @@ async fn complete<C: Check>(
             rejection: None,
         }
     } else {
-        parse_json(&body)?
+        parse_object(&body)?
     };
     let now = smev.context.world.now();
     let view = {

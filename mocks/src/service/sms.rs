@@ -17,6 +17,7 @@ use super::http::{Json, Path};
 use super::inbox::{Folder, Gateway, GatewayProfile};
 use crate::agency::sms::{self as model, SmsProfile, SmsVerdict};
 use crate::ident::Phone;
+use crate::wire::Timestamp;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -34,10 +35,41 @@ pub type Sms = Gateway<SmsProfile>;
 pub const BATCH_MAX: usize = 1_000;
 
 /// One message of `POST /mocks/sms/messages`.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = SmsMessage)]
 pub struct SendSms {
+    #[schema(value_type = crate::wire::Phone)]
     pub to: String,
+    #[schema(min_length = 1, max_length = 1000)]
     pub text: String,
+}
+
+/// A batch of `POST /mocks/sms/messages` (schema only: the body is read as [`SendBody`]).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SmsBatch {
+    #[schema(min_items = 1, max_items = 1000)]
+    messages: Vec<SendSms>,
+}
+
+/// The body of `POST /mocks/sms/messages`, as the document states it: one message or a batch.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = SmsSend)]
+#[allow(dead_code)]
+pub enum SmsSendSchema {
+    One(SendSms),
+    Batch(SmsBatch),
+}
+
+/// The answer of `POST /mocks/sms/messages`: one id, or one entry per message of a batch.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = SmsSent)]
+#[allow(dead_code)]
+pub enum SmsSentSchema {
+    One(Sent),
+    Batch(SentBatch),
 }
 
 /// The body of `POST /mocks/sms/messages`: one message, or `messages`.
@@ -49,19 +81,20 @@ pub struct SendBody {
 }
 
 /// The acknowledgement of a message.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = MessageSent)]
 pub struct Sent {
     pub message_id: String,
 }
 
 /// The acknowledgement of a batch, one per message in order.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SentBatch {
     pub messages: Vec<BatchItem>,
 }
 
 /// One message of a batch's acknowledgement: its id, or the refusal of the gateway's capacity.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BatchItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
@@ -71,7 +104,7 @@ pub struct BatchItem {
 
 /// Why a message of a batch was refused: `code` `queue_full` or `quota`, and when to send it
 /// again.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemRefused {
     pub code: String,
     pub message: String,
@@ -79,16 +112,16 @@ pub struct ItemRefused {
 }
 
 /// One message of an inbox.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SmsView {
     pub message_id: String,
     pub text: String,
-    pub sent_at: String,
-    pub delivered_at: String,
+    pub sent_at: Timestamp,
+    pub delivered_at: Timestamp,
 }
 
 /// `GET /mocks/sms/inbox/{phone}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SmsInbox {
     /// The phone, canonical (`79XXXXXXXXX`).
     pub phone: String,
@@ -286,8 +319,8 @@ async fn inbox(
             .map(|m| SmsView {
                 message_id: message_id(m.message_id),
                 text: m.text.into(),
-                sent_at: world.rfc3339(m.sent_at),
-                delivered_at: world.rfc3339(m.deliver_at),
+                sent_at: Timestamp::at(world.epoch(), m.sent_at),
+                delivered_at: Timestamp::at(world.epoch(), m.deliver_at),
             })
             .collect(),
     }))

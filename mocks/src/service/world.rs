@@ -20,7 +20,8 @@
 //! an engine that does not answer) delays one step by at most [`SETTLE_WAIT_MAX`] of wall time.
 
 use crate::clock::{Clock, ClockError, Epoch, SimTime, WallClock};
-use serde::Serialize;
+use crate::wire::Timestamp;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -95,15 +96,17 @@ impl fmt::Debug for World {
 }
 
 /// The clock as `GET /mocks/admin/clock` shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Clock)]
 pub struct ClockView {
     /// Sim time now, RFC 3339 UTC.
-    pub now: String,
+    pub now: Timestamp,
     /// Sim time now, milliseconds since the epoch.
     pub now_ms: u64,
     /// Sim milliseconds per wall millisecond.
     pub scale: f64,
     /// The calendar date of sim time 0.
+    #[schema(value_type = chrono::NaiveDate)]
     pub epoch: Epoch,
     /// Milliseconds added by advances so far.
     pub advanced_ms: u64,
@@ -175,6 +178,11 @@ impl World {
     /// `t` as an RFC 3339 UTC timestamp.
     pub fn rfc3339(&self, t: SimTime) -> String {
         self.epoch.rfc3339(t)
+    }
+
+    /// Sim time `t` as the wire writes it.
+    pub fn timestamp(&self, t: SimTime) -> Timestamp {
+        Timestamp::at(self.epoch, t)
     }
 
     /// Counts a piece of work until the value is dropped (see the module's doc).
@@ -290,7 +298,7 @@ impl World {
     pub fn view(&self) -> ClockView {
         let now = self.now();
         ClockView {
-            now: self.rfc3339(now),
+            now: self.timestamp(now),
             now_ms: now.as_millis(),
             scale: self.clock.scale(),
             epoch: self.epoch,

@@ -1219,7 +1219,7 @@ async fn poll(stand: &Arc<Stand>, id: RequestId, waiting: Waiting) {
                 status: SmevStatus::UnderProcessing,
                 result: None,
                 rejection: None,
-                accepted_at: String::new(),
+                accepted_at: stand.world.timestamp(stand.world.now()),
                 answered_at: None,
             };
             answer(stand, id, view, waiting);
