@@ -372,13 +372,13 @@ impl fmt::Display for Phone {
 
 /// Checks an e-mail address and returns it in lower case.
 pub fn parse_email(s: &str) -> Result<String, IdentError> {
+    let bad = |reason| Err(IdentError::Email { reason });
+    if s.chars().count() > 254 {
+        return bad("longer than 254 characters");
+    }
     let s = s.trim();
     if s.is_empty() {
         return Err(IdentError::Empty);
-    }
-    let bad = |reason| Err(IdentError::Email { reason });
-    if s.len() > 254 {
-        return bad("longer than 254 characters");
     }
     let Some((local, domain)) = s.split_once('@') else {
         return bad("no @");
@@ -392,11 +392,19 @@ pub fn parse_email(s: &str) -> Result<String, IdentError> {
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad("contains spaces");
     }
+    // As the OpenAPI document's pattern says (mocks/src/wire.rs): printable ASCII before the
+    // @, and a domain of ASCII letters, digits and inner hyphens.
+    if !local.chars().all(|c| c.is_ascii_graphic()) {
+        return bad("the part before @ must be Latin letters, digits or signs");
+    }
     let labels: Vec<&str> = domain.split('.').collect();
     if labels.len() < 2
-        || labels
-            .iter()
-            .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
+        || labels.iter().any(|l| {
+            l.is_empty()
+                || l.starts_with('-')
+                || l.ends_with('-')
+                || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
     {
         return bad("the domain must be like example.ru");
     }
@@ -609,6 +617,9 @@ mod tests {
             "a@b@c.ru",
             "iv an@mail.ru",
             "ivan@.ru",
+            "ivan@mail.ru*",
+            "ivan@почта.рф",
+            "иван@mail.ru",
         ] {
             assert!(parse_email(bad).is_err(), "{bad} accepted");
         }

@@ -200,12 +200,13 @@ forms! {
     };
     /// An e-mail address ([`crate::ident::parse_email`]).
     Email => Form {
-        pattern: Some("^[!-?A-~]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$".into()),
+        pattern: Some("^\\s*[!-?A-~]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\\s*$".into()),
         min_chars: Some(5),
         max_chars: Some(254),
         example: "ivanov@example.ru",
-        description: "An e-mail address: 1 to 64 characters before the @, a domain of two \
-            labels or more; compared in lower case",
+        description: "An e-mail address: 1 to 64 printable ASCII characters before the @, a \
+            domain of two labels or more of ASCII letters, digits and inner hyphens; spaces \
+            around it are ignored; compared in lower case",
     };
     /// A SNILS ([`crate::ident::Snils::parse`]).
     Snils => Form {
