@@ -38,9 +38,8 @@ pub struct Entry {
     pub at_ms: u64,
     pub method: String,
     pub path: String,
-    /// The body as JSON when it was JSON, else as text; absent when empty.
+    /// The body as JSON when it was JSON (any JSON value), else as text; absent when empty.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub body: Option<serde_json::Value>,
     /// The HTTP status answered.
     pub status: u16,
