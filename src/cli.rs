@@ -265,13 +265,6 @@ pub struct ServeArgs {
     pub preload_accounts: u64,
 }
 
-/// The `[agencies]` table of a scenario file; the other tables belong to other subcommands.
-#[derive(serde::Deserialize)]
-struct ScenarioAgencies {
-    #[serde(default)]
-    agencies: esia_mocks::agency::Agencies,
-}
-
 fn serve(args: ServeArgs) -> Result<ExitCode> {
     use esia_sim::stand::{self, StandConfig, UrlOverrides};
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
@@ -288,11 +281,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         Some(path) if args.for_load => Some(esia_sim::scenario::Scenario::load(path, &args.set)?),
         // Only the [agencies] table: the other tables belong to other subcommands.
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let agencies = toml::from_str::<ScenarioAgencies>(&text)
-                .with_context(|| format!("{}: the [agencies] table", path.display()))?
-                .agencies;
+            let agencies = mocks::agencies_of(Some(path))?;
             if let Some(other) = args.set.iter().find(|s| !s.starts_with("agencies.")) {
                 anyhow::bail!(
                     "--set {other}: without --for-load only the agencies' keys (agencies.*) apply"
