@@ -191,4 +191,7 @@ async fn many_small_advances_and_one_big_end_in_the_same_state() {
         "{one:?}"
     );
     assert_eq!(one[3].reason, "timeout");
+    // PFR's answer on day 16 came after its request was dropped (a day after the deadline):
+    // ignored whether the advance stopped between the two or not.
+    assert_eq!(one[3].pfr, Value::Null, "{one:?}");
 }

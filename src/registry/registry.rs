@@ -732,12 +732,13 @@ mod tests {
     }
 
     #[test]
-    pub(super) fn the_next_deadline_is_the_first_pending_verification_s_timeout() {
+    pub(super) fn the_next_deadline_is_the_first_timeout_or_drop_of_an_agency_request() {
         let mut t = T::new();
         let a = t.account("+79160000016");
         let b = t.account("+79160000017");
         assert_eq!(t.reg.next_deadline(SimTime::ZERO), None);
         let timeout = t.reg.config().verification_timeout_ms;
+        let tombstone = t.reg.config().reply_tombstone_ttl_ms;
         let first = t.submit(a, &form()).unwrap();
         let mut other = form();
         other.snils = "123-456-789 64".into();
@@ -751,12 +752,18 @@ mod tests {
             t.reg.next_deadline(deadline_a.saturating_add(1)),
             Some(deadline_b)
         );
-        // A's verification decided: its deadline is gone.
+        // A's verification decided: its timeout is gone, and its requests are dropped a
+        // tombstone's life after the answers (a reply after that is ignored as unknown).
         t.reg
             .apply_pfr(t.now, first.pfr_request, PfrVerdict::Match, &mut t.fx);
         t.reg
             .apply_fms(t.now, first.fms_request, FmsVerdict::Valid, &mut t.fx);
-        assert_eq!(t.reg.next_deadline(SimTime::ZERO), Some(deadline_b));
+        let dropped_a = t.now.saturating_add(tombstone + 1);
+        assert_eq!(t.reg.next_deadline(SimTime::ZERO), Some(dropped_a));
+        assert_eq!(
+            t.reg.next_deadline(dropped_a.saturating_add(1)),
+            Some(deadline_b)
+        );
         // B's times out exactly at its deadline, not a millisecond before.
         let before = deadline_b.saturating_sub(1);
         assert_eq!(t.reg.expire(before, &mut t.fx).verifications_timed_out, 0);
@@ -764,6 +771,10 @@ mod tests {
             t.reg.expire(deadline_b, &mut t.fx).verifications_timed_out,
             1
         );
+        // Its unanswered requests stay a tombstone's life longer, so a late answer is recorded.
+        let dropped_b = SimTime::from_secs(10).saturating_add(MS_PER_DAY + timeout + tombstone + 1);
+        assert_eq!(t.reg.next_deadline(SimTime::ZERO), Some(dropped_b));
+        t.reg.expire(dropped_b, &mut t.fx);
         assert_eq!(t.reg.next_deadline(SimTime::ZERO), None);
     }
 
