@@ -154,6 +154,15 @@ pub fn stand_timing(scenario: &Scenario) -> StandTiming {
     if let Some(t) = load.engine.letter_reorder_cooldown {
         registry.letter_code.resend_cooldown_ms = t.0;
     }
+    if let Some(t) = load.engine.session_ttl {
+        registry.session_ttl_ms = t.0;
+    }
+    if let Some(t) = load.engine.registration_grace {
+        registry.registration_grace_ms = t.0;
+    }
+    if let Some(t) = load.engine.reply_tombstone_ttl {
+        registry.reply_tombstone_ttl_ms = t.0;
+    }
     StandTiming {
         agencies: sped_up(&scenario.agencies, load.speedup),
         registry,
