@@ -23,6 +23,7 @@ use esia_sim::registry::{
     Address, Effect, FailureReason, Oid, PasswordError, PersonalDataForm, RegistrationId, Registry,
     RegistryConfig, RegistryError, RequestId, Restrictions, Store, Tier, Topic, VerificationStatus,
 };
+use esia_sim::stand::error::registry_status;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::collections::HashMap;
@@ -812,7 +813,7 @@ fn a_code_is_accepted_at_300_s_and_refused_at_301_s() {
     w.now = issued.saturating_add(301 * MS_PER_SEC);
     let err = w.reg.confirm_code(w.now, id, &code).unwrap_err();
     assert_eq!(err, RegistryError::CodeExpired);
-    assert_eq!(err.http_status(), 410);
+    assert_eq!(registry_status(&err), 410);
     // At exactly 300 s it was still good (a new registration, same clock arithmetic).
     let c = citizen(8);
     let id = start_by_phone(&mut w, &c);
@@ -843,11 +844,11 @@ fn three_wrong_codes_lock_and_a_resend_unlocks() {
                 attempts_left: left
             }
         );
-        assert_eq!(err.http_status(), 422);
+        assert_eq!(registry_status(&err), 422);
     }
     let err = w.reg.confirm_code(w.now, id, &code).unwrap_err();
     assert_eq!(err, RegistryError::CodeLocked);
-    assert_eq!(err.http_status(), 429);
+    assert_eq!(registry_status(&err), 429);
     // Malformed input costs no attempt and names the field.
     let err = w.reg.confirm_code(w.now, id, "12 34").unwrap_err();
     assert_eq!(err.field(), Some("code"));
@@ -876,7 +877,7 @@ fn a_resend_too_soon_is_refused_with_the_wait_and_resends_are_limited() {
             retry_after_ms: 40_000
         }
     );
-    assert_eq!(err.http_status(), 429);
+    assert_eq!(registry_status(&err), 429);
     for _ in 0..5 {
         w.advance_ms(60 * MS_PER_SEC);
         w.reg
@@ -932,7 +933,7 @@ fn weak_passwords_are_refused_one_rule_each() {
     for (p, r, want) in cases {
         let err = w.reg.check_password(id, p, r).unwrap_err();
         assert_eq!(err, RegistryError::WeakPassword(want), "{p}");
-        assert_eq!(err.http_status(), 422);
+        assert_eq!(registry_status(&err), 422);
     }
     let with_phone = format!("Xq{phone_digits}");
     assert!(matches!(
@@ -961,7 +962,7 @@ fn documents_bound_to_another_account_are_refused() {
     form.snils = a.form.snils.clone();
     let err = w.submit(intruder, &form).unwrap_err();
     assert_eq!(err, RegistryError::DocumentsBound { field: "snils" });
-    assert_eq!(err.http_status(), 409);
+    assert_eq!(registry_status(&err), 409);
     // B types A's passport.
     let mut form = b.form.clone();
     form.passport.number = a.form.passport.number.clone();
@@ -1142,7 +1143,7 @@ fn full_stores_refuse_with_503() {
             store: Store::Registrations
         }
     );
-    assert_eq!(err.http_status(), 503);
+    assert_eq!(registry_status(&err), 503);
     // Expiry frees the store.
     w.advance_ms(2 * 3_600 * MS_PER_SEC);
     let expired = w.reg.expire(w.now, &mut w.effects);
@@ -1257,7 +1258,7 @@ fn errors_name_the_field_at_fault() {
             .start_registration(w.now, &mut w.rng, &f, &mut w.effects)
             .unwrap_err();
         assert_eq!(err.field(), Some(field), "{err}");
-        assert_eq!(err.http_status(), 422);
+        assert_eq!(registry_status(&err), 422);
     }
     let c = citizen(21);
     let oid = w.register_by_phone(&c);
