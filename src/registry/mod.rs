@@ -90,4 +90,4 @@ pub use ids::{ConfirmationId, Oid, RegistrationId, RequestId, SessionToken};
 pub use password::{HashProfile, PasswordError, PasswordHash};
 pub use personal::{Address, PersonalData, PersonalDataForm};
 pub use registry::{Registry, ReplyOutcome};
-pub use verification::{FailureReason, Verification, VerificationStatus};
+pub use verification::{Agency, FailureReason, Verification, VerificationStatus};

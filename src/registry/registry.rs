@@ -19,7 +19,7 @@ use super::partner::PartnerConfirmation;
 use super::password::PasswordHash;
 use super::personal::{PassportKey, PersonalData};
 use super::registrations::Registrations;
-use super::verification::VerificationStatus;
+use super::verification::{Agency, VerificationStatus};
 use esia_mocks::agency::centers::{self, Center};
 use esia_mocks::clock::SimTime;
 use esia_mocks::ident::{Phone, Snils};
@@ -85,11 +85,11 @@ impl Account {
     }
 }
 
-/// Which agency a request went to.
+/// Which agency a request went to: PFR or FMS verifying personal data, or the CA checking a
+/// certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum AgencyKind {
-    Pfr,
-    Fms,
+    Verifier(Agency),
     Ca,
 }
 

@@ -7,7 +7,7 @@ use super::expiry::Owner;
 use super::ids::{Oid, RequestId};
 use super::personal::{PersonalData, PersonalDataForm};
 use super::registry::*;
-use super::verification::{FailureReason, ReplyApplied, Verification};
+use super::verification::{Agency, FailureReason, ReplyApplied, Verification};
 use esia_mocks::agency::fms::FmsVerdict;
 use esia_mocks::agency::pfr::PfrVerdict;
 use esia_mocks::clock::SimTime;
@@ -93,8 +93,18 @@ impl Registry {
         let data = form.validate(self.today(now))?;
         self.documents_free(&data, Some(oid))?;
         self.has_room(Store::Requests, 2)?;
-        let pfr_request = self.new_request(rng, now, Owner::Account(oid), AgencyKind::Pfr);
-        let fms_request = self.new_request(rng, now, Owner::Account(oid), AgencyKind::Fms);
+        let pfr_request = self.new_request(
+            rng,
+            now,
+            Owner::Account(oid),
+            AgencyKind::Verifier(Agency::Pfr),
+        );
+        let fms_request = self.new_request(
+            rng,
+            now,
+            Owner::Account(oid),
+            AgencyKind::Verifier(Agency::Fms),
+        );
         // The transition first: nothing is bound or sent unless it succeeds.
         let moved = self
             .update_account(oid, |a| {
@@ -153,7 +163,7 @@ impl Registry {
         self.apply_verdict(
             now,
             request_id,
-            AgencyKind::Pfr,
+            AgencyKind::Verifier(Agency::Pfr),
             Verdict::Pfr(verdict),
             effects,
         )
@@ -170,7 +180,7 @@ impl Registry {
         self.apply_verdict(
             now,
             request_id,
-            AgencyKind::Fms,
+            AgencyKind::Verifier(Agency::Fms),
             Verdict::Fms(verdict),
             effects,
         )
@@ -185,9 +195,10 @@ impl Registry {
         effects: &mut Vec<Effect>,
     ) -> ReplyOutcome {
         let agency = match self.requests.get(&request_id) {
-            Some(r) if r.agency == AgencyKind::Pfr => AgencyKind::Pfr,
-            Some(r) if r.agency == AgencyKind::Fms => AgencyKind::Fms,
-            Some(_) => return ReplyOutcome::Ignored(IgnoredReply::WrongAgency),
+            Some(r) if r.agency == AgencyKind::Ca => {
+                return ReplyOutcome::Ignored(IgnoredReply::WrongAgency)
+            }
+            Some(r) => r.agency,
             None => return ReplyOutcome::Ignored(IgnoredReply::Unknown),
         };
         self.apply_verdict(now, request_id, agency, Verdict::Unavailable, effects)

@@ -10,8 +10,9 @@
 //! again, a poll. Those are bounded where they wait (the deferred set, the waiting requests),
 //! so they always enter.
 
-use super::{perform_with, poll, send_sms, Again, Agency, Refusals, Sms, Waiting};
+use super::{perform_with, poll, send_sms, Again, Refusals, Sms, Waiting};
 use super::{PerformerConfig, Stand};
+use crate::registry::Agency;
 use crate::registry::{Effect, RequestId};
 use esia_mocks::service::Work;
 use std::collections::VecDeque;

@@ -42,6 +42,7 @@ pub use lane::Lane;
 
 use super::agencies::CallFailed;
 use super::Stand;
+use crate::registry::Agency;
 use crate::registry::{ConfirmationId, Effect, ReplyOutcome, RequestId, Topic};
 use esia_mocks::agency::ca::{self, CaQuery, CaVerdict, Certificate};
 use esia_mocks::agency::{FmsVerdict, PfrVerdict};
@@ -180,33 +181,6 @@ struct Message<'a> {
 #[derive(Debug, serde::Deserialize)]
 struct PostAccepted {
     tracking_number: String,
-}
-
-/// The two verifying agencies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Agency {
-    Pfr,
-    Fms,
-}
-
-impl Agency {
-    /// The wire name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Agency::Pfr => "pfr",
-            Agency::Fms => "fms",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pfr" => Some(Agency::Pfr),
-            "fms" => Some(Agency::Fms),
-            _ => None,
-        }
-    }
 }
 
 /// An effect the stand does not perform (no post or CA URL), as `GET /healthz` counts and the
