@@ -3,9 +3,10 @@
 //! tidy), `funnel.html` (the same as tables a person reads, self-contained, with charts of the
 //! timeline as inline SVG), and the summary printed at the end.
 
+use super::funnel::held;
 use super::funnel::{Latency, LoadFunnel, PathTally, Verdict};
-use super::path::Tier;
 use super::timeline::{LogHistogram, Outcome, Timeline};
+use crate::registry::Tier;
 use crate::report::html::esc;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -146,13 +147,13 @@ pub fn summary(funnel: &LoadFunnel) -> String {
         "journeys: {} started, {} completed, {} failed, {} in progress at the end; {:.1} completed/s over {:.1} s",
         t.started, t.completed, t.failed, t.in_progress, t.journeys_per_s, t.duration_s
     );
-    let tiers: Vec<String> = Tier::REACHED
+    let tiers: Vec<String> = Tier::ALL
         .iter()
         .map(|tier| {
             format!(
                 "{} {}",
                 tier.as_str(),
-                t.tier_reached.get(tier).copied().unwrap_or(0)
+                t.tier_reached.get(&Some(*tier)).copied().unwrap_or(0)
             )
         })
         .collect();
@@ -238,7 +239,7 @@ fn path_section(out: &mut String, name: &str, p: &PathTally) {
         p.in_progress,
         p.tier_reached
             .iter()
-            .map(|(t, n)| format!("{} {n}", t.as_str()))
+            .map(|(t, n)| format!("{} {n}", held::name(*t)))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -381,7 +382,7 @@ pub fn page(funnel: &LoadFunnel) -> String {
                   <th>journey p50</th><th>journey p95</th></tr>\n",
     );
     for (path, p) in &funnel.paths {
-        let tier = |t: Tier| p.tier_reached.get(&t).copied().unwrap_or(0);
+        let tier = |t: Tier| p.tier_reached.get(&Some(t)).copied().unwrap_or(0);
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\

@@ -19,7 +19,7 @@
 //!   `exit.failed <step reason>` (a simulation has none, so any is a difference).
 
 use crate::load::funnel::{LoadFunnel, FORMAT as LOAD_FORMAT};
-use crate::load::path::{LoadPath, Tier};
+use crate::load::path::LoadPath;
 use crate::report::html::esc as escape;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -272,12 +272,8 @@ fn of_load(path: &Path, f: &LoadFunnel) -> Counts {
         let name = simulated_path(p);
         *paths.entry((path_rank(name), name)).or_default() += t.started;
         for (tier, n) in &t.tier_reached {
-            let held = match tier {
-                Tier::None => 0,
-                Tier::Simplified => 1,
-                Tier::Standard => 2,
-                Tier::Confirmed => 3,
-            };
+            // How many tiers it held: 0 for none, 3 for confirmed.
+            let held = tier.map_or(0, |t| t.index() + 1);
             for slot in tiers.iter_mut().take(held) {
                 *slot += n;
             }
