@@ -11,7 +11,7 @@ use super::ids::{ConfirmationId, Oid};
 use super::password::PasswordHash;
 use super::personal::{PersonalData, PersonalDataForm};
 use super::registry::*;
-use super::verification::{Agency, FailureReason, ReplyApplied, Verification};
+use super::verification::{FailureReason, ReplyApplied, Verification};
 use esia_mocks::agency::banks::Bank;
 use esia_mocks::clock::SimTime;
 use esia_mocks::ident::Phone;
@@ -64,18 +64,8 @@ impl Registry {
                 break id;
             }
         };
-        let pfr_request = self.new_request(
-            rng,
-            now,
-            Owner::Partner(cid),
-            AgencyKind::Verifier(Agency::Pfr),
-        );
-        let fms_request = self.new_request(
-            rng,
-            now,
-            Owner::Partner(cid),
-            AgencyKind::Verifier(Agency::Fms),
-        );
+        let (pfr_request, fms_request) =
+            self.new_verification_requests(rng, now, Owner::Partner(cid));
         let mut verification = Verification::new();
         verification
             .submit(now, pfr_request, fms_request)

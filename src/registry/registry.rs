@@ -307,6 +307,18 @@ impl Registry {
         }
     }
 
+    /// A PFR and an FMS request for `owner`, issued `now` (PFR's drawn first).
+    pub(super) fn new_verification_requests(
+        &mut self,
+        rng: &mut impl CryptoRng,
+        now: SimTime,
+        owner: Owner,
+    ) -> (RequestId, RequestId) {
+        let pfr = self.new_request(rng, now, owner, AgencyKind::Verifier(Agency::Pfr));
+        let fms = self.new_request(rng, now, owner, AgencyKind::Verifier(Agency::Fms));
+        (pfr, fms)
+    }
+
     pub(super) fn new_request(
         &mut self,
         rng: &mut impl CryptoRng,

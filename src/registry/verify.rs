@@ -93,18 +93,8 @@ impl Registry {
         let data = form.validate(self.today(now))?;
         self.documents_free(&data, Some(oid))?;
         self.has_room(Store::Requests, 2)?;
-        let pfr_request = self.new_request(
-            rng,
-            now,
-            Owner::Account(oid),
-            AgencyKind::Verifier(Agency::Pfr),
-        );
-        let fms_request = self.new_request(
-            rng,
-            now,
-            Owner::Account(oid),
-            AgencyKind::Verifier(Agency::Fms),
-        );
+        let (pfr_request, fms_request) =
+            self.new_verification_requests(rng, now, Owner::Account(oid));
         // The transition first: nothing is bound or sent unless it succeeds.
         let moved = self
             .update_account(oid, |a| {
