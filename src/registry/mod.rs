@@ -75,6 +75,8 @@ mod registrations;
 pub mod registry;
 mod sessions;
 mod signup;
+#[doc(hidden)]
+pub mod testkit;
 pub mod verification;
 mod verify;
 mod view;

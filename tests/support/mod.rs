@@ -4,11 +4,9 @@
 //! would, read `listening on http://ADDR`, and speak HTTP to it. Time moves by
 //! `POST /mocks/admin/clock/advance`, never by waiting; `eventually` polls for at most 20 s of
 //! wall time (a failure, not a measurement). [`run`] runs a CLI command to its end within a
-//! bound (`tests/load.rs`, `tests/compare.rs`). [`engine`]: what the tests of the sans-IO
-//! engine share.
+//! bound (`tests/load.rs`, `tests/compare.rs`). The tests of the sans-IO engine share
+//! `esia_sim::registry::testkit` instead, with the engine's unit tests.
 #![allow(dead_code)]
-
-pub mod engine;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
