@@ -330,15 +330,7 @@ mod tests {
             },
             ..StandConfig::default()
         };
-        let b = server.uri();
-        let urls = AgencyUrls {
-            sms: format!("{b}/sms"),
-            mail: format!("{b}/mail"),
-            pfr: format!("{b}/pfr"),
-            fms: format!("{b}/fms"),
-            post: None,
-            ca: None,
-        };
+        let urls = AgencyUrls::flat(&server.uri());
         let world = World::new(Epoch::default(), SimTime::ZERO, 1.0).unwrap();
         let stand = Stand::new(&config, world.clone(), urls, "http://stand.test");
         let cancel = CancellationToken::new();

@@ -125,14 +125,26 @@ pub struct AgencyUrls {
 impl AgencyUrls {
     /// Every agency on the stand at `base` (`http://127.0.0.1:PORT`).
     pub fn on(base: &str) -> Self {
+        let mocks = format!("{}/mocks", base.trim_end_matches('/'));
+        Self {
+            post: Some(format!("{mocks}/post")),
+            ca: Some(format!("{mocks}/ca")),
+            ..Self::flat(&mocks)
+        }
+    }
+
+    /// SMS, mail, PFR and FMS at `{base}/sms`... (a test double with one route prefix per
+    /// agency, such as a wiremock server); no post or CA, so letters and certificate checks
+    /// are held.
+    pub fn flat(base: &str) -> Self {
         let base = base.trim_end_matches('/');
         Self {
-            sms: format!("{base}/mocks/sms"),
-            mail: format!("{base}/mocks/mail"),
-            pfr: format!("{base}/mocks/pfr"),
-            fms: format!("{base}/mocks/fms"),
-            post: Some(format!("{base}/mocks/post")),
-            ca: Some(format!("{base}/mocks/ca")),
+            sms: format!("{base}/sms"),
+            mail: format!("{base}/mail"),
+            pfr: format!("{base}/pfr"),
+            fms: format!("{base}/fms"),
+            post: None,
+            ca: None,
         }
     }
 }
