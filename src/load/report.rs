@@ -555,16 +555,21 @@ fn over_time(out: &mut String, t: &Timeline) {
             .collect(),
         bars: Vec::new(),
     };
-    let tiers: Vec<Line> = ["simplified", "standard", "confirmed"]
+    let tiers: Vec<Line> = Tier::ALL
         .iter()
         .enumerate()
         .map(|(i, tier)| Line {
-            name: (*tier).to_owned(),
+            name: tier.as_str().to_owned(),
             color: i,
             points: t
                 .buckets
                 .iter()
-                .map(|(k, b)| (x(*k), per_s(b.tiers.get(*tier).copied().unwrap_or(0))))
+                .map(|(k, b)| {
+                    (
+                        x(*k),
+                        per_s(b.tiers.get(tier.as_str()).copied().unwrap_or(0)),
+                    )
+                })
                 .collect(),
             bars: Vec::new(),
         })

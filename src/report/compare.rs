@@ -20,6 +20,7 @@
 
 use crate::load::funnel::{LoadFunnel, FORMAT as LOAD_FORMAT};
 use crate::load::path::LoadPath;
+use crate::registry::Tier;
 use crate::report::html::esc as escape;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -118,9 +119,6 @@ impl Counts {
     }
 }
 
-/// The tiers, lowest first.
-const TIERS: [&str; 3] = ["simplified", "standard", "confirmed"];
-
 /// The part of a simulate `funnel.json` compared here.
 #[derive(Deserialize)]
 struct SimFile {
@@ -205,7 +203,8 @@ fn of_simulate(path: &Path, f: SimFile) -> Counts {
         .iter()
         .map(|p| (format!("path.{}", p.path), p.citizens))
         .collect();
-    for tier in TIERS {
+    // The simulator's funnel names the step of reaching a tier after the tier.
+    for tier in Tier::ALL.map(Tier::as_str) {
         let reached = f
             .overall
             .steps
@@ -297,7 +296,7 @@ fn of_load(path: &Path, f: &LoadFunnel) -> Counts {
         .into_iter()
         .map(|((_, name), n)| (format!("path.{name}"), n))
         .collect();
-    for (tier, n) in TIERS.iter().zip(tiers) {
+    for (tier, n) in Tier::ALL.map(Tier::as_str).iter().zip(tiers) {
         figures.push((format!("tier.{tier}"), n));
     }
     figures.extend(exits.into_iter().map(|(r, n)| (format!("exit.{r}"), n)));
