@@ -478,6 +478,20 @@ impl Mocks {
         .collect()
     }
 
+    /// The world's clock.
+    pub fn clock(&self) -> ClockView {
+        self.context.world.view()
+    }
+
+    /// Moves the world's clock forward: everything due by then (deliveries, answers, letters,
+    /// and whatever else shares the world, such as an engine's deadlines) happens in time
+    /// order, each at its own time (see [`World::advance`]).
+    pub async fn advance(&self, by: Duration) -> ClockView {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.context.world.advance(ms).await;
+        self.clock()
+    }
+
     /// The admin operations of one mock.
     pub fn admin(&self, kind: MockKind) -> AdminHandle {
         let a: Arc<dyn admin::Admin> = match kind {
