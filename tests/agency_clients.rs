@@ -8,8 +8,10 @@ mod support;
 use esia_sim::stand::{AgencyClient, AgencyError, RetryPolicy};
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::in_process::{decided, policy, stand_on, standard_attempt};
-use wiremock::matchers::{method, path, path_regex};
+use support::in_process::{
+    acknowledging, decided, policy, polled, sms_accepted, stand_on, standard_attempt,
+};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// [`policy`] with a timeout of `timeout_ms`, for the tests of timeouts.
@@ -182,28 +184,14 @@ async fn a_refused_connection_is_retried_then_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pfr_never_acknowledging_fails_the_verification_with_a_reason() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/sms/messages"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({ "message_id": "sms-1" })))
-        .mount(&server)
-        .await;
+    sms_accepted(&server).await;
     Mock::given(method("POST"))
         .and(path("/pfr/requests"))
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/fms/requests"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({
-            "request_id": "x", "agency": "fms", "status": "requestIsQueued", "accepted_at": "2026-01-01T00:00:00Z" })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/fms/requests/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "request_id": "x", "agency": "fms", "status": "underProcessing", "accepted_at": "2026-01-01T00:00:00Z" })))
-        .mount(&server)
-        .await;
+    acknowledging(&server, "fms").await;
+    polled("fms", "underProcessing", None).mount(&server).await;
     let (app, cancel) = stand_on(&server);
     let (oid, token) = standard_attempt(&app, &server).await;
     let a = decided(&app, oid, &token).await;
@@ -227,39 +215,19 @@ async fn pfr_never_acknowledging_fails_the_verification_with_a_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_callbacks_polling_collects_the_answers() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/sms/messages"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({ "message_id": "sms-1" })))
-        .mount(&server)
-        .await;
+    sms_accepted(&server).await;
     for agency in ["pfr", "fms"] {
-        Mock::given(method("POST"))
-            .and(path(format!("/{agency}/requests")))
-            .respond_with(ResponseTemplate::new(202).set_body_json(json!({
-                "request_id": "x", "agency": agency, "status": "requestIsQueued", "accepted_at": "2026-01-01T00:00:00Z" })))
-            .mount(&server)
-            .await;
+        acknowledging(&server, agency).await;
     }
     // PFR: still processing on the first poll, then a mismatch; FMS: valid. No callback ever.
-    Mock::given(method("GET"))
-        .and(path_regex("^/pfr/requests/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "request_id": "x", "agency": "pfr", "status": "underProcessing", "accepted_at": "2026-01-01T00:00:00Z" })))
+    polled("pfr", "underProcessing", None)
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/pfr/requests/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "request_id": "x", "agency": "pfr", "status": "responseIsDelivered", "result": "mismatch",
-            "accepted_at": "2026-01-01T00:00:00Z", "answered_at": "2026-01-01T00:10:00Z" })))
+    polled("pfr", "responseIsDelivered", Some("mismatch"))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/fms/requests/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "request_id": "x", "agency": "fms", "status": "responseIsDelivered", "result": "valid",
-            "accepted_at": "2026-01-01T00:00:00Z", "answered_at": "2026-01-01T00:10:00Z" })))
+    polled("fms", "responseIsDelivered", Some("valid"))
         .mount(&server)
         .await;
     let (app, cancel) = stand_on(&server);

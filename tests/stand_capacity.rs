@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::in_process::{decided, policy, stand_on, standard_attempt};
+use support::in_process::{
+    acknowledging, decided, policy, polled, sms_accepted, stand_on, standard_attempt,
+};
 
 /// PFR with 10 servers, 50 waiting places and exactly 1 s of service; every other agency as
 /// the default (it is not called).
@@ -465,14 +467,10 @@ async fn a_429_ends_the_call_at_once_with_its_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_verification_rejected_for_smevs_quota_is_sent_again_and_answered() {
-    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/sms/messages"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({ "message_id": "sms-1" })))
-        .mount(&server)
-        .await;
+    sms_accepted(&server).await;
     // PFR rejects twice for its quota (SMEV's form, Retry-After 1 s), then accepts.
     Mock::given(method("POST"))
         .and(path("/pfr/requests"))
@@ -488,21 +486,10 @@ async fn a_verification_rejected_for_smevs_quota_is_sent_again_and_answered() {
         .mount(&server)
         .await;
     for agency in ["pfr", "fms"] {
-        Mock::given(method("POST"))
-            .and(path(format!("/{agency}/requests")))
-            .respond_with(ResponseTemplate::new(202).set_body_json(json!({
-                "request_id": "x", "agency": agency, "status": "requestIsQueued",
-                "accepted_at": "2026-01-01T00:00:00Z" })))
-            .mount(&server)
-            .await;
+        acknowledging(&server, agency).await;
     }
     for (agency, result) in [("pfr", "match"), ("fms", "valid")] {
-        Mock::given(method("GET"))
-            .and(path_regex(format!("^/{agency}/requests/")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "request_id": "x", "agency": agency, "status": "responseIsDelivered",
-                "result": result, "accepted_at": "2026-01-01T00:00:00Z",
-                "answered_at": "2026-01-01T00:10:00Z" })))
+        polled(agency, "responseIsDelivered", Some(result))
             .mount(&server)
             .await;
     }

@@ -1,7 +1,8 @@
 //! The engine in process with a `wiremock` server as its agencies (`tests/agency_clients.rs`,
 //! `tests/stand_capacity.rs`): the stand's router called with `tower::ServiceExt::oneshot`,
 //! its performer running, SMS, mail, PFR and FMS at `{server}/sms`... (no post or CA); a
-//! citizen taken to a submitted verification, and its decision awaited.
+//! citizen taken to a submitted verification, and its decision awaited; the gateway and SMEV's
+//! answers the tests mount.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -14,7 +15,8 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
-use wiremock::MockServer;
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Four attempts, short waits between them, and a timeout no answer of a loopback mock comes
 /// near, even on a loaded machine: the counts below cannot depend on a slow answer timing out.
@@ -168,4 +170,40 @@ pub async fn decided(app: &axum::Router, oid: u64, token: &str) -> Value {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("the verification was never decided");
+}
+
+/// The SMS gateway accepts every message.
+pub async fn sms_accepted(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/sms/messages"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({ "message_id": "sms-1" })))
+        .mount(server)
+        .await;
+}
+
+/// `agency` (`pfr` or `fms`) acknowledges every request: SMEV's `requestIsQueued`.
+pub async fn acknowledging(server: &MockServer, agency: &str) {
+    Mock::given(method("POST"))
+        .and(path(format!("/{agency}/requests")))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({
+            "request_id": "x", "agency": agency, "status": "requestIsQueued",
+            "accepted_at": "2026-01-01T00:00:00Z" })))
+        .mount(server)
+        .await;
+}
+
+/// A poll of `agency`'s requests (`GET /{agency}/requests/...`), answered with SMEV's `status`
+/// and, once delivered, the `result`; mount it with [`Mock::mount`] (after `up_to_n_times`
+/// where it answers only so often).
+pub fn polled(agency: &str, status: &str, result: Option<&str>) -> Mock {
+    let mut body = json!({
+        "request_id": "x", "agency": agency, "status": status,
+        "accepted_at": "2026-01-01T00:00:00Z" });
+    if let Some(result) = result {
+        body["result"] = json!(result);
+        body["answered_at"] = json!("2026-01-01T00:10:00Z");
+    }
+    Mock::given(method("GET"))
+        .and(path_regex(format!("^/{agency}/requests/")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
 }
