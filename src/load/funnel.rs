@@ -569,6 +569,23 @@ pub struct Verdict {
 mod tests {
     use super::*;
 
+    /// `tier_reached` as funnel.json has always written it: `none` first, then the tiers.
+    #[test]
+    fn tiers_held_read_and_write_with_none() {
+        #[derive(Serialize, Deserialize)]
+        struct Held(#[serde(with = "held")] BTreeMap<Option<Tier>, u64>);
+        let old = r#"{"none":2,"simplified":5,"standard":3,"confirmed":1}"#;
+        let read: Held = serde_json::from_str(old).unwrap();
+        assert_eq!(read.0[&None], 2);
+        assert_eq!(read.0[&Some(Tier::Confirmed)], 1);
+        assert_eq!(serde_json::to_string(&read).unwrap(), old);
+        let wrong = serde_json::from_str::<Held>(r#"{"gold":1}"#).err().unwrap();
+        assert!(
+            wrong.to_string().contains("unknown variant `gold`"),
+            "{wrong}"
+        );
+    }
+
     fn sample(seed: u64, n: u64) -> Vec<u64> {
         // A spread of latencies from 50 µs to a few seconds, deterministic.
         let mut x = seed;
