@@ -150,13 +150,7 @@ impl Registry {
         verdict: PfrVerdict,
         effects: &mut Vec<Effect>,
     ) -> ReplyOutcome {
-        self.apply_verdict(
-            now,
-            request_id,
-            AgencyKind::Verifier(Agency::Pfr),
-            Verdict::Pfr(verdict),
-            effects,
-        )
+        self.apply_verdict(now, request_id, Verdict::Pfr(verdict), effects)
     }
 
     /// FMS's reply to `request_id`.
@@ -167,13 +161,7 @@ impl Registry {
         verdict: FmsVerdict,
         effects: &mut Vec<Effect>,
     ) -> ReplyOutcome {
-        self.apply_verdict(
-            now,
-            request_id,
-            AgencyKind::Verifier(Agency::Fms),
-            Verdict::Fms(verdict),
-            effects,
-        )
+        self.apply_verdict(now, request_id, Verdict::Fms(verdict), effects)
     }
 
     /// PFR or FMS could not be reached for `request_id` (the stand gave up retrying): the
@@ -184,25 +172,28 @@ impl Registry {
         request_id: RequestId,
         effects: &mut Vec<Effect>,
     ) -> ReplyOutcome {
-        let agency = match self.requests.get(&request_id) {
-            Some(r) if r.agency == AgencyKind::Ca => {
-                return ReplyOutcome::Ignored(IgnoredReply::WrongAgency)
-            }
-            Some(r) => r.agency,
-            None => return ReplyOutcome::Ignored(IgnoredReply::Unknown),
-        };
-        self.apply_verdict(now, request_id, agency, Verdict::Unavailable, effects)
+        self.apply_verdict(now, request_id, Verdict::Unavailable, effects)
     }
 
+    /// A verdict about `request_id`, from the agency it names; the absence of one is about
+    /// whichever verifying agency the request went to.
     pub(super) fn apply_verdict(
         &mut self,
         now: SimTime,
         request_id: RequestId,
-        agency: AgencyKind,
         verdict: Verdict,
         effects: &mut Vec<Effect>,
     ) -> ReplyOutcome {
-        let owner = match self.take_request(now, request_id, agency) {
+        let agency = match verdict {
+            Verdict::Pfr(_) => Agency::Pfr,
+            Verdict::Fms(_) => Agency::Fms,
+            Verdict::Unavailable => match self.requests.get(&request_id).map(|r| r.agency) {
+                Some(AgencyKind::Verifier(a)) => a,
+                Some(AgencyKind::Ca) => return ReplyOutcome::Ignored(IgnoredReply::WrongAgency),
+                None => return ReplyOutcome::Ignored(IgnoredReply::Unknown),
+            },
+        };
+        let owner = match self.take_request(now, request_id, AgencyKind::Verifier(agency)) {
             Ok(o) => o,
             Err(why) => return ReplyOutcome::Ignored(why),
         };
