@@ -5,7 +5,7 @@
 
 use super::funnel::held;
 use super::funnel::{Latency, LoadFunnel, PathTally, Verdict};
-use super::timeline::{LogHistogram, Outcome, Timeline};
+use super::timeline::{Bucket, LogHistogram, Outcome, Timeline};
 use crate::registry::Tier;
 use crate::report::html::esc;
 use std::collections::BTreeMap;
@@ -487,19 +487,21 @@ fn over_time(out: &mut String, t: &Timeline) {
         .collect();
     outcomes.sort();
     outcomes.dedup();
+    // A line of per-second counts, one point a bucket.
+    let rate = |name: &str, color: usize, count: &dyn Fn(&Bucket) -> u64| Line {
+        name: name.to_owned(),
+        color,
+        points: t
+            .buckets
+            .iter()
+            .map(|(k, b)| (x(*k), per_s(count(b))))
+            .collect(),
+        bars: Vec::new(),
+    };
     let requests: Vec<Line> = outcomes
         .iter()
         .enumerate()
-        .map(|(i, o)| Line {
-            name: o.as_str().to_owned(),
-            color: i,
-            points: t
-                .buckets
-                .iter()
-                .map(|(k, b)| (x(*k), per_s(b.requests.get(o).copied().unwrap_or(0))))
-                .collect(),
-            bars: Vec::new(),
-        })
+        .map(|(i, o)| rate(o.as_str(), i, &|b| b.requests.get(o).copied().unwrap_or(0)))
         .collect();
     let pooled: Vec<(u64, LogHistogram)> = t
         .buckets
@@ -525,26 +527,11 @@ fn over_time(out: &mut String, t: &Timeline) {
             bars: Vec::new(),
         })
         .collect();
-    let journeys: Vec<Line> = [("started", 0usize), ("completed", 2), ("failed", 3)]
-        .iter()
-        .map(|(name, color)| Line {
-            name: (*name).to_owned(),
-            color: *color,
-            points: t
-                .buckets
-                .iter()
-                .map(|(k, b)| {
-                    let n = match *name {
-                        "started" => b.started,
-                        "completed" => b.completed,
-                        _ => b.failed,
-                    };
-                    (x(*k), per_s(n))
-                })
-                .collect(),
-            bars: Vec::new(),
-        })
-        .collect();
+    let journeys: Vec<Line> = vec![
+        rate("started", 0, &|b| b.started),
+        rate("completed", 2, &|b| b.completed),
+        rate("failed", 3, &|b| b.failed),
+    ];
     let walking = Line {
         name: "in progress".to_owned(),
         color: 0,
@@ -558,20 +545,10 @@ fn over_time(out: &mut String, t: &Timeline) {
     let tiers: Vec<Line> = Tier::ALL
         .iter()
         .enumerate()
-        .map(|(i, tier)| Line {
-            name: tier.as_str().to_owned(),
-            color: i,
-            points: t
-                .buckets
-                .iter()
-                .map(|(k, b)| {
-                    (
-                        x(*k),
-                        per_s(b.tiers.get(tier.as_str()).copied().unwrap_or(0)),
-                    )
-                })
-                .collect(),
-            bars: Vec::new(),
+        .map(|(i, tier)| {
+            rate(tier.as_str(), i, &|b| {
+                b.tiers.get(tier.as_str()).copied().unwrap_or(0)
+            })
         })
         .collect();
     let by_step = top_series(
