@@ -44,8 +44,10 @@
 //! (inboxes, polling, a letter's arrival) and a PFR or FMS answer is also pushed to the caller's
 //! `callback_url` by a timer on that absolute deadline.
 //!
-//! [`Mocks::router`] gives every mock with the clock's admin routes; [`start`] and
-//! [`MockServer`] serve them on a free loopback port and return the base URL.
+//! [`Mocks::router`] gives every mock with the clock's admin routes, [`Mocks::admin`] one
+//! mock's admin operations and [`Mocks::advance`] the world's advance; [`start`] and
+//! [`MockServer`] serve them on a free loopback port and return the base URL (the stand's
+//! `StandServer` wraps the same [`Mocks`]).
 
 pub mod admin;
 pub mod banks;
