@@ -11,7 +11,8 @@
 //! - [`arrival`]: the open model of `--arrival-rate`: per-path schedules of start instants.
 //! - [`attack`]: goose embedded: its arguments after `--`, our defaults, the scenarios.
 //! - [`target`]: the in-process stand, or the mocks for a remote target, on their own runtime.
-//! - [`funnel`]: the run's mergeable aggregate with HDR histograms; thresholds.
+//! - [`funnel`]: the run's mergeable aggregate with HDR histograms; thresholds. Tiers are the
+//!   engine's [`crate::registry::Tier`]; a journey that held none is `none` in `funnel.json`.
 //! - [`timeline`]: the run over time in buckets of a second (requests by outcome, latency per
 //!   step, journeys), mergeable; `timeline.csv`.
 //! - [`report`]: `funnel.json`, `funnel.html`, `timeline.csv` and the summary.
