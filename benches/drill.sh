@@ -26,13 +26,13 @@ population=$((secs * 450 + 20000))
 # the stores keep cut so that they reach their steady state within the first minute: sessions,
 # expired registrations and answered agency requests forgotten after a minute instead of an
 # hour or a day, the mocks' inboxes and requests bounded (a code is read within seconds, an
-# answer polled within a minute). Past the first minute, what grows is the accounts (kept for
+# answer polled within seconds). Past the first minute, what grows is the accounts (kept for
 # good, as a registry does), and anything else would be a leak.
 "$bin" serve --addr 127.0.0.1:0 --seed 1 --population "$population" --hash-profile load --log warn \
   --scenario "$here/scenarios/smoke.toml" --for-load \
   --set load.engine.session_ttl=1m --set load.engine.registration_grace=1m \
   --set load.engine.reply_tombstone_ttl=1m \
-  --keep-messages 20000 --keep-requests 10000 --keep-answered 1m \
+  --keep-messages 4000 --keep-requests 2000 --keep-answered 20s \
   --operator-token op --partner-token pa > "$work/serve.out" 2> "$log" &
 pid=$!
 trap 'kill "$pid" 2> /dev/null || true; wait "$pid" 2> /dev/null || true' EXIT
