@@ -319,8 +319,8 @@ impl Naming {
             let spelling =
                 Spelling::parse(list("spelling")?).map_err(|e| format!("[{key} spelling]: {e}"))?;
             let mut national = Vec::new();
-            // The passport's form of a national one; the tables live as long as the program
-            // (a static), so the rewritten names (about 160) are leaked once, when the tables are parsed.
+            // The passport's form of a national one. The tables live as long as the program (a
+            // static), so the rewritten names (about 160) are leaked once, at parsing.
             let mut passport = |name: &'static str| -> &'static str {
                 let written = spelling.passport(name);
                 if written == name {
