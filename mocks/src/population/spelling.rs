@@ -164,14 +164,10 @@ impl Spelling {
             }
             pos = pos.saturating_sub(1);
         }
-        let mut pos = end;
-        for token in &rule.after {
-            if !self.matches(token, word.get(pos).copied()) {
-                return false;
-            }
-            pos += 1;
-        }
-        true
+        rule.after
+            .iter()
+            .zip(end..)
+            .all(|(token, pos)| self.matches(token, word.get(pos).copied()))
     }
 
     /// Whether the letter `c` (`None` past the word, or a hyphen or space) fits `token`.
