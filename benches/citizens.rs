@@ -1,10 +1,25 @@
 //! Generating citizens: one full record, one numeric skeleton, and the check digits of SNILS
-//! and INN. The population's tables are built outside the timed closures.
+//! and INN. The population's tables are built outside the timed closures. Throughput is one
+//! citizen an iteration; `population/citizen_cpu` times the same work in the thread's CPU time
+//! (not the time it waited for a core), which a shared machine disturbs less than wall time.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use esia_mocks::ident::{inn_checks, snils_check};
 use esia_mocks::population::{Population, PopulationConfig};
 use std::hint::black_box;
+use std::time::Duration;
+
+/// The CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec for the call to fill.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(rc, 0, "clock_gettime");
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
 
 fn citizens(c: &mut Criterion) {
     let population = Population::new(7, PopulationConfig::default()).expect("default config");
@@ -15,9 +30,21 @@ fn citizens(c: &mut Criterion) {
         i = (i + 0x9E37_79B9) % max;
         i
     };
+    // The naming tables are parsed on first use: once, here, not in a timed closure.
+    black_box(population.citizen(next()));
     let mut group = c.benchmark_group("population");
+    group.throughput(Throughput::Elements(1));
     group.bench_function("citizen", |b| {
         b.iter(|| black_box(population.citizen(next())))
+    });
+    group.bench_function("citizen_cpu", |b| {
+        b.iter_custom(|iters| {
+            let start = thread_cpu();
+            for _ in 0..iters {
+                black_box(population.citizen(next()));
+            }
+            thread_cpu() - start
+        })
     });
     group.bench_function("skeleton", |b| {
         b.iter(|| black_box(population.skeleton(next())))

@@ -14,6 +14,8 @@
 //!
 //! Modules: [`naming`] (surnames by frequency, first names by birth decade, patronymics from
 //! the father's cohort, the republics' own naming: tables in `data/` with their sources),
+//! [`spelling`] (the republics' names from their national letters into the passport's Russian
+//! ones, by each people's rule table),
 //! [`names`] (streets, authorities, the female surname rule, transliteration), [`passport`]
 //! (the layout that makes passports unique and consistent with age), [`record`] (the record
 //! and its builder), [`stats`] (the names' frequencies in a population against their sources:
@@ -23,6 +25,7 @@ pub mod names;
 pub mod naming;
 pub mod passport;
 pub mod record;
+pub mod spelling;
 pub mod stats;
 
 pub use record::{Address, Citizen, Passport, Signature, Traits};

@@ -150,7 +150,10 @@ pub fn transliterate(s: &str, out: &mut String) {
             }
             _ => "",
         };
-        out.push_str(latin);
+        // One to four ASCII letters: pushed one by one, not by a `memcpy` call each.
+        for b in latin.bytes() {
+            out.push(b as char);
+        }
     }
 }
 

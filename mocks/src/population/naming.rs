@@ -9,6 +9,7 @@
 //! decade's weights) and a father's name (his own decade's, 22-38 years earlier) whose
 //! patronymic the citizen bears.
 
+use super::spelling::Spelling;
 use super::Skeleton;
 use crate::ident::Gender;
 use crate::region::REGIONS;
@@ -85,13 +86,19 @@ impl<T: Copy> Weighted<T> {
     }
 }
 
-/// One people's naming in a republic (Tatar, Bashkir, Chechen, Dagestani, Yakut).
+/// One people's naming in a republic (Tatar, Bashkir, Chechen, Dagestani, Yakut). The lists
+/// hold the passport's forms, written from the data file's national forms by the people's
+/// [`Spelling`].
 #[derive(Clone, Debug)]
 pub struct People {
     pub key: &'static str,
     pub surnames: Weighted<&'static str>,
     pub male: Weighted<MaleName>,
     pub female: Weighted<&'static str>,
+    /// How the people's names are put into the passport's Russian letters.
+    pub spelling: Spelling,
+    /// (national form, passport form) of every name of the lists whose forms differ.
+    pub national: Vec<(&'static str, &'static str)>,
 }
 
 /// A region's peoples with their shares of its births (census shares).
@@ -309,18 +316,45 @@ impl Naming {
                     .get(&(key, kind))
                     .ok_or_else(|| format!("no [{key} {kind}] list"))
             };
-            let words = |lines: &Vec<&'static str>| -> Vec<&'static str> {
-                lines.iter().flat_map(|l| l.split_whitespace()).collect()
+            let spelling =
+                Spelling::parse(list("spelling")?).map_err(|e| format!("[{key} spelling]: {e}"))?;
+            let mut national = Vec::new();
+            // The passport's form of a national one. The tables live as long as the program (a
+            // static), so the rewritten names (about 160) are leaked once, at parsing.
+            let mut passport = |name: &'static str| -> &'static str {
+                let written = spelling.passport(name);
+                if written == name {
+                    return name;
+                }
+                let written: &'static str = Box::leak(written.into_boxed_str());
+                national.push((name, written));
+                written
             };
+            let mut words = |lines: &Vec<&'static str>| -> Vec<&'static str> {
+                lines
+                    .iter()
+                    .flat_map(|l| l.split_whitespace())
+                    .map(&mut passport)
+                    .collect()
+            };
+            let surnames = words(list("surnames")?);
+            let female = words(list("female")?);
             let male = list("male")?
                 .iter()
-                .map(|l| male_name(l).map(|m| m.0))
+                .map(|l| {
+                    male_name(l).map(|(m, _)| MaleName {
+                        name: passport(m.name),
+                        ..m
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             peoples.push(People {
                 key,
-                surnames: Weighted::zipf(words(list("surnames")?), 0.0),
+                surnames: Weighted::zipf(surnames, 0.0),
                 male: Weighted::zipf(male, 0.0),
-                female: Weighted::zipf(words(list("female")?), 0.0),
+                female: Weighted::zipf(female, 0.0),
+                spelling,
+                national,
             });
         }
         let mut regions = vec![RegionPeoples::default(); REGIONS.len()];
@@ -482,6 +516,47 @@ mod tests {
                 assert!((law[d].shares.iter().sum::<f64>() - 1.0).abs() < 1e-9);
             }
         }
+    }
+
+    /// The republics' lists hold the passport's forms: every name written from a national
+    /// form is in Russian letters, and a father's name and the patronymic written beside it
+    /// agree (Рамил -> Рамиль gives Рамилевич; Салауат -> Салават gives Салаватович).
+    #[test]
+    fn republics_names_are_the_passport_forms_and_agree_with_their_patronymics() {
+        let n = naming();
+        let stem = |s: &str| -> String {
+            let s = s.replace('ё', "е");
+            let s = s.strip_suffix("ий").unwrap_or(&s);
+            s.trim_end_matches(['ь', 'й']).to_string()
+        };
+        let mut written = 0;
+        for p in &n.peoples {
+            for m in &p.male.items {
+                for patronymic in [m.son, m.daughter] {
+                    assert!(
+                        patronymic.replace('ё', "е").starts_with(&stem(m.name)),
+                        "{}: {} and {patronymic}",
+                        p.key,
+                        m.name
+                    );
+                }
+            }
+            for (national, passport) in &p.national {
+                assert_ne!(national, passport);
+                assert_eq!(validate_name(passport), Ok(()), "{national} -> {passport}");
+                let listed = p.surnames.items.contains(passport)
+                    || p.female.items.contains(passport)
+                    || p.male.items.iter().any(|m| m.name == *passport);
+                assert!(listed, "{national} -> {passport}");
+            }
+            written += p.national.len();
+        }
+        // The data file holds national forms for each people (a rule that writes nothing would
+        // leave this at 0 and every national letter would fail validate_name above).
+        for p in &n.peoples {
+            assert!(!p.national.is_empty(), "{}", p.key);
+        }
+        assert!(written >= 100, "{written}");
     }
 
     #[test]

@@ -128,6 +128,38 @@ fn every_citizen_passes_the_rules() {
     }
 }
 
+/// Those named by a republic's people carry its names as the passport writes them: each
+/// record passes the validators, its first name is one of the people's passport forms, and
+/// names written from a national form (Гүзәл as Гузель) do reach the records.
+#[test]
+fn republics_names_reach_the_records_in_the_passports_spelling() {
+    let pop = population(5);
+    let naming = super::naming::naming();
+    let (mut named, mut rewritten) = (0, 0);
+    for i in 0..30_000 {
+        let names = pop.names(i);
+        let Some(p) = names.people else { continue };
+        let people = &naming.peoples[p];
+        let c = pop.citizen(i);
+        assert_eq!(check_record(&c, pop.config().epoch), Ok(()));
+        let listed = match c.gender {
+            Gender::Male => people.male.items.iter().any(|m| m.name == c.name),
+            Gender::Female => people.female.items.contains(&c.name.as_str()),
+        };
+        assert!(listed, "{} {}: {}", people.key, c.id, c.name);
+        let national = |s: &str| people.national.iter().any(|(n, _)| *n == s);
+        assert!(!national(&c.name) && !national(&c.surname), "{c:?}");
+        if people.national.iter().any(|(_, w)| *w == c.name) {
+            rewritten += 1;
+        }
+        named += 1;
+    }
+    assert!(
+        named > 300 && rewritten > 50,
+        "{named} named, {rewritten} rewritten"
+    );
+}
+
 #[test]
 fn identifiers_are_unique() {
     let pop = population(1);
