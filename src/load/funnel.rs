@@ -18,6 +18,12 @@ pub const FORMAT: &str = "esia-sim load funnel 1";
 /// one hour).
 const LATENCY_MAX_US: u64 = 3_600_000_000;
 
+/// Adds `n` to a count. Counts come from files too (`merge` reads them): past `u64::MAX` they
+/// saturate instead of overflowing.
+pub(crate) fn tally(count: &mut u64, n: u64) {
+    *count = count.saturating_add(n);
+}
+
 /// A latency histogram in microseconds (1 µs to 1 h, 3 significant digits).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Latency(Histogram<u64>);
@@ -348,15 +354,15 @@ impl LoadFunnel {
         self.timeline.merge(&other.timeline);
         for (path, o) in &other.paths {
             let p = self.path(*path);
-            p.started += o.started;
-            p.completed += o.completed;
-            p.failed += o.failed;
-            p.in_progress += o.in_progress;
+            tally(&mut p.started, o.started);
+            tally(&mut p.completed, o.completed);
+            tally(&mut p.failed, o.failed);
+            tally(&mut p.in_progress, o.in_progress);
             for (reason, n) in &o.exits {
-                *p.exits.entry(reason.clone()).or_default() += n;
+                tally(p.exits.entry(reason.clone()).or_default(), *n);
             }
             for (t, n) in &o.tier_reached {
-                *p.tier_reached.entry(*t).or_default() += n;
+                tally(p.tier_reached.entry(*t).or_default(), *n);
             }
             for os in &o.steps {
                 let s = match p.steps.iter_mut().position(|s| s.name == os.name) {
@@ -369,10 +375,10 @@ impl LoadFunnel {
                         p.steps.last_mut().expect("just pushed")
                     }
                 };
-                s.attempts += os.attempts;
-                s.failed += os.failed;
+                tally(&mut s.attempts, os.attempts);
+                tally(&mut s.failed, os.failed);
                 for (r, n) in &os.reasons {
-                    *s.reasons.entry(r.clone()).or_default() += n;
+                    tally(s.reasons.entry(r.clone()).or_default(), *n);
                 }
                 s.requests.merge(&os.requests);
                 s.step.merge(&os.step);
@@ -389,16 +395,16 @@ impl LoadFunnel {
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for p in self.paths.values() {
-            t.started += p.started;
-            t.completed += p.completed;
-            t.failed += p.failed;
-            t.in_progress += p.in_progress;
+            tally(&mut t.started, p.started);
+            tally(&mut t.completed, p.completed);
+            tally(&mut t.failed, p.failed);
+            tally(&mut t.in_progress, p.in_progress);
             for (tier, n) in &p.tier_reached {
-                *t.tier_reached.entry(*tier).or_default() += n;
+                tally(t.tier_reached.entry(*tier).or_default(), *n);
             }
             for s in &p.steps {
-                t.steps += s.attempts;
-                t.steps_failed += s.failed;
+                tally(&mut t.steps, s.attempts);
+                tally(&mut t.steps_failed, s.failed);
                 t.requests.merge(&s.requests);
             }
         }
@@ -649,5 +655,42 @@ mod tests {
                 .any(|v| !v.pass && v.rule.contains("03 set password")),
             "{v:?}"
         );
+    }
+
+    /// Counts read from files (`esia-sim merge`) may be anything a u64 holds: folding them
+    /// saturates at u64::MAX instead of overflowing (a panic in a debug build).
+    #[test]
+    fn regression_merging_counts_past_u64_saturates() {
+        let mut big = LoadFunnel::new(&[LoadPath::Standard], Thresholds::default());
+        let p = big.paths.get_mut(&LoadPath::Standard).unwrap();
+        p.started = u64::MAX;
+        p.tier_reached.insert(Tier::Standard, u64::MAX);
+        p.steps[0].attempts = u64::MAX;
+        p.steps[0].reasons.insert("422 code_wrong".into(), u64::MAX);
+        let mut one = LoadFunnel::new(&[LoadPath::Standard], Thresholds::default());
+        one.started(LoadPath::Standard, None);
+        one.step(
+            LoadPath::Standard,
+            0,
+            &[1_000],
+            Duration::from_millis(1),
+            Some("422 code_wrong"),
+        );
+        one.ended(
+            LoadPath::Standard,
+            Ending::Failed,
+            Tier::Standard,
+            &[],
+            Duration::ZERO,
+        );
+        big.merge(&one);
+        big.merge(&big.clone());
+        let p = &big.paths[&LoadPath::Standard];
+        assert_eq!(p.started, u64::MAX);
+        assert_eq!(p.failed, 2);
+        assert_eq!(p.tier_reached[&Tier::Standard], u64::MAX);
+        assert_eq!(p.steps[0].reasons["422 code_wrong"], u64::MAX);
+        let totals = big.totals();
+        assert_eq!((totals.started, totals.steps), (u64::MAX, u64::MAX));
     }
 }
