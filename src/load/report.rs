@@ -333,7 +333,10 @@ pub fn page(funnel: &LoadFunnel) -> String {
             r.citizens[1],
             r.citizens_taken,
             esc(&model),
-            r.users.values().sum::<usize>(),
+            // Saturating: the counts come from the files `merge` reads.
+            r.users
+                .values()
+                .fold(0usize, |sum, n| sum.saturating_add(*n)),
             r.speedup,
             esc(&r.hash_profile),
             esc(&r.started_at),
@@ -659,6 +662,22 @@ fn over_time(out: &mut String, t: &Timeline) {
 mod tests {
     use super::*;
     use crate::load::config::Thresholds;
+
+    /// The fuzz target `funnels` found it: a run's users summed past a usize on the page
+    /// `merge` writes (a panic with overflow checks). The sum saturates.
+    #[test]
+    fn regression_users_past_usize_are_shown_saturated() {
+        let mut funnel = LoadFunnel::new(&[], Thresholds::default());
+        let users = BTreeMap::from([
+            (crate::load::LoadPath::Mfc, usize::MAX),
+            (crate::load::LoadPath::Post, 1),
+        ]);
+        funnel.runs.push(super::super::funnel::RunInfo {
+            users,
+            ..Default::default()
+        });
+        assert!(page(&funnel).contains(&usize::MAX.to_string()));
+    }
 
     /// A timeline's buckets merge exactly only at widths that are powers of two: a funnel.json
     /// with another width is refused with its reason, one with a power of two reads back.
