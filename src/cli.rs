@@ -259,6 +259,8 @@ pub struct ServeArgs {
     /// Log filter for stderr (tracing's RUST_LOG syntax), e.g. `info` or `esia_sim=debug`.
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
+    #[command(flatten)]
+    pub keep: mocks::KeepArgs,
     /// Simplified accounts the registry holds before serving (`preload-{i}@esia-sim.invalid`,
     /// their password unknown): to measure against a full registry.
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -359,6 +361,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         preload_accounts: args.preload_accounts,
         ..StandConfig::default()
     };
+    args.keep.apply(&mut config.mocks);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

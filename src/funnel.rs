@@ -287,14 +287,6 @@ impl Trace {
     }
 }
 
-/// Tiers of a confirmed account, as the funnel's time-to-tier figures name them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TierGoal {
-    Standard,
-    Confirmed,
-}
-
 /// Counts of one path.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct PathCounts {

@@ -3,32 +3,16 @@
 //! turns an agency that never acknowledges into a verification failed with `pfr_unavailable`,
 //! and an acknowledged request into an answer by polling when no callback comes.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use esia_sim::mocks::clock::{Epoch, SimTime};
-use esia_sim::mocks::population::{Population, PopulationConfig};
-use esia_sim::mocks::service::World;
-use esia_sim::registry::HashProfile;
-use esia_sim::stand::{
-    self, AgencyClient, AgencyError, AgencyUrls, PerformerConfig, RetryPolicy, StandConfig,
-};
+mod support;
+
+use esia_sim::stand::{AgencyClient, AgencyError, RetryPolicy};
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
-use wiremock::matchers::{method, path, path_regex};
+use support::in_process::{
+    acknowledging, decided, policy, polled, sms_accepted, stand_on, standard_attempt,
+};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// Four attempts, short waits between them, and a timeout no answer of a loopback mock comes
-/// near, even on a loaded machine: the counts below cannot depend on a slow answer timing out.
-fn policy() -> RetryPolicy {
-    RetryPolicy {
-        attempts: 4,
-        timeout_ms: 10_000,
-        backoff_first_ms: 5,
-        backoff_max_ms: 20,
-    }
-}
 
 /// [`policy`] with a timeout of `timeout_ms`, for the tests of timeouts.
 fn timing_out(timeout_ms: u64) -> RetryPolicy {
@@ -197,181 +181,17 @@ async fn a_refused_connection_is_retried_then_reported() {
     assert!(matches!(e.last, AgencyError::Connect(_)), "{e}");
 }
 
-/// A stand in process whose agencies are `server`'s mocks, with its performer running.
-fn stand_on(server: &MockServer) -> (axum::Router, CancellationToken) {
-    let world = World::new(Epoch::default(), SimTime::ZERO, 1.0).unwrap();
-    let config = StandConfig {
-        hash_profile: HashProfile::None,
-        code_seed: Some(3),
-        retry: policy(),
-        performer: PerformerConfig {
-            poll_first_ms: 20,
-            poll_max_ms: 50,
-            ..PerformerConfig::default()
-        },
-        ..StandConfig::default()
-    };
-    let base = server.uri();
-    let urls = AgencyUrls {
-        sms: format!("{base}/sms"),
-        mail: format!("{base}/mail"),
-        pfr: format!("{base}/pfr"),
-        fms: format!("{base}/fms"),
-        post: None,
-        ca: None,
-    };
-    let s = stand::Stand::new(&config, world, urls, "http://stand.test");
-    let cancel = CancellationToken::new();
-    s.start(cancel.clone());
-    (stand::app(s, None), cancel)
-}
-
-async fn call(
-    app: &axum::Router,
-    m: &str,
-    p: &str,
-    body: Value,
-    token: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(m)
-        .uri(p)
-        .header("content-type", "application/json");
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let r = app
-        .clone()
-        .oneshot(req.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = r.status();
-    let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-/// Registers citizen 0 of seed 7 by phone through `app`, reading the code from what the SMS
-/// mock received, and submits the citizen's personal data; the (oid, token).
-async fn standard_attempt(app: &axum::Router, server: &MockServer) -> (u64, String) {
-    let c = serde_json::to_value(
-        Population::new(7, PopulationConfig::default())
-            .unwrap()
-            .citizen(0),
-    )
-    .unwrap();
-    let (s, b) = call(
-        app,
-        "POST",
-        "/api/v1/registrations",
-        json!({ "surname": c["surname"], "name": c["name"], "phone": c["phone"] }),
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let id = b["registration_id"].as_str().unwrap().to_owned();
-    let mut code = None;
-    for _ in 0..500 {
-        let sms = server.received_requests().await.unwrap_or_default();
-        if let Some(r) = sms.iter().find(|r| r.url.path() == "/sms/messages") {
-            let body: Value = serde_json::from_slice(&r.body).unwrap();
-            let text = body["text"].as_str().unwrap().to_owned();
-            code = text
-                .split(|ch: char| !ch.is_ascii_digit())
-                .find(|w| w.len() == 6)
-                .map(str::to_owned);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let code = code.expect("the SMS reached the gateway");
-    let (s, b) = call(
-        app,
-        "POST",
-        &format!("/api/v1/registrations/{id}/code"),
-        json!({ "code": code }),
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let pw = "Vx7kPz9mQ";
-    let (s, b) = call(
-        app,
-        "POST",
-        &format!("/api/v1/registrations/{id}/password"),
-        json!({ "password": pw, "password_repeat": pw }),
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let oid = b["oid"].as_u64().unwrap();
-    let (s, b) = call(
-        app,
-        "POST",
-        "/api/v1/sessions",
-        json!({ "login": c["phone"], "password": pw }),
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let token = b["token"].as_str().unwrap().to_owned();
-    let (s, b) = call(
-        app,
-        "PUT",
-        &format!("/api/v1/accounts/{oid}/personal-data"),
-        c,
-        Some(&token),
-    )
-    .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
-    (oid, token)
-}
-
-async fn decided(app: &axum::Router, oid: u64, token: &str) -> Value {
-    for _ in 0..500 {
-        let (_, a) = call(
-            app,
-            "GET",
-            &format!("/api/v1/accounts/{oid}"),
-            Value::Null,
-            Some(token),
-        )
-        .await;
-        if a["verification"]["status"] != "pending" {
-            return a;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the verification was never decided");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pfr_never_acknowledging_fails_the_verification_with_a_reason() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/sms/messages"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({ "message_id": "sms-1" })))
-        .mount(&server)
-        .await;
+    sms_accepted(&server).await;
     Mock::given(method("POST"))
         .and(path("/pfr/requests"))
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/fms/requests"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({
-            "request_id": "x", "agency": "fms", "status": "requestIsQueued", "accepted_at": "2026-01-01T00:00:00Z" })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/fms/requests/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "request_id": "x", "agency": "fms", "status": "underProcessing", "accepted_at": "2026-01-01T00:00:00Z" })))
-        .mount(&server)
-        .await;
+    acknowledging(&server, "fms").await;
+    polled("fms", "underProcessing", None).mount(&server).await;
     let (app, cancel) = stand_on(&server);
     let (oid, token) = standard_attempt(&app, &server).await;
     let a = decided(&app, oid, &token).await;
@@ -395,39 +215,19 @@ async fn pfr_never_acknowledging_fails_the_verification_with_a_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_callbacks_polling_collects_the_answers() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/sms/messages"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({ "message_id": "sms-1" })))
-        .mount(&server)
-        .await;
+    sms_accepted(&server).await;
     for agency in ["pfr", "fms"] {
-        Mock::given(method("POST"))
-            .and(path(format!("/{agency}/requests")))
-            .respond_with(ResponseTemplate::new(202).set_body_json(json!({
-                "request_id": "x", "agency": agency, "status": "requestIsQueued", "accepted_at": "2026-01-01T00:00:00Z" })))
-            .mount(&server)
-            .await;
+        acknowledging(&server, agency).await;
     }
     // PFR: still processing on the first poll, then a mismatch; FMS: valid. No callback ever.
-    Mock::given(method("GET"))
-        .and(path_regex("^/pfr/requests/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "request_id": "x", "agency": "pfr", "status": "underProcessing", "accepted_at": "2026-01-01T00:00:00Z" })))
+    polled("pfr", "underProcessing", None)
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/pfr/requests/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "request_id": "x", "agency": "pfr", "status": "responseIsDelivered", "result": "mismatch",
-            "accepted_at": "2026-01-01T00:00:00Z", "answered_at": "2026-01-01T00:10:00Z" })))
+    polled("pfr", "responseIsDelivered", Some("mismatch"))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/fms/requests/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "request_id": "x", "agency": "fms", "status": "responseIsDelivered", "result": "valid",
-            "accepted_at": "2026-01-01T00:00:00Z", "answered_at": "2026-01-01T00:10:00Z" })))
+    polled("fms", "responseIsDelivered", Some("valid"))
         .mount(&server)
         .await;
     let (app, cancel) = stand_on(&server);

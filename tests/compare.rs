@@ -10,32 +10,14 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_esia-sim"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("esia-compare-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 mod support;
+use support::cli::{bin, forget, scenario, scratch, show};
 use support::run;
 
 const LIMIT: Duration = Duration::from_secs(180);
-
-fn show(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// `esia-sim simulate [SCENARIO] --citizens 20000 --seed S --out DIR`: its funnel.json.
 fn simulate(scenario: Option<&str>, seed: u64, dir: &Path) -> PathBuf {
@@ -152,67 +134,19 @@ fn no_banks_against_the_baseline_flags_the_bank_path() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A load scenario of four paths with the agencies' delays divided by 8,640,000 and none of
-/// their faults, passwords unhashed, the closed model.
-const LOAD_SCENARIO: &str = r#"name = "compare-load"
-seed = 1
-
-[load]
-population = 2000
-speedup = 8640000.0
-hash_profile = "none"
-ramp = "200ms"
-poll_interval = "10ms"
-wait_timeout = "30s"
-running_metrics = "0s"
-progress = "0s"
-
-[load.thresholds]
-error_rate = 0.01
-request_p95 = "1h"
-request_p95_by_step = {}
-
-[load.paths]
-simplified_phone = 1.0
-simplified_email = 0.0
-standard = 1.0
-service_center = 0.0
-post = 0.0
-e_signature = 0.0
-bank_sber = 1.0
-bank_tinkoff = 0.0
-bank_pochta = 0.0
-mfc = 0.0
-wrong_code = 0.0
-expired_code = 0.0
-weak_password = 0.0
-documents_bound = 0.0
-pfr_mismatch = 1.0
-lost_letter = 0.0
-
-[agencies.pfr]
-error_rate = 0.0
-timeout_rate = 0.0
-[agencies.fms]
-error_rate = 0.0
-timeout_rate = 0.0
-[agencies.sms]
-error_rate = 0.0
-loss_rate = 0.0
-[agencies.mail]
-error_rate = 0.0
-loss_rate = 0.0
-[agencies.banks.sber]
-error_rate = 0.0
-timeout_rate = 0.0
-"#;
-
 #[test]
 fn a_load_funnel_is_read_against_a_simulated_one() {
     let dir = scratch("load");
     std::fs::create_dir_all(&dir).unwrap();
-    let scenario = dir.join("scenario.toml");
-    std::fs::write(&scenario, LOAD_SCENARIO).unwrap();
+    let scenario = scenario(
+        "compare-load",
+        &[
+            ("simplified_phone", 1.0),
+            ("standard", 1.0),
+            ("bank_sber", 1.0),
+            ("pfr_mismatch", 1.0),
+        ],
+    );
     let mut cmd = bin();
     cmd.arg("load")
         .arg(&scenario)
@@ -261,7 +195,7 @@ fn a_load_funnel_is_read_against_a_simulated_one() {
     // The same run against itself: nothing differs.
     let out = compare(&load, &load, &dir.join("same"), &["--fail-on-difference"]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let _ = std::fs::remove_dir_all(&dir);
+    forget(&[&dir, &scenario]);
 }
 
 #[test]

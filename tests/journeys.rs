@@ -2,16 +2,15 @@
 //! at the library level under a virtual clock: the test is the world around the registry. It
 //! passes `now` by hand, performs the registry's effects itself (reads codes from SMS and
 //! e-mails, answers PFR, FMS and the CA with the agencies' pure models against a table of
-//! truth) and feeds the replies back.
-
-mod support;
+//! truth) and feeds the replies back, through the engine's test driver
+//! (`esia_sim::registry::testkit`).
 
 use chrono::NaiveDate;
 use esia_mocks::agency::banks::Bank;
-use esia_mocks::agency::ca::{self, CaQuery, CaVerdict, CertKind, Certificate};
-use esia_mocks::agency::fms::{self, FmsQuery, FmsRecord, FmsVerdict};
-use esia_mocks::agency::pfr::{self, PfrQuery, PfrRecord, PfrVerdict};
-use esia_mocks::clock::{SimTime, MS_PER_DAY, MS_PER_SEC};
+use esia_mocks::agency::ca::{CaVerdict, CertKind, Certificate};
+use esia_mocks::agency::fms::{FmsRecord, FmsVerdict};
+use esia_mocks::agency::pfr::{PfrRecord, PfrVerdict};
+use esia_mocks::clock::{MS_PER_DAY, MS_PER_SEC};
 use esia_mocks::ident::{Gender, Phone, Snils};
 use esia_sim::registry::confirmation::ConfirmationMethod;
 use esia_sim::registry::password::{self, HashProfile};
@@ -19,13 +18,12 @@ use esia_sim::registry::personal::PassportForm;
 use esia_sim::registry::registry::{
     Channel, IgnoredReply, PartnerRefusal, PartnerStatus, RegistrationForm, ReplyOutcome,
 };
+use esia_sim::registry::testkit::Driver;
 use esia_sim::registry::{
-    Address, Effect, FailureReason, Oid, PasswordError, PersonalDataForm, RegistrationId, Registry,
+    Address, Effect, FailureReason, Oid, PasswordError, PersonalDataForm, RegistrationId,
     RegistryConfig, RegistryError, RequestId, Restrictions, Store, Tier, Topic, VerificationStatus,
 };
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
-use std::collections::HashMap;
+use esia_sim::stand::error::registry_status;
 
 const PASSWORD: &str = "Vx7kPz9m";
 
@@ -98,54 +96,21 @@ fn citizen(i: u32) -> Citizen {
     }
 }
 
-/// The registry and the world around it.
-struct World {
-    reg: Registry,
-    rng: ChaCha20Rng,
-    now: SimTime,
-    effects: Vec<Effect>,
-    pfr: HashMap<u64, PfrRecord>,
-    fms: HashMap<(String, String), FmsRecord>,
-    certs: HashMap<String, Certificate>,
+/// The registry and the world around it (the engine's shared test driver).
+type World = Driver;
+
+/// What the journeys do with one of their citizens.
+trait Walk {
+    fn know(&mut self, c: &Citizen);
+    fn register_by_phone(&mut self, c: &Citizen) -> Oid;
+    fn set_password(&mut self, id: RegistrationId) -> Oid;
+    fn standard(&mut self, c: &Citizen) -> Oid;
 }
 
-impl World {
-    fn new() -> Self {
-        Self::with(RegistryConfig::default())
-    }
-
-    fn with(config: RegistryConfig) -> Self {
-        Self {
-            reg: Registry::new(config),
-            rng: ChaCha20Rng::seed_from_u64(20_260_101),
-            now: SimTime::from_secs(3_600),
-            effects: Vec::new(),
-            pfr: HashMap::new(),
-            fms: HashMap::new(),
-            certs: HashMap::new(),
-        }
-    }
-
+impl Walk for World {
     /// Puts a citizen's records into PFR and FMS.
     fn know(&mut self, c: &Citizen) {
-        let snils = Snils::parse(&c.pfr.snils).unwrap().value();
-        self.pfr.insert(snils, c.pfr.clone());
-        self.fms
-            .insert((c.fms.series.clone(), c.fms.number.clone()), c.fms.clone());
-    }
-
-    fn advance_ms(&mut self, ms: u64) {
-        self.now = self.now.saturating_add(ms);
-    }
-
-    /// The last SMS sent to `phone` about a registration, and its code.
-    fn sms_code(&self, phone: Phone) -> String {
-        support::engine::sms_code(&self.effects, phone).expect("an SMS with a code")
-    }
-
-    /// The token of the last registration link mailed to `to`.
-    fn mail_token(&self, to: &str) -> String {
-        support::engine::mail_token(&self.effects, to).expect("a mail with a link")
+        self.know_records(&c.pfr, &c.fms);
     }
 
     /// Registration by phone up to the account, with a `load`-profile password.
@@ -185,110 +150,6 @@ impl World {
         done.oid
     }
 
-    /// Logs in the way the stand does: lookup, verify outside, open a session.
-    fn login(&mut self, login: &str, password: &str) -> Result<Oid, RegistryError> {
-        let candidate = self.reg.login_lookup(login)?;
-        if !password::verify(password, &candidate.hash) {
-            return Err(RegistryError::Unauthorized);
-        }
-        let s = self
-            .reg
-            .open_session(self.now, &mut self.rng, candidate.oid)?;
-        assert_eq!(self.reg.authenticate(self.now, s.token), Ok(candidate.oid));
-        Ok(s.oid)
-    }
-
-    fn submit(
-        &mut self,
-        oid: Oid,
-        form: &PersonalDataForm,
-    ) -> Result<(RequestId, RequestId), RegistryError> {
-        let d =
-            self.reg
-                .submit_personal_data(self.now, &mut self.rng, oid, form, &mut self.effects)?;
-        Ok((d.pfr_request, d.fms_request))
-    }
-
-    /// Answers every PFR and FMS request among the effects with the agencies' models, FMS
-    /// first when `fms_first`; returns the outcomes in order.
-    fn answer_verifications(&mut self, fms_first: bool) -> Vec<ReplyOutcome> {
-        let mut requests: Vec<Effect> = Vec::new();
-        self.effects.retain(|e| {
-            if matches!(e, Effect::VerifyPfr(_) | Effect::VerifyFms(_)) {
-                requests.push(e.clone());
-                false
-            } else {
-                true
-            }
-        });
-        if fms_first {
-            requests.reverse();
-        }
-        let mut out = Vec::new();
-        for e in requests {
-            let outcome = match e {
-                Effect::VerifyPfr(r) => {
-                    let q = PfrQuery {
-                        snils: &r.snils.canonical(),
-                        surname: &r.surname,
-                        name: &r.name,
-                        patronymic: &r.patronymic,
-                        birth_date: r.birth_date,
-                        gender: r.gender,
-                    };
-                    let v = pfr::compare(&q, self.pfr.get(&r.snils.value()));
-                    self.reg
-                        .apply_pfr(self.now, r.request_id, v, &mut self.effects)
-                }
-                Effect::VerifyFms(r) => {
-                    let (series, number) = (r.series.to_string(), format!("{:06}", r.number));
-                    let q = FmsQuery {
-                        series: &series,
-                        number: &number,
-                        surname: &r.surname,
-                        name: &r.name,
-                        patronymic: &r.patronymic,
-                        birth_date: r.birth_date,
-                        issue_date: r.issue_date,
-                    };
-                    let v = fms::compare(&q, self.fms.get(&(series.clone(), number.clone())));
-                    self.reg
-                        .apply_fms(self.now, r.request_id, v, &mut self.effects)
-                }
-                _ => unreachable!(),
-            };
-            out.push(outcome);
-        }
-        out
-    }
-
-    /// Answers the certificate check among the effects with the CA model.
-    fn answer_certificate(&mut self) -> ReplyOutcome {
-        let i = self
-            .effects
-            .iter()
-            .position(|e| matches!(e, Effect::CheckCertificate { .. }))
-            .expect("a certificate check");
-        let Effect::CheckCertificate {
-            request_id,
-            serial,
-            issuer,
-            snils,
-        } = self.effects.remove(i)
-        else {
-            unreachable!()
-        };
-        let q = CaQuery {
-            serial: &serial,
-            issuer: Some(&issuer),
-            snils: &snils.canonical(),
-        };
-        let epoch = self.reg.config().epoch;
-        let v = ca::compare(&q, self.certs.get(&serial), epoch, self.now);
-        self.reg
-            .apply_certificate(self.now, request_id, v, &mut self.effects)
-    }
-
     /// A citizen registered by phone and made standard.
     fn standard(&mut self, c: &Citizen) -> Oid {
         self.know(c);
@@ -299,18 +160,6 @@ impl World {
         assert_eq!(out[1], ReplyOutcome::VerificationPassed { oid });
         assert_eq!(self.tier(oid), Tier::Standard);
         oid
-    }
-
-    fn tier(&self, oid: Oid) -> Tier {
-        self.reg.account(oid).unwrap().state().tier()
-    }
-
-    fn letter_code(&self, oid: Oid) -> String {
-        support::engine::letter_code(&self.effects, oid).expect("a letter")
-    }
-
-    fn check(&self) {
-        self.reg.check_invariants().unwrap();
     }
 }
 
@@ -335,7 +184,8 @@ fn phone_registration_login_standard_and_service_center() {
         Err(RegistryError::Unauthorized)
     );
 
-    let (pfr_id, fms_id) = w.submit(oid, &c.form).unwrap();
+    let d = w.submit(oid, &c.form).unwrap();
+    let (pfr_id, fms_id) = (d.pfr_request, d.fms_request);
     assert_ne!(pfr_id, fms_id);
     let view = w.reg.account_view(oid).unwrap();
     assert_eq!(view.verification.status, VerificationStatus::Pending);
@@ -812,7 +662,7 @@ fn a_code_is_accepted_at_300_s_and_refused_at_301_s() {
     w.now = issued.saturating_add(301 * MS_PER_SEC);
     let err = w.reg.confirm_code(w.now, id, &code).unwrap_err();
     assert_eq!(err, RegistryError::CodeExpired);
-    assert_eq!(err.http_status(), 410);
+    assert_eq!(registry_status(&err), 410);
     // At exactly 300 s it was still good (a new registration, same clock arithmetic).
     let c = citizen(8);
     let id = start_by_phone(&mut w, &c);
@@ -843,11 +693,11 @@ fn three_wrong_codes_lock_and_a_resend_unlocks() {
                 attempts_left: left
             }
         );
-        assert_eq!(err.http_status(), 422);
+        assert_eq!(registry_status(&err), 422);
     }
     let err = w.reg.confirm_code(w.now, id, &code).unwrap_err();
     assert_eq!(err, RegistryError::CodeLocked);
-    assert_eq!(err.http_status(), 429);
+    assert_eq!(registry_status(&err), 429);
     // Malformed input costs no attempt and names the field.
     let err = w.reg.confirm_code(w.now, id, "12 34").unwrap_err();
     assert_eq!(err.field(), Some("code"));
@@ -876,7 +726,7 @@ fn a_resend_too_soon_is_refused_with_the_wait_and_resends_are_limited() {
             retry_after_ms: 40_000
         }
     );
-    assert_eq!(err.http_status(), 429);
+    assert_eq!(registry_status(&err), 429);
     for _ in 0..5 {
         w.advance_ms(60 * MS_PER_SEC);
         w.reg
@@ -932,7 +782,7 @@ fn weak_passwords_are_refused_one_rule_each() {
     for (p, r, want) in cases {
         let err = w.reg.check_password(id, p, r).unwrap_err();
         assert_eq!(err, RegistryError::WeakPassword(want), "{p}");
-        assert_eq!(err.http_status(), 422);
+        assert_eq!(registry_status(&err), 422);
     }
     let with_phone = format!("Xq{phone_digits}");
     assert!(matches!(
@@ -961,7 +811,7 @@ fn documents_bound_to_another_account_are_refused() {
     form.snils = a.form.snils.clone();
     let err = w.submit(intruder, &form).unwrap_err();
     assert_eq!(err, RegistryError::DocumentsBound { field: "snils" });
-    assert_eq!(err.http_status(), 409);
+    assert_eq!(registry_status(&err), 409);
     // B types A's passport.
     let mut form = b.form.clone();
     form.passport.number = a.form.passport.number.clone();
@@ -1079,7 +929,8 @@ fn replayed_and_unknown_replies_are_ignored() {
     let c = citizen(16);
     w.know(&c);
     let oid = w.register_by_phone(&c);
-    let (pfr_id, fms_id) = w.submit(oid, &c.form).unwrap();
+    let d = w.submit(oid, &c.form).unwrap();
+    let (pfr_id, fms_id) = (d.pfr_request, d.fms_request);
     let mut e = Vec::new();
     assert_eq!(
         w.reg.apply_pfr(w.now, pfr_id, PfrVerdict::Match, &mut e),
@@ -1142,7 +993,7 @@ fn full_stores_refuse_with_503() {
             store: Store::Registrations
         }
     );
-    assert_eq!(err.http_status(), 503);
+    assert_eq!(registry_status(&err), 503);
     // Expiry frees the store.
     w.advance_ms(2 * 3_600 * MS_PER_SEC);
     let expired = w.reg.expire(w.now, &mut w.effects);
@@ -1186,7 +1037,7 @@ fn sessions_expire_and_unanswered_verifications_time_out() {
         w.reg.authenticate(w.now, s.token),
         Err(RegistryError::Unauthorized)
     );
-    let (pfr_id, _) = w.submit(oid, &c.form).unwrap();
+    let pfr_id = w.submit(oid, &c.form).unwrap().pfr_request;
     w.effects.clear();
     w.advance_ms(15 * MS_PER_DAY);
     let expired = w.reg.expire(w.now, &mut w.effects);
@@ -1257,7 +1108,7 @@ fn errors_name_the_field_at_fault() {
             .start_registration(w.now, &mut w.rng, &f, &mut w.effects)
             .unwrap_err();
         assert_eq!(err.field(), Some(field), "{err}");
-        assert_eq!(err.http_status(), 422);
+        assert_eq!(registry_status(&err), 422);
     }
     let c = citizen(21);
     let oid = w.register_by_phone(&c);

@@ -22,16 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_esia-sim"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("esia-load-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
+use support::cli::{bin, forget, scenario, scratch, show, PATHS};
 use support::run;
 
 /// The longest a load run of these tests may take.
@@ -48,71 +39,10 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    )
-}
-
 fn funnel(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("funnel.json")).expect("funnel.json");
     serde_json::from_str(&text).expect("funnel.json is JSON")
 }
-
-/// Every path of `[load.paths]`.
-const PATHS: [&str; 16] = [
-    "simplified_phone",
-    "simplified_email",
-    "standard",
-    "service_center",
-    "post",
-    "e_signature",
-    "bank_sber",
-    "bank_tinkoff",
-    "bank_pochta",
-    "mfc",
-    "wrong_code",
-    "expired_code",
-    "weak_password",
-    "documents_bound",
-    "pfr_mismatch",
-    "lost_letter",
-];
-
-/// Agencies with their calibrated delays but none of their random faults (errors, timeouts,
-/// losses, refusals), so that a journey's outcome never depends on a draw.
-const FAULTLESS: &str = r#"
-[agencies.pfr]
-error_rate = 0.0
-timeout_rate = 0.0
-[agencies.fms]
-error_rate = 0.0
-timeout_rate = 0.0
-[agencies.sms]
-error_rate = 0.0
-loss_rate = 0.0
-[agencies.mail]
-error_rate = 0.0
-loss_rate = 0.0
-[agencies.post]
-error_rate = 0.0
-loss_rate = 0.0
-[agencies.banks.sber]
-error_rate = 0.0
-timeout_rate = 0.0
-[agencies.banks.tinkoff]
-error_rate = 0.0
-timeout_rate = 0.0
-[agencies.banks.pochta]
-error_rate = 0.0
-timeout_rate = 0.0
-[agencies.centers]
-error_rate = 0.0
-refusal_rate = 0.0
-"#;
 
 /// The same as `--set` overrides, for the shipped scenario.
 fn faultless_overrides(cmd: &mut Command) {
@@ -123,44 +53,6 @@ fn faultless_overrides(cmd: &mut Command) {
     for agency in ["sms", "mail", "post", "centers"] {
         cmd.args(["--set", &format!("agencies.{agency}.error_rate=0")]);
     }
-}
-
-/// A scenario file of these tests: `paths` with their shares (the others 0), the agencies'
-/// delays divided by 8,640,000 (a day in 10 ms) without their faults, passwords unhashed, the
-/// closed model, thresholds on errors only.
-fn scenario(name: &str, paths: &[(&str, f64)]) -> PathBuf {
-    let mut toml = format!(
-        r#"name = "{name}"
-seed = 1
-
-[load]
-population = 2000
-speedup = 8640000.0
-hash_profile = "none"
-ramp = "200ms"
-poll_interval = "10ms"
-wait_timeout = "30s"
-running_metrics = "0s"
-progress = "0s"
-
-[load.thresholds]
-error_rate = 0.01
-request_p95 = "1h"
-request_p95_by_step = {{}}
-
-[load.paths]
-"#
-    );
-    for p in PATHS {
-        let share = paths.iter().find(|(q, _)| *q == p).map_or(0.0, |(_, s)| *s);
-        toml.push_str(&format!("{p} = {share}\n"));
-    }
-    toml.push_str(FAULTLESS);
-    let dir = scratch(&format!("scenario-{name}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("scenario.toml");
-    std::fs::write(&path, toml).unwrap();
-    path
 }
 
 /// `esia-sim load SCENARIO --out DIR ARGS -- --iterations N`: each goose user walks its path
@@ -174,16 +66,6 @@ fn load(scenario: &Path, out: &Path, args: &[&str], iterations: u32) -> Command 
         .args(args)
         .args(["--", "--iterations", &iterations.to_string()]);
     cmd
-}
-
-/// Removes the folders (and the folders of the files) a test wrote.
-fn forget(paths: &[&Path]) {
-    for p in paths {
-        let dir = if p.is_file() { p.parent() } else { Some(*p) };
-        if let Some(d) = dir {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
 }
 
 /// The counts of `timeline.csv` in `dir` summed over its buckets, by series (`requests` over

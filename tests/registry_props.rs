@@ -4,8 +4,6 @@
 //! registration), no two accounts share a SNILS or a passport, no tier goes down; and no command
 //! panics, whatever it is given.
 
-mod support;
-
 use esia_mocks::agency::banks::Bank;
 use esia_mocks::agency::ca::CaVerdict;
 use esia_mocks::agency::fms::FmsVerdict;
@@ -15,13 +13,12 @@ use esia_mocks::ident::{Phone, Snils};
 use esia_sim::registry::confirmation::ConfirmationMethod;
 use esia_sim::registry::personal::PassportForm;
 use esia_sim::registry::registry::RegistrationForm;
+use esia_sim::registry::testkit::{self, Driver};
 use esia_sim::registry::{
-    Address, Effect, Oid, PasswordHash, PersonalDataForm, RegistrationId, Registry, RegistryConfig,
+    Address, Effect, Oid, PasswordHash, PersonalDataForm, RegistrationId, RegistryConfig,
     RequestId, Tier, VerificationStatus,
 };
 use proptest::prelude::*;
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
 use std::collections::{BTreeMap, HashMap};
 
 /// Citizens in the pool: few, so that documents collide often.
@@ -209,10 +206,8 @@ fn cmd() -> impl Strategy<Value = Cmd> {
 
 /// The registry, and what a client would have seen of it.
 struct Harness {
-    reg: Registry,
-    rng: ChaCha20Rng,
-    now: SimTime,
-    effects: Vec<Effect>,
+    /// The registry, its clock, RNG and effects.
+    world: Driver,
     registrations: Vec<(RegistrationId, Option<Phone>, Option<String>)>,
     /// PFR and FMS requests seen in effects, in order (true for PFR).
     requests: Vec<(RequestId, bool)>,
@@ -230,10 +225,7 @@ impl Harness {
         config.caps.sessions = 4;
         config.caps.requests = 40;
         Self {
-            reg: Registry::new(config),
-            rng: ChaCha20Rng::seed_from_u64(4),
-            now: SimTime::from_secs(1),
-            effects: Vec::new(),
+            world: Driver::seeded(config, 4, SimTime::from_secs(1)),
             registrations: Vec::new(),
             requests: Vec::new(),
             cert_requests: Vec::new(),
@@ -243,24 +235,24 @@ impl Harness {
     }
 
     fn oid(&self, i: usize) -> Oid {
-        let n = self.reg.accounts().count().max(1);
+        let n = self.world.reg.accounts().count().max(1);
         Oid(Oid::FIRST.0 + (i % n) as u64)
     }
 
     fn code_for(&self, contact: (&Option<Phone>, &Option<String>)) -> Option<String> {
         match contact {
-            (Some(p), _) => support::engine::sms_code(&self.effects, *p),
-            (_, Some(m)) => support::engine::mail_token(&self.effects, m),
+            (Some(p), _) => testkit::sms_code(&self.world.effects, *p),
+            (_, Some(m)) => testkit::mail_token(&self.world.effects, m),
             _ => None,
         }
     }
 
     fn letter_code(&self, oid: Oid) -> Option<String> {
-        support::engine::letter_code(&self.effects, oid)
+        testkit::letter_code(&self.world.effects, oid)
     }
 
     fn collect_requests(&mut self, from: usize) {
-        for e in &self.effects[from..] {
+        for e in &self.world.effects[from..] {
             match e {
                 Effect::VerifyPfr(r) => self.requests.push((r.request_id, true)),
                 Effect::VerifyFms(r) => self.requests.push((r.request_id, false)),
@@ -280,7 +272,7 @@ impl Harness {
 
     fn run(&mut self, cmd: &Cmd) {
         if let Cmd::Onboard { citizen } = cmd {
-            let n = self.reg.accounts().count();
+            let n = self.world.reg.accounts().count();
             self.run(&Cmd::Register {
                 citizen: *citizen,
                 by_email: false,
@@ -288,7 +280,7 @@ impl Harness {
             let reg = self.registrations.len().saturating_sub(1);
             self.run(&Cmd::ConfirmCode { reg, right: true });
             self.run(&Cmd::SetPassword { reg });
-            if self.reg.accounts().count() > n {
+            if self.world.reg.accounts().count() > n {
                 self.run(&Cmd::Submit {
                     account: n,
                     snils_of: *citizen,
@@ -297,9 +289,9 @@ impl Harness {
             }
             return;
         }
-        let now = self.now;
-        let before = self.effects.len();
-        let mut fx = std::mem::take(&mut self.effects);
+        let now = self.world.now;
+        let before = self.world.effects.len();
+        let mut fx = std::mem::take(&mut self.world.effects);
         match cmd {
             Cmd::Onboard { .. } => unreachable!("handled above"),
             Cmd::Register { citizen, by_email } => {
@@ -319,7 +311,11 @@ impl Harness {
                     email: mail.clone().or(second),
                     channel: None,
                 };
-                if let Ok(s) = self.reg.start_registration(now, &mut self.rng, &f, &mut fx) {
+                if let Ok(s) =
+                    self.world
+                        .reg
+                        .start_registration(now, &mut self.world.rng, &f, &mut fx)
+                {
                     self.registrations.push((s.registration_id, phone_s, mail));
                 }
             }
@@ -327,30 +323,38 @@ impl Harness {
                 if self.registrations.is_empty() => {}
             Cmd::ConfirmCode { reg, right } => {
                 let (id, p, m) = self.registrations[reg % self.registrations.len()].clone();
-                self.effects = fx;
+                self.world.effects = fx;
                 let code = self.code_for((&p, &m)).unwrap_or_default();
-                fx = std::mem::take(&mut self.effects);
+                fx = std::mem::take(&mut self.world.effects);
                 let typed = if *right {
                     code
                 } else {
                     "0000000000000000"[..code.len().max(6)].to_owned()
                 };
                 let _ = if p.is_some() {
-                    self.reg.confirm_code(now, id, &typed)
+                    self.world.reg.confirm_code(now, id, &typed)
                 } else {
-                    self.reg.follow_email_link(now, id, &typed)
+                    self.world.reg.follow_email_link(now, id, &typed)
                 };
             }
             Cmd::Resend { reg } => {
                 let (id, ..) = self.registrations[reg % self.registrations.len()];
-                let _ = self.reg.resend_code(now, &mut self.rng, id, &mut fx);
+                let _ = self
+                    .world
+                    .reg
+                    .resend_code(now, &mut self.world.rng, id, &mut fx);
             }
             Cmd::SetPassword { reg } => {
                 let (id, ..) = self.registrations[reg % self.registrations.len()];
-                if self.reg.check_password(id, "Vx7kPz9m", "Vx7kPz9m").is_ok() {
-                    let _ = self.reg.set_password(
+                if self
+                    .world
+                    .reg
+                    .check_password(id, "Vx7kPz9m", "Vx7kPz9m")
+                    .is_ok()
+                {
+                    let _ = self.world.reg.set_password(
                         now,
-                        &mut self.rng,
+                        &mut self.world.rng,
                         id,
                         PasswordHash::unhashed(),
                         &mut fx,
@@ -363,9 +367,9 @@ impl Harness {
                 passport_of,
             } => {
                 let oid = self.oid(*account);
-                let _ = self.reg.submit_personal_data(
+                let _ = self.world.reg.submit_personal_data(
                     now,
-                    &mut self.rng,
+                    &mut self.world.rng,
                     oid,
                     &form(*snils_of, *passport_of),
                     &mut fx,
@@ -373,28 +377,32 @@ impl Harness {
             }
             Cmd::Pfr { req, verdict } => {
                 let (id, _) = Self::pick(&self.requests, *req, (RequestId(1), true));
-                self.reg.apply_pfr(now, id, *verdict, &mut fx);
+                self.world.reg.apply_pfr(now, id, *verdict, &mut fx);
                 self.last_reply = Some((id, *verdict as u8));
             }
             Cmd::Fms { req, verdict } => {
                 let (id, _) = Self::pick(&self.requests, *req, (RequestId(1), false));
-                self.reg.apply_fms(now, id, *verdict, &mut fx);
+                self.world.reg.apply_fms(now, id, *verdict, &mut fx);
                 self.last_reply = Some((id, 10 + *verdict as u8));
             }
             Cmd::Unavailable { req } => {
                 let (id, _) = Self::pick(&self.requests, *req, (RequestId(1), true));
-                self.reg.apply_unavailable(now, id, &mut fx);
+                self.world.reg.apply_unavailable(now, id, &mut fx);
             }
             Cmd::Ca { req, verdict } => {
                 let id = Self::pick(&self.cert_requests, *req, RequestId(1));
-                self.reg.apply_certificate(now, id, *verdict, &mut fx);
+                self.world.reg.apply_certificate(now, id, *verdict, &mut fx);
             }
             Cmd::Replay => {
                 if let Some((id, v)) = self.last_reply {
                     let out = if v < 10 {
-                        self.reg.apply_pfr(now, id, PfrVerdict::Match, &mut fx)
+                        self.world
+                            .reg
+                            .apply_pfr(now, id, PfrVerdict::Match, &mut fx)
                     } else {
-                        self.reg.apply_fms(now, id, FmsVerdict::Valid, &mut fx)
+                        self.world
+                            .reg
+                            .apply_fms(now, id, FmsVerdict::Valid, &mut fx)
                     };
                     // A replay never changes anything: it is ignored.
                     assert!(
@@ -406,38 +414,46 @@ impl Harness {
             Cmd::AnswerAll => {
                 for &(id, is_pfr) in &self.requests {
                     if is_pfr {
-                        self.reg.apply_pfr(now, id, PfrVerdict::Match, &mut fx);
+                        self.world
+                            .reg
+                            .apply_pfr(now, id, PfrVerdict::Match, &mut fx);
                     } else {
-                        self.reg.apply_fms(now, id, FmsVerdict::Valid, &mut fx);
+                        self.world
+                            .reg
+                            .apply_fms(now, id, FmsVerdict::Valid, &mut fx);
                     }
                 }
             }
             Cmd::OrderLetter { account } => {
                 let oid = self.oid(*account);
                 let _ = self
+                    .world
                     .reg
-                    .order_letter(now, &mut self.rng, oid, None, &mut fx);
+                    .order_letter(now, &mut self.world.rng, oid, None, &mut fx);
             }
             Cmd::LetterCode { account, right } => {
                 let oid = self.oid(*account);
-                self.effects = fx;
+                self.world.effects = fx;
                 let code = self
                     .letter_code(oid)
                     .filter(|_| *right)
                     .unwrap_or_else(|| "00000000".into());
-                fx = std::mem::take(&mut self.effects);
-                let _ = self.reg.enter_letter_code(now, oid, &code, &mut fx);
+                fx = std::mem::take(&mut self.world.effects);
+                let _ = self.world.reg.enter_letter_code(now, oid, &code, &mut fx);
             }
             Cmd::Sign { account } => {
                 let oid = self.oid(*account);
-                let _ = self.reg.sign(now, &mut self.rng, oid, "K1", "УЦ", &mut fx);
+                let _ = self
+                    .world
+                    .reg
+                    .sign(now, &mut self.world.rng, oid, "K1", "УЦ", &mut fx);
             }
             Cmd::Operator {
                 citizen,
                 passport_of,
             } => {
                 let f = form(*citizen, *passport_of);
-                let _ = self.reg.operator_confirm(
+                let _ = self.world.reg.operator_confirm(
                     now,
                     "mfc-1",
                     &f.snils,
@@ -451,7 +467,7 @@ impl Harness {
                 passport_of,
             } => {
                 let f = form(*citizen, *passport_of);
-                let _ = self.reg.mfc_register(
+                let _ = self.world.reg.mfc_register(
                     now,
                     "mfc-1",
                     &f,
@@ -462,9 +478,9 @@ impl Harness {
             }
             Cmd::Bank { citizen, bank } => {
                 let f = form(*citizen, *citizen);
-                let _ = self.reg.bank_confirm(
+                let _ = self.world.reg.bank_confirm(
                     now,
-                    &mut self.rng,
+                    &mut self.world.rng,
                     *bank,
                     &f,
                     &phone(*citizen).canonical(),
@@ -474,48 +490,56 @@ impl Harness {
             }
             Cmd::Login { account, logout } => {
                 let oid = self.oid(*account);
-                if let Ok(a) = self.reg.account(oid) {
+                if let Ok(a) = self.world.reg.account(oid) {
                     if let Some(p) = a.phone() {
-                        if let Ok(c) = self.reg.login_lookup(&p.canonical()) {
+                        if let Ok(c) = self.world.reg.login_lookup(&p.canonical()) {
                             assert_eq!(c.oid, oid);
-                            let session = self.reg.open_session(now, &mut self.rng, c.oid);
+                            let session =
+                                self.world.reg.open_session(now, &mut self.world.rng, c.oid);
                             if let (Ok(s), true) = (session, *logout) {
-                                self.reg.close_session(s.token);
+                                self.world.reg.close_session(s.token);
                             }
                         }
                     }
                 }
             }
-            Cmd::Advance { ms } => self.now = self.now.saturating_add(*ms),
+            Cmd::Advance { ms } => self.world.now = self.world.now.saturating_add(*ms),
             Cmd::Expire => {
-                let e = self.reg.expire(now, &mut fx);
+                let e = self.world.reg.expire(now, &mut fx);
                 assert!(!e.more);
-                assert!(self.reg.next_expiry().is_none_or(|t| t > now));
+                assert!(self.world.reg.next_expiry().is_none_or(|t| t > now));
             }
             Cmd::ExpireSome { limit } => loop {
-                let e = self.reg.expire_some(now, *limit, &mut fx);
+                let e = self.world.reg.expire_some(now, *limit, &mut fx);
                 let handled = e.registrations
                     + e.sessions
                     + e.requests
                     + e.partner_confirmations
                     + e.verifications_timed_out;
                 assert!(handled <= *limit, "{handled} items in a batch of {limit}");
-                self.reg.check_invariants().expect("between two batches");
+                self.world
+                    .reg
+                    .check_invariants()
+                    .expect("between two batches");
                 if !e.more {
-                    assert!(self.reg.next_expiry().is_none_or(|t| t > now));
+                    assert!(self.world.reg.next_expiry().is_none_or(|t| t > now));
                     break;
                 }
             },
             Cmd::Garbage { account, text } => {
                 // Anything typed anywhere: refused or accepted, never a panic.
                 let oid = self.oid(*account);
-                let _ = self.reg.login_lookup(text);
-                let _ = self.reg.enter_letter_code(now, oid, text, &mut fx);
-                let _ = self.reg.sign(now, &mut self.rng, oid, text, text, &mut fx);
+                let _ = self.world.reg.login_lookup(text);
+                let _ = self.world.reg.enter_letter_code(now, oid, text, &mut fx);
                 let _ = self
+                    .world
+                    .reg
+                    .sign(now, &mut self.world.rng, oid, text, text, &mut fx);
+                let _ = self
+                    .world
                     .reg
                     .operator_confirm(now, text, text, text, text, &mut fx);
-                let _ = self.reg.mfc_register(
+                let _ = self.world.reg.mfc_register(
                     now,
                     text,
                     &form(0, 0),
@@ -524,28 +548,32 @@ impl Harness {
                     &mut fx,
                 );
                 if let Some((id, ..)) = self.registrations.first() {
-                    let _ = self.reg.confirm_code(now, *id, text);
-                    let _ = self.reg.follow_email_link(now, *id, text);
-                    let _ = self.reg.check_password(*id, text, text);
+                    let _ = self.world.reg.confirm_code(now, *id, text);
+                    let _ = self.world.reg.follow_email_link(now, *id, text);
+                    let _ = self.world.reg.check_password(*id, text, text);
                 }
                 let mut f = form(0, 0);
                 f.snils = text.clone();
                 f.birth_date = text.clone();
-                let _ = self
-                    .reg
-                    .submit_personal_data(now, &mut self.rng, oid, &f, &mut fx);
+                let _ =
+                    self.world
+                        .reg
+                        .submit_personal_data(now, &mut self.world.rng, oid, &f, &mut fx);
             }
         }
-        self.effects = fx;
+        self.world.effects = fx;
         self.collect_requests(before);
     }
 
     /// The properties, checked after every step.
     fn check(&mut self) -> Result<(), TestCaseError> {
-        self.reg.check_invariants().map_err(TestCaseError::fail)?;
+        self.world
+            .reg
+            .check_invariants()
+            .map_err(TestCaseError::fail)?;
         let mut snils = HashMap::new();
         let mut passports = HashMap::new();
-        for a in self.reg.accounts() {
+        for a in self.world.reg.accounts() {
             let s = a.state();
             let mfc = s.confirmation().method() == Some(ConfirmationMethod::MfcRegistration);
             let verified = s.verification().status() == VerificationStatus::Passed;
@@ -573,7 +601,7 @@ impl Harness {
             }
         }
         // No account vanished.
-        prop_assert_eq!(self.tiers.len(), self.reg.accounts().count());
+        prop_assert_eq!(self.tiers.len(), self.world.reg.accounts().count());
         Ok(())
     }
 }
@@ -603,12 +631,12 @@ proptest! {
         let mut fx = Vec::new();
         for i in [a, b] {
             if i == 0 {
-                h.reg.apply_pfr(h.now, ids[0], PfrVerdict::Match, &mut fx);
+                h.world.reg.apply_pfr(h.world.now, ids[0], PfrVerdict::Match, &mut fx);
             } else {
-                h.reg.apply_fms(h.now, ids[1], FmsVerdict::Valid, &mut fx);
+                h.world.reg.apply_fms(h.world.now, ids[1], FmsVerdict::Valid, &mut fx);
             }
         }
-        prop_assert_eq!(h.reg.account(Oid::FIRST).unwrap().state().tier(), Tier::Standard);
+        prop_assert_eq!(h.world.reg.account(Oid::FIRST).unwrap().state().tier(), Tier::Standard);
         h.check()?;
     }
 }
@@ -630,7 +658,7 @@ fn the_command_generator_reaches_every_method_and_tier() {
         for c in &cmds {
             h.run(c);
         }
-        for a in h.reg.accounts() {
+        for a in h.world.reg.accounts() {
             let s = a.state();
             let key = match s.confirmation().method() {
                 Some(m) => m.as_str(),

@@ -8,16 +8,21 @@
 //! (so the burst arrives within a few sim milliseconds whatever the machine's load); the only
 //! wall-clock waits are bounded polls for what the engine does in real time.
 
+mod support;
+
 use esia_sim::mocks::service::quiet_agencies;
 use esia_sim::registry::HashProfile;
-use esia_sim::stand::{self, AgencyClient, AgencyError, AgencyUrls, RetryPolicy, StandConfig};
-use esia_sim::stand::{PerformerConfig, StandServer};
+use esia_sim::stand::StandServer;
+use esia_sim::stand::{AgencyClient, AgencyError, StandConfig};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::in_process::{
+    acknowledging, decided, policy, polled, sms_accepted, stand_on, standard_attempt,
+};
 
 /// PFR with 10 servers, 50 waiting places and exactly 1 s of service; every other agency as
 /// the default (it is not called).
@@ -431,15 +436,6 @@ async fn a_gateway_over_its_quota_answers_429_with_retry_after_and_the_engine_se
     }
 }
 
-fn policy() -> RetryPolicy {
-    RetryPolicy {
-        attempts: 4,
-        timeout_ms: 10_000,
-        backoff_first_ms: 5,
-        backoff_max_ms: 20,
-    }
-}
-
 #[tokio::test]
 async fn a_429_ends_the_call_at_once_with_its_retry_after() {
     use wiremock::matchers::method;
@@ -471,14 +467,10 @@ async fn a_429_ends_the_call_at_once_with_its_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_verification_rejected_for_smevs_quota_is_sent_again_and_answered() {
-    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/sms/messages"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({ "message_id": "sms-1" })))
-        .mount(&server)
-        .await;
+    sms_accepted(&server).await;
     // PFR rejects twice for its quota (SMEV's form, Retry-After 1 s), then accepts.
     Mock::given(method("POST"))
         .and(path("/pfr/requests"))
@@ -494,144 +486,17 @@ async fn a_verification_rejected_for_smevs_quota_is_sent_again_and_answered() {
         .mount(&server)
         .await;
     for agency in ["pfr", "fms"] {
-        Mock::given(method("POST"))
-            .and(path(format!("/{agency}/requests")))
-            .respond_with(ResponseTemplate::new(202).set_body_json(json!({
-                "request_id": "x", "agency": agency, "status": "requestIsQueued",
-                "accepted_at": "2026-01-01T00:00:00Z" })))
-            .mount(&server)
-            .await;
+        acknowledging(&server, agency).await;
     }
     for (agency, result) in [("pfr", "match"), ("fms", "valid")] {
-        Mock::given(method("GET"))
-            .and(path_regex(format!("^/{agency}/requests/")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "request_id": "x", "agency": agency, "status": "responseIsDelivered",
-                "result": result, "accepted_at": "2026-01-01T00:00:00Z",
-                "answered_at": "2026-01-01T00:10:00Z" })))
+        polled(agency, "responseIsDelivered", Some(result))
             .mount(&server)
             .await;
     }
-    let world = esia_sim::mocks::service::World::new(
-        esia_sim::mocks::clock::Epoch::default(),
-        esia_sim::mocks::clock::SimTime::ZERO,
-        1.0,
-    )
-    .unwrap();
-    let config = StandConfig {
-        hash_profile: HashProfile::None,
-        code_seed: Some(3),
-        seed: 7,
-        retry: policy(),
-        performer: PerformerConfig {
-            poll_first_ms: 20,
-            poll_max_ms: 50,
-            ..PerformerConfig::default()
-        },
-        ..StandConfig::default()
-    };
-    let b = server.uri();
-    let urls = AgencyUrls {
-        sms: format!("{b}/sms"),
-        mail: format!("{b}/mail"),
-        pfr: format!("{b}/pfr"),
-        fms: format!("{b}/fms"),
-        post: None,
-        ca: None,
-    };
-    let s = stand::Stand::new(&config, world, urls, "http://stand.test");
-    let cancel = tokio_util::sync::CancellationToken::new();
-    s.start(cancel.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = stand::app(s, None);
-    tokio::spawn(async move {
-        let _ = esia_sim::mocks::service::serve_router(listener, app, std::future::pending()).await;
-    });
-
-    let http = reqwest::Client::new();
-    let c = serde_json::to_value(
-        esia_sim::mocks::population::Population::new(
-            7,
-            esia_sim::mocks::population::PopulationConfig::default(),
-        )
-        .unwrap()
-        .citizen(0),
-    )
-    .unwrap();
-    let r: Value = http
-        .post(format!("{base}/api/v1/registrations"))
-        .json(&json!({ "surname": c["surname"], "name": c["name"], "phone": c["phone"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = r["registration_id"].as_str().unwrap().to_owned();
-    let mut code = None;
-    for _ in 0..500 {
-        let got = server.received_requests().await.unwrap_or_default();
-        if let Some(r) = got.iter().find(|r| r.url.path() == "/sms/messages") {
-            let body: Value = serde_json::from_slice(&r.body).unwrap();
-            code = body["text"]
-                .as_str()
-                .unwrap()
-                .split(|ch: char| !ch.is_ascii_digit())
-                .find(|w| w.len() == 6)
-                .map(str::to_owned);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let code = code.expect("the SMS reached the gateway");
-    let post = |path: String, body: Value| http.post(format!("{base}{path}")).json(&body).send();
-    let r = post(
-        format!("/api/v1/registrations/{id}/code"),
-        json!({ "code": code }),
-    );
-    assert_eq!(r.await.unwrap().status(), StatusCode::OK);
-    let pw = "Vx7kPz9mQ";
-    let r = post(
-        format!("/api/v1/registrations/{id}/password"),
-        json!({ "password": pw, "password_repeat": pw }),
-    );
-    let oid = r.await.unwrap().json::<Value>().await.unwrap()["oid"]
-        .as_u64()
-        .unwrap();
-    let r = post(
-        "/api/v1/sessions".into(),
-        json!({ "login": c["phone"], "password": pw }),
-    );
-    let token = r.await.unwrap().json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = http
-        .put(format!("{base}/api/v1/accounts/{oid}/personal-data"))
-        .bearer_auth(&token)
-        .json(&c)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let mut account = Value::Null;
-    // Two refusals of 1 s each, then the answer: a bounded wait, not a measurement.
-    for _ in 0..300 {
-        account = http
-            .get(format!("{base}/api/v1/accounts/{oid}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if account["verification"]["status"] != "pending" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (app, cancel) = stand_on(&server);
+    let (oid, token) = standard_attempt(&app, &server).await;
+    // Two refusals of 1 s each, then the answer.
+    let account = decided(&app, oid, &token).await;
     assert_eq!(account["verification"]["status"], "passed", "{account}");
     assert_eq!(account["tier"], "standard");
     let asked: Vec<_> = server

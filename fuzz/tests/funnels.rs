@@ -15,10 +15,11 @@ mod support;
 
 use esia_sim::load::config::Thresholds;
 use esia_sim::load::funnel::{Ending, LoadFunnel, RunInfo, Verdict};
-use esia_sim::load::path::{LoadPath, Tier};
+use esia_sim::load::path::LoadPath;
 use esia_sim::load::report::{self as load_report, ReportError, FUNNEL_JSON};
 use esia_sim::load::timeline::Outcome;
 use esia_sim::mocks::agency::duration::DurationMs;
+use esia_sim::registry::Tier;
 use esia_sim::report::compare::{self, CompareError, Counts, Source};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -38,11 +39,12 @@ const REASONS: &[&str] = &[
 const EXITS: &[&str] = &["code_not_received", "gave_up_waiting", "documents_bound"];
 const STEP_NAMES: &[&str] = &["01 register", "05 bank confirms", "03 confirm code", ""];
 const GAUGES: &[&str] = &["esia_effects_queued", "esia_registry_accounts"];
-const TIERS: &[Tier] = &[
-    Tier::None,
-    Tier::Simplified,
-    Tier::Standard,
-    Tier::Confirmed,
+/// The tier a journey held at its end (none, or one of the engine's).
+const HELD: &[Option<Tier>] = &[
+    None,
+    Some(Tier::Simplified),
+    Some(Tier::Standard),
+    Some(Tier::Confirmed),
 ];
 const OUTCOMES: &[Outcome] = &[
     Outcome::Success,
@@ -126,7 +128,7 @@ type Event = (
     Vec<u64>,
     u64,
     Option<&'static str>,
-    (u8, &'static str, Tier),
+    (u8, &'static str, Option<Tier>),
     Vec<(Tier, u64)>,
     Option<u64>,
 );
@@ -139,8 +141,8 @@ fn event() -> impl Strategy<Value = Event> {
         prop::collection::vec(0..5_000_000u64, 0..3),
         0..600_000u64,
         prop::option::of(select(REASONS)),
-        (0..4u8, select(EXITS), select(TIERS)),
-        prop::collection::vec((select(TIERS), 0..600_000u64), 0..2),
+        (0..4u8, select(EXITS), select(HELD)),
+        prop::collection::vec((select(Tier::ALL.to_vec()), 0..600_000u64), 0..2),
         prop::option::of(0..10_000u64),
     )
 }
@@ -217,9 +219,7 @@ fn load_funnel() -> impl Strategy<Value = LoadFunnel> {
                 match kind {
                     0 => f.timeline.started(t),
                     1 => f.timeline.ended(t, completed, failed),
-                    2 => f
-                        .timeline
-                        .reached(t, Tier::REACHED[dt as usize % 3].as_str()),
+                    2 => f.timeline.reached(t, Tier::ALL[dt as usize % 3].as_str()),
                     3 => f.timeline.gauge(t, GAUGES[dt as usize % 2], value),
                     _ => f.timeline.step(t, name, &requests),
                 }

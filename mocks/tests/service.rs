@@ -406,3 +406,48 @@ async fn a_mock_server_for_an_integrators_test_post_and_ca() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_request_store_drops_the_oldest_answers_past_their_retention_and_no_other() {
+    let mut c = config();
+    c.requests_max = 2;
+    c.requests_retention_ms = 2 * MS_PER_MIN;
+    let mocks = start(c, truth()).await.unwrap();
+    let base = mocks.base_url.clone();
+    let http = reqwest::Client::new();
+    let submit = |id: &str| {
+        http.post(format!("{base}/mocks/pfr/requests"))
+            .json(&json!({
+                "request_id": id, "snils": "11223344595", "surname": "Семёнов", "name": "Пётр",
+                "patronymic": "Ильич", "birth_date": "1985-04-12", "gender": "male",
+            }))
+            .send()
+    };
+    let advance = |s: u64| {
+        http.post(format!("{base}/mocks/admin/clock/advance"))
+            .json(&json!({ "seconds": s }))
+            .send()
+    };
+    let status = |id: &str| {
+        let url = format!("{base}/mocks/pfr/requests/{id}");
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(submit("a").await.unwrap().status(), 202);
+    advance(60).await.unwrap();
+    assert_eq!(submit("b").await.unwrap().status(), 202);
+    // Full of requests not yet answered: refused, nothing dropped.
+    let full = submit("c").await.unwrap();
+    assert_eq!(full.status(), 503);
+    let body: Value = full.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "store_full", "{body}");
+    // "a" answered at 10 min, "b" at 11 min; at 11 min both are within their 2 minutes.
+    advance(600).await.unwrap();
+    assert_eq!(submit("c").await.unwrap().status(), 503);
+    // At 12.5 min "a" is past its retention and goes; "b" stays.
+    advance(90).await.unwrap();
+    assert_eq!(submit("c").await.unwrap().status(), 202);
+    assert_eq!(status("a").await, 404);
+    assert_eq!(status("b").await, 200);
+    assert_eq!(status("c").await, 200);
+}

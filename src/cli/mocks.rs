@@ -52,9 +52,51 @@ pub struct MocksArgs {
     /// without it.
     #[arg(long, value_name = "T")]
     pub admin_token: Option<String>,
+    #[command(flatten)]
+    pub keep: KeepArgs,
     /// Log filter for stderr (tracing's RUST_LOG syntax).
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
+}
+
+/// What the mocks' stores keep (`serve` and `mocks`): the bounds on their memory in a long run.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct KeepArgs {
+    /// SMS (and, apart, e-mail) messages kept in all (default 200,000): past it the least
+    /// recently used recipients' inboxes are dropped.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_messages: Option<u64>,
+    /// PFR (and, apart, FMS) requests kept (default 1,000,000): once full, the answered ones
+    /// older than --keep-answered are dropped, oldest first; if none is, a new request is
+    /// refused (503 store_full).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_requests: Option<u64>,
+    /// How long an answered PFR or FMS request stays to be polled once the store is full, on
+    /// the world's clock (default 1d), e.g. 10m.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    pub keep_answered: Option<u64>,
+}
+
+impl KeepArgs {
+    /// Sets the caps given on `config`.
+    pub fn apply(&self, config: &mut MocksConfig) {
+        if let Some(n) = self.keep_messages {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            config.inbox.messages = n;
+            config.inbox.recipients = config.inbox.recipients.min(n);
+        }
+        if let Some(n) = self.keep_requests {
+            config.requests_max = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(ms) = self.keep_answered {
+            config.requests_retention_ms = ms;
+        }
+    }
+}
+
+/// Reads a duration (`90s`, `10m`, `1d`) in milliseconds.
+fn parse_duration_ms(text: &str) -> Result<u64, String> {
+    esia_mocks::agency::duration::parse_ms(text).map_err(|e| e.to_string())
 }
 
 /// Reads `KIND=ADDR`.
@@ -194,6 +236,7 @@ pub fn run(args: MocksArgs) -> Result<ExitCode> {
         opening_hours: args.opening_hours,
         ..MocksConfig::default()
     };
+    args.keep.apply(&mut config);
     let population = Population::new(args.seed, PopulationConfig::default())?;
     population.check_count(args.population)?;
     let kinds = if args.only.is_empty() {

@@ -214,7 +214,8 @@ impl Default for Thresholds {
 
 /// The in-process engine's figures a short run may shorten (`[load.engine]`); unset keys keep
 /// the engine's own (a code lives 300 s, a resend waits 60 s, a lost letter is re-ordered a day
-/// later). With `--host` the target keeps its own figures: these then only tell the journeys
+/// later, a session lives an hour, an expired registration is kept an hour, an answered agency
+/// request remembered a day). With `--host` the target keeps its own figures: these then only tell the journeys
 /// how long to wait for a code to expire.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -228,6 +229,17 @@ pub struct EngineFigures {
     /// Time after a letter is ordered before another may be.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub letter_reorder_cooldown: Option<DurationMs>,
+    /// A session's lifetime (the engine's: 1 hour).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_ttl: Option<DurationMs>,
+    /// How long a registration is kept after its code expires (the engine's: 1 hour).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_grace: Option<DurationMs>,
+    /// How long an answered agency request is remembered, to know a replayed answer (the
+    /// engine's: 1 day). Short in a long run at full speed, so the stores reach their steady
+    /// state within minutes (the fault drill).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_tombstone_ttl: Option<DurationMs>,
 }
 
 /// A key of `[load]` that is out of range.
@@ -344,6 +356,9 @@ impl LoadConfig {
                 e.letter_reorder_cooldown,
                 0,
             ),
+            ("engine.session_ttl", e.session_ttl, 1_000),
+            ("engine.registration_grace", e.registration_grace, 0),
+            ("engine.reply_tombstone_ttl", e.reply_tombstone_ttl, 0),
         ] {
             if let Some(DurationMs(ms)) = value {
                 if !(min..=60 * 24 * MS_PER_HOUR).contains(&ms) {
@@ -382,7 +397,7 @@ mod tests {
 
     #[test]
     fn out_of_range_keys_are_named() {
-        let cases: [(&str, &str); 6] = [
+        let cases: [(&str, &str); 7] = [
             ("speedup = 0.5", "load.speedup"),
             ("arrival_rate = -1.0", "load.arrival_rate"),
             ("population = 0", "load.population"),
@@ -392,11 +407,33 @@ mod tests {
                 "[engine]\nsms_code_ttl = \"99999d\"",
                 "load.engine.sms_code_ttl",
             ),
+            (
+                "[engine]\nsession_ttl = \"10ms\"",
+                "load.engine.session_ttl",
+            ),
         ];
         for (text, key) in cases {
             let c: LoadConfig = toml::from_str(text).unwrap();
             let e = c.validate().unwrap_err().to_string();
             assert!(e.starts_with(key), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn the_engine_figures_reach_the_stand_s_registry() {
+        let mut s = crate::scenario::Scenario::default();
+        s.load.engine = toml::from_str(
+            "session_ttl = \"1m\"\nregistration_grace = \"30s\"\nreply_tombstone_ttl = \"2m\"",
+        )
+        .unwrap();
+        s.load.validate().unwrap();
+        let r = crate::load::stand_timing(&s).registry;
+        assert_eq!(r.session_ttl_ms, 60_000);
+        assert_eq!(r.registration_grace_ms, 30_000);
+        assert_eq!(r.reply_tombstone_ttl_ms, 120_000);
+        // Unset keys keep the engine's own.
+        let own = crate::registry::RegistryConfig::default();
+        assert_eq!(r.sms_code, own.sms_code);
+        assert_eq!(r.verification_timeout_ms, own.verification_timeout_ms);
     }
 }

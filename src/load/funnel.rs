@@ -5,7 +5,8 @@
 //! have measured: histograms are written bucket by bucket, not as percentiles.
 
 use super::config::Thresholds;
-use super::path::{LoadPath, Tier};
+use super::path::LoadPath;
+use crate::registry::Tier;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -13,6 +14,44 @@ use std::time::Duration;
 
 /// The `format` of a `funnel.json` this code writes and reads.
 pub const FORMAT: &str = "esia-sim load funnel 1";
+
+/// The tier a journey held at its end as `funnel.json` names it: the engine's tier, or `none`
+/// before the first; the keys of `tier_reached`.
+pub mod held {
+    use crate::registry::Tier;
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::collections::BTreeMap;
+
+    const NAMES: &[&str] = &["none", "simplified", "standard", "confirmed"];
+
+    /// `none`, or the tier's wire name.
+    pub fn name(tier: Option<Tier>) -> &'static str {
+        tier.map_or("none", Tier::as_str)
+    }
+
+    pub fn serialize<S: Serializer>(
+        counts: &BTreeMap<Option<Tier>, u64>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(counts.iter().map(|(t, n)| (name(*t), n)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Option<Tier>, u64>, D::Error> {
+        let mut counts = BTreeMap::new();
+        for (key, n) in BTreeMap::<String, u64>::deserialize(d)? {
+            let tier = match Tier::ALL.into_iter().find(|t| t.as_str() == key) {
+                Some(t) => Some(t),
+                None if key == "none" => None,
+                None => return Err(D::Error::unknown_variant(&key, NAMES)),
+            };
+            counts.insert(tier, n);
+        }
+        Ok(counts)
+    }
+}
 
 /// The largest latency a histogram holds: one hour, in microseconds (larger values count as
 /// one hour).
@@ -206,8 +245,9 @@ pub struct PathTally {
     /// reason (`code_not_received`, `gave_up_waiting`, ...); neither completed nor failed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub exits: BTreeMap<String, u64>,
-    /// Journeys by the highest tier they held when they ended.
-    pub tier_reached: BTreeMap<Tier, u64>,
+    /// Journeys by the highest tier they held when they ended (`none` before the first).
+    #[serde(with = "held")]
+    pub tier_reached: BTreeMap<Option<Tier>, u64>,
     pub steps: Vec<StepTally>,
     /// Start to last step, completed journeys (from the scheduled start in the open model).
     pub journey: Latency,
@@ -355,7 +395,7 @@ impl LoadFunnel {
         &mut self,
         path: LoadPath,
         ending: Ending,
-        tier: Tier,
+        tier: Option<Tier>,
         tiers: &[(Tier, Duration)],
         total: Duration,
     ) {
@@ -537,7 +577,8 @@ pub struct Totals {
     pub completed: u64,
     pub failed: u64,
     pub in_progress: u64,
-    pub tier_reached: BTreeMap<Tier, u64>,
+    #[serde(with = "held")]
+    pub tier_reached: BTreeMap<Option<Tier>, u64>,
     pub steps: u64,
     pub steps_failed: u64,
     /// Failed steps over steps run.
@@ -560,6 +601,23 @@ pub struct Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `tier_reached` as funnel.json has always written it: `none` first, then the tiers.
+    #[test]
+    fn tiers_held_read_and_write_with_none() {
+        #[derive(Serialize, Deserialize)]
+        struct Held(#[serde(with = "held")] BTreeMap<Option<Tier>, u64>);
+        let old = r#"{"none":2,"simplified":5,"standard":3,"confirmed":1}"#;
+        let read: Held = serde_json::from_str(old).unwrap();
+        assert_eq!(read.0[&None], 2);
+        assert_eq!(read.0[&Some(Tier::Confirmed)], 1);
+        assert_eq!(serde_json::to_string(&read).unwrap(), old);
+        let wrong = serde_json::from_str::<Held>(r#"{"gold":1}"#).err().unwrap();
+        assert!(
+            wrong.to_string().contains("unknown variant `gold`"),
+            "{wrong}"
+        );
+    }
 
     fn sample(seed: u64, n: u64) -> Vec<u64> {
         // A spread of latencies from 50 µs to a few seconds, deterministic.
@@ -626,7 +684,7 @@ mod tests {
                 f.ended(
                     path,
                     ending,
-                    Tier::Simplified,
+                    Some(Tier::Simplified),
                     &[(Tier::Simplified, Duration::from_micros(v))],
                     Duration::from_micros(v * 4),
                 );
@@ -691,7 +749,7 @@ mod tests {
         let mut big = LoadFunnel::new(&[LoadPath::Standard], Thresholds::default());
         let p = big.paths.get_mut(&LoadPath::Standard).unwrap();
         p.started = u64::MAX;
-        p.tier_reached.insert(Tier::Standard, u64::MAX);
+        p.tier_reached.insert(Some(Tier::Standard), u64::MAX);
         p.steps[0].attempts = u64::MAX;
         p.steps[0].reasons.insert("422 code_wrong".into(), u64::MAX);
         let mut one = LoadFunnel::new(&[LoadPath::Standard], Thresholds::default());
@@ -706,7 +764,7 @@ mod tests {
         one.ended(
             LoadPath::Standard,
             Ending::Failed,
-            Tier::Standard,
+            Some(Tier::Standard),
             &[],
             Duration::ZERO,
         );
@@ -715,7 +773,7 @@ mod tests {
         let p = &big.paths[&LoadPath::Standard];
         assert_eq!(p.started, u64::MAX);
         assert_eq!(p.failed, 2);
-        assert_eq!(p.tier_reached[&Tier::Standard], u64::MAX);
+        assert_eq!(p.tier_reached[&Some(Tier::Standard)], u64::MAX);
         assert_eq!(p.steps[0].reasons["422 code_wrong"], u64::MAX);
         let totals = big.totals();
         assert_eq!((totals.started, totals.steps), (u64::MAX, u64::MAX));

@@ -11,9 +11,11 @@
 
 use super::arrival::Arrivals;
 use super::citizens::{CitizenCursor, NoCitizen};
+use super::funnel::held;
 use super::funnel::{Ending, LoadFunnel};
-use super::path::{Action, Channel, LoadPath, Step, Tier};
+use super::path::{Action, Channel, LoadPath, Step};
 use super::timeline::{unix_now_s, Outcome};
+use crate::registry::Tier;
 use crate::wire;
 use esia_mocks::population::{Citizen, Population};
 use esia_mocks::service::{centers::Visit, faults::Fault, post::Pickup};
@@ -303,7 +305,8 @@ struct Journey {
     /// Messages the journey has caused so far, to know which one is new.
     sms_expected: usize,
     mail_expected: usize,
-    tier: Tier,
+    /// The highest tier held so far.
+    tier: Option<Tier>,
     tiers: Vec<(Tier, Duration)>,
     /// Latencies of the current step's requests.
     requests_us: Vec<u64>,
@@ -315,12 +318,10 @@ struct Journey {
 
 impl Journey {
     fn reach(&mut self, tier: Tier, live: &Live) {
-        if tier > self.tier {
-            self.tier = tier;
+        if Some(tier) > self.tier {
+            self.tier = Some(tier);
             self.tiers.push((tier, self.origin.elapsed()));
-            if let Some(i) = Tier::REACHED.iter().position(|t| *t == tier) {
-                live.tiers[i].fetch_add(1, Ordering::Relaxed);
-            }
+            live.tiers[tier.index()].fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -554,7 +555,7 @@ async fn begin(h: &Harness, path: LoadPath) -> Option<Journey> {
         letter_code: String::new(),
         sms_expected: 0,
         mail_expected: 0,
-        tier: Tier::None,
+        tier: None,
         tiers: Vec::new(),
         requests_us: Vec::new(),
         outcomes: Vec::new(),
@@ -836,7 +837,7 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
         Action::SetPassword => {
             let b: wire::Registered = typed(set_password(user, j, PASSWORD, 201, None).await?)?;
             j.oid = b.oid;
-            if b.tier.as_str() != Tier::Simplified.as_str() {
+            if b.tier != Tier::Simplified {
                 return failed(format!("tier_{}", b.tier.as_str()));
             }
             j.reach(Tier::Simplified, &h.live);
@@ -866,7 +867,7 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
         }
         Action::ReadAccount => {
             let b = read_account(user, j).await?;
-            let expected = j.tier.as_str();
+            let expected = held::name(j.tier);
             if b.tier.as_str() != expected {
                 return failed(format!("tier_{}_not_{expected}", b.tier.as_str()));
             }
@@ -887,7 +888,7 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
                     v.reason.map_or("none", |r| r.as_str())
                 ));
             }
-            if b.tier.as_str() != Tier::Standard.as_str() {
+            if b.tier != Tier::Standard {
                 return failed(format!("tier_{}_not_standard", b.tier.as_str()));
             }
             j.reach(Tier::Standard, &h.live);
@@ -1171,7 +1172,7 @@ async fn personal_data(
 
 /// Checks that an answer shows the account confirmed, and notes the tier.
 fn confirmed(h: &Harness, j: &mut Journey, tier: wire::Tier) -> StepResult {
-    if tier.as_str() != Tier::Confirmed.as_str() {
+    if tier != Tier::Confirmed {
         return failed(format!("tier_{}_not_confirmed", tier.as_str()));
     }
     j.reach(Tier::Confirmed, &h.live);

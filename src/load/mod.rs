@@ -11,7 +11,8 @@
 //! - [`arrival`]: the open model of `--arrival-rate`: per-path schedules of start instants.
 //! - [`attack`]: goose embedded: its arguments after `--`, our defaults, the scenarios.
 //! - [`target`]: the in-process stand, or the mocks for a remote target, on their own runtime.
-//! - [`funnel`]: the run's mergeable aggregate with HDR histograms; thresholds.
+//! - [`funnel`]: the run's mergeable aggregate with HDR histograms; thresholds. Tiers are the
+//!   engine's [`crate::registry::Tier`]; a journey that held none is `none` in `funnel.json`.
 //! - [`timeline`]: the run over time in buckets of a second (requests by outcome, latency per
 //!   step, journeys), mergeable; `timeline.csv`.
 //! - [`report`]: `funnel.json`, `funnel.html`, `timeline.csv` and the summary.
@@ -153,6 +154,15 @@ pub fn stand_timing(scenario: &Scenario) -> StandTiming {
     }
     if let Some(t) = load.engine.letter_reorder_cooldown {
         registry.letter_code.resend_cooldown_ms = t.0;
+    }
+    if let Some(t) = load.engine.session_ttl {
+        registry.session_ttl_ms = t.0;
+    }
+    if let Some(t) = load.engine.registration_grace {
+        registry.registration_grace_ms = t.0;
+    }
+    if let Some(t) = load.engine.reply_tombstone_ttl {
+        registry.reply_tombstone_ttl_ms = t.0;
     }
     StandTiming {
         agencies: sped_up(&scenario.agencies, load.speedup),

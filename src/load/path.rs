@@ -4,6 +4,7 @@
 //! tier it ends at. A path is one arm of [`LoadPath::plan`]; a new kind of step is one variant
 //! of [`Action`] and one function in `steps`.
 
+use crate::registry::Tier;
 use esia_mocks::population::Citizen;
 use serde::{Deserialize, Serialize};
 
@@ -266,29 +267,6 @@ const MFC: [Step; 3] = [
     step("02 log in", LogIn),
     step("03 read account", ReadAccount),
 ];
-
-/// The tier a journey ends at when it goes as scripted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tier {
-    None,
-    Simplified,
-    Standard,
-    Confirmed,
-}
-
-impl Tier {
-    pub const REACHED: [Tier; 3] = [Tier::Simplified, Tier::Standard, Tier::Confirmed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::None => "none",
-            Tier::Simplified => "simplified",
-            Tier::Standard => "standard",
-            Tier::Confirmed => "confirmed",
-        }
-    }
-}
 
 impl LoadPath {
     pub const ALL: [LoadPath; 16] = [

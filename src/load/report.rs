@@ -3,9 +3,10 @@
 //! tidy), `funnel.html` (the same as tables a person reads, self-contained, with charts of the
 //! timeline as inline SVG), and the summary printed at the end.
 
+use super::funnel::held;
 use super::funnel::{Latency, LoadFunnel, PathTally, Verdict};
-use super::path::Tier;
-use super::timeline::{LogHistogram, Outcome, Timeline};
+use super::timeline::{Bucket, LogHistogram, Outcome, Timeline};
+use crate::registry::Tier;
 use crate::report::html::esc;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -155,13 +156,13 @@ pub fn summary(funnel: &LoadFunnel) -> String {
         "journeys: {} started, {} completed, {} failed, {} in progress at the end; {:.1} completed/s over {:.1} s",
         t.started, t.completed, t.failed, t.in_progress, t.journeys_per_s, t.duration_s
     );
-    let tiers: Vec<String> = Tier::REACHED
+    let tiers: Vec<String> = Tier::ALL
         .iter()
         .map(|tier| {
             format!(
                 "{} {}",
                 tier.as_str(),
-                t.tier_reached.get(tier).copied().unwrap_or(0)
+                t.tier_reached.get(&Some(*tier)).copied().unwrap_or(0)
             )
         })
         .collect();
@@ -247,7 +248,7 @@ fn path_section(out: &mut String, name: &str, p: &PathTally) {
         p.in_progress,
         p.tier_reached
             .iter()
-            .map(|(t, n)| format!("{} {n}", t.as_str()))
+            .map(|(t, n)| format!("{} {n}", held::name(*t)))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -393,7 +394,7 @@ pub fn page(funnel: &LoadFunnel) -> String {
                   <th>journey p50</th><th>journey p95</th></tr>\n",
     );
     for (path, p) in &funnel.paths {
-        let tier = |t: Tier| p.tier_reached.get(&t).copied().unwrap_or(0);
+        let tier = |t: Tier| p.tier_reached.get(&Some(t)).copied().unwrap_or(0);
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
@@ -498,19 +499,21 @@ fn over_time(out: &mut String, t: &Timeline) {
         .collect();
     outcomes.sort();
     outcomes.dedup();
+    // A line of per-second counts, one point a bucket.
+    let rate = |name: &str, color: usize, count: &dyn Fn(&Bucket) -> u64| Line {
+        name: name.to_owned(),
+        color,
+        points: t
+            .buckets
+            .iter()
+            .map(|(k, b)| (x(*k), per_s(count(b))))
+            .collect(),
+        bars: Vec::new(),
+    };
     let requests: Vec<Line> = outcomes
         .iter()
         .enumerate()
-        .map(|(i, o)| Line {
-            name: o.as_str().to_owned(),
-            color: i,
-            points: t
-                .buckets
-                .iter()
-                .map(|(k, b)| (x(*k), per_s(b.requests.get(o).copied().unwrap_or(0))))
-                .collect(),
-            bars: Vec::new(),
-        })
+        .map(|(i, o)| rate(o.as_str(), i, &|b| b.requests.get(o).copied().unwrap_or(0)))
         .collect();
     let pooled: Vec<(u64, LogHistogram)> = t
         .buckets
@@ -536,26 +539,11 @@ fn over_time(out: &mut String, t: &Timeline) {
             bars: Vec::new(),
         })
         .collect();
-    let journeys: Vec<Line> = [("started", 0usize), ("completed", 2), ("failed", 3)]
-        .iter()
-        .map(|(name, color)| Line {
-            name: (*name).to_owned(),
-            color: *color,
-            points: t
-                .buckets
-                .iter()
-                .map(|(k, b)| {
-                    let n = match *name {
-                        "started" => b.started,
-                        "completed" => b.completed,
-                        _ => b.failed,
-                    };
-                    (x(*k), per_s(n))
-                })
-                .collect(),
-            bars: Vec::new(),
-        })
-        .collect();
+    let journeys: Vec<Line> = vec![
+        rate("started", 0, &|b| b.started),
+        rate("completed", 2, &|b| b.completed),
+        rate("failed", 3, &|b| b.failed),
+    ];
     let walking = Line {
         name: "in progress".to_owned(),
         color: 0,
@@ -566,18 +554,13 @@ fn over_time(out: &mut String, t: &Timeline) {
             .collect(),
         bars: Vec::new(),
     };
-    let tiers: Vec<Line> = ["simplified", "standard", "confirmed"]
+    let tiers: Vec<Line> = Tier::ALL
         .iter()
         .enumerate()
-        .map(|(i, tier)| Line {
-            name: (*tier).to_owned(),
-            color: i,
-            points: t
-                .buckets
-                .iter()
-                .map(|(k, b)| (x(*k), per_s(b.tiers.get(*tier).copied().unwrap_or(0))))
-                .collect(),
-            bars: Vec::new(),
+        .map(|(i, tier)| {
+            rate(tier.as_str(), i, &|b| {
+                b.tiers.get(tier.as_str()).copied().unwrap_or(0)
+            })
         })
         .collect();
     let by_step = top_series(

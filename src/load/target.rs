@@ -328,11 +328,12 @@ pub async fn scrape(h: std::sync::Arc<super::journey::Harness>, url: String, eve
     loop {
         tick.tick().await;
         let read = async {
-            let r = client.get(&url).send().await.map_err(|e| e.to_string())?;
+            let chain = |e: reqwest::Error| crate::stand::agencies::chain(&e);
+            let r = client.get(&url).send().await.map_err(chain)?;
             if !r.status().is_success() {
                 return Err(format!("{}", r.status()));
             }
-            r.text().await.map_err(|e| e.to_string())
+            r.text().await.map_err(chain)
         };
         match read.await {
             Ok(text) => {

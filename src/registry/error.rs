@@ -1,7 +1,7 @@
-//! The registry's errors: one enum of domain variants, each with its HTTP status, a stable
-//! `code` string and, when one input is at fault, the path of that field. The HTTP layer maps
-//! errors in one place: [`RegistryError::http_status`], [`RegistryError::code`],
-//! [`RegistryError::field`].
+//! The registry's errors: one enum of domain variants, each with a stable `code` string and,
+//! when one input is at fault, the path of that field ([`RegistryError::code`],
+//! [`RegistryError::field`]). Their HTTP statuses are the stand's
+//! (`stand::error::registry_status`): the engine knows no HTTP.
 
 use super::account::Tier;
 use super::password::PasswordError;
@@ -111,7 +111,7 @@ pub enum RegistryError {
     /// No letter has been ordered, or its code was locked: order a new one.
     #[error("no letter code is in force; order a letter")]
     NoLetter,
-    /// A store is at its cap (HTTP 503): the stand is overloaded, not the request wrong.
+    /// A store is at its cap: the stand is overloaded, not the request wrong.
     #[error("the {store} store is full")]
     StoreFull { store: Store },
     /// Wrong login or password, a missing or expired session, or a session of another account.
@@ -129,32 +129,6 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
-    /// The HTTP status of this error.
-    pub fn http_status(&self) -> u16 {
-        use RegistryError::*;
-        match self {
-            NotFound { .. } | CenterNotFound => 404,
-            CodeWrong { .. }
-            | WeakPassword(_)
-            | Invalid { .. }
-            | DocumentsMismatch { .. }
-            | CannotRegister { .. } => 422,
-            CodeExpired => 410,
-            CodeLocked | ResendTooSoon { .. } | ResendLimit => 429,
-            DocumentsBound { .. }
-            | ContactBound { .. }
-            | ContactNotConfirmed
-            | AlreadyDone { .. }
-            | VerificationPending
-            | WrongTier { .. }
-            | NoLetter
-            | WrongChannel { .. }
-            | PasswordNotSet => 409,
-            StoreFull { .. } => 503,
-            Unauthorized => 401,
-        }
-    }
-
     /// The stable machine-readable code of this error (the `code` of the JSON error body).
     pub fn code(&self) -> &'static str {
         use RegistryError::*;
@@ -210,12 +184,12 @@ impl RegistryError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    #[test]
-    fn every_variant_maps_to_a_status_and_code() {
-        let all = [
+    /// One error of each variant (the stand's test maps each to its status).
+    pub(crate) fn every_variant() -> [RegistryError; 22] {
+        [
             RegistryError::NotFound { what: "account" },
             RegistryError::CodeWrong { attempts_left: 2 },
             RegistryError::CodeExpired,
@@ -243,23 +217,23 @@ mod tests {
             RegistryError::PasswordNotSet,
             RegistryError::CenterNotFound,
             RegistryError::CannotRegister { kind: "post" },
-        ];
+            RegistryError::WrongChannel {
+                confirmed_by: "the SMS code",
+            },
+        ]
+    }
+
+    #[test]
+    fn every_variant_has_a_code() {
+        let all = every_variant();
         let mut codes = std::collections::BTreeSet::new();
         for e in &all {
-            assert!((400..600).contains(&e.http_status()), "{e:?}");
             assert!(codes.insert(e.code()), "duplicate code {}", e.code());
             assert!(!e.to_string().is_empty());
         }
-        assert_eq!(all[1].http_status(), 422);
-        assert_eq!(all[2].http_status(), 410);
-        assert_eq!(all[3].http_status(), 429);
-        assert_eq!(all[8].http_status(), 409);
-        assert_eq!(all[16].http_status(), 503);
         assert_eq!(all[7].field(), Some("passport.series"));
         assert_eq!(all[7].to_string(), "passport.series is empty");
-        assert_eq!(all[19].http_status(), 404);
         assert_eq!(all[19].field(), Some("center_id"));
-        assert_eq!(all[20].http_status(), 422);
         assert_eq!(all[20].code(), "cannot_register");
     }
 }

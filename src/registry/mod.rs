@@ -10,7 +10,8 @@
 //! - [`password`]: the password rules as a pure function; argon2 hashing under the cost
 //!   profiles `realistic`, `load` and `none`, done by the caller outside the registry.
 //! - [`personal`]: the personal-data form and its validation, every error naming its field.
-//! - [`verification`]: PFR and FMS verification as a `Copy` state machine.
+//! - [`verification`]: PFR and FMS verification as a `Copy` state machine; [`Agency`], the two
+//!   verifying agencies, as the stand and the simulator name them too.
 //! - [`confirmation`]: confirmation methods, letters, restrictions.
 //! - [`account`]: [`Tier`] and [`AccountState`], the compact per-account state with the rules
 //!   as methods (the simulator keeps one per live citizen).
@@ -19,7 +20,8 @@
 //! - `expiry`: the deadline indexes (one per store, one for pending verifications) from which
 //!   `expire` takes what is due, without scanning a store.
 //! - [`effect`]: [`Effect`], what the registry asks the world to do.
-//! - [`error`]: [`RegistryError`], with each variant's HTTP status and stable code.
+//! - [`error`]: [`RegistryError`], with each variant's stable code and the field at fault (the
+//!   HTTP statuses are the stand's: `stand::error::registry_status`).
 //! - `registrations`: the slab of registrations in progress, one memory access per code check.
 //! - [`registry`]: [`Registry`], the stores of the stand and the helpers its steps share; one
 //!   method per command, each `impl Registry` block in the file of its step:
@@ -32,6 +34,9 @@
 //!   - `expiry`: the deadline indexes and housekeeping;
 //!   - `invariants`: what the property tests check after every command;
 //!   - `outcome`: what the commands return.
+//! - `testkit`: the driver the engine's tests share (its unit tests, `tests/journeys.rs`,
+//!   `tests/registry_props.rs`): the registry, a clock moved by hand, a seeded RNG, the effects,
+//!   and the agencies' answers from their models; hidden from the docs, not the API.
 //!
 //! The flow, command -> outcome + effects (every command takes `now`; those that make codes or
 //! ids take a CSPRNG):
@@ -75,6 +80,8 @@ mod registrations;
 pub mod registry;
 mod sessions;
 mod signup;
+#[doc(hidden)]
+pub mod testkit;
 pub mod verification;
 mod verify;
 mod view;
@@ -90,4 +97,4 @@ pub use ids::{ConfirmationId, Oid, RegistrationId, RequestId, SessionToken};
 pub use password::{HashProfile, PasswordError, PasswordHash};
 pub use personal::{Address, PersonalData, PersonalDataForm};
 pub use registry::{Registry, ReplyOutcome};
-pub use verification::{FailureReason, Verification, VerificationStatus};
+pub use verification::{Agency, FailureReason, Verification, VerificationStatus};

@@ -64,8 +64,8 @@ impl Registry {
                 break id;
             }
         };
-        let pfr_request = self.new_request(rng, now, Owner::Partner(cid), AgencyKind::Pfr);
-        let fms_request = self.new_request(rng, now, Owner::Partner(cid), AgencyKind::Fms);
+        let (pfr_request, fms_request) =
+            self.new_verification_requests(rng, now, Owner::Partner(cid));
         let mut verification = Verification::new();
         verification
             .submit(now, pfr_request, fms_request)

@@ -402,7 +402,7 @@ pub(crate) mod tests {
             change(&mut f);
             let err = f.validate(today()).unwrap_err();
             assert_eq!(err.field(), Some(field), "{err}");
-            assert_eq!(err.http_status(), 422);
+            assert_eq!(crate::stand::error::registry_status(&err), 422);
         }
     }
 

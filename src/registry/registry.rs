@@ -19,7 +19,7 @@ use super::partner::PartnerConfirmation;
 use super::password::PasswordHash;
 use super::personal::{PassportKey, PersonalData};
 use super::registrations::Registrations;
-use super::verification::VerificationStatus;
+use super::verification::{Agency, VerificationStatus};
 use esia_mocks::agency::centers::{self, Center};
 use esia_mocks::clock::SimTime;
 use esia_mocks::ident::{Phone, Snils};
@@ -85,11 +85,11 @@ impl Account {
     }
 }
 
-/// Which agency a request went to.
+/// Which agency a request went to: PFR or FMS verifying personal data, or the CA checking a
+/// certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum AgencyKind {
-    Pfr,
-    Fms,
+    Verifier(Agency),
     Ca,
 }
 
@@ -307,6 +307,18 @@ impl Registry {
         }
     }
 
+    /// A PFR and an FMS request for `owner`, issued `now` (PFR's drawn first).
+    pub(super) fn new_verification_requests(
+        &mut self,
+        rng: &mut impl CryptoRng,
+        now: SimTime,
+        owner: Owner,
+    ) -> (RequestId, RequestId) {
+        let pfr = self.new_request(rng, now, owner, AgencyKind::Verifier(Agency::Pfr));
+        let fms = self.new_request(rng, now, owner, AgencyKind::Verifier(Agency::Fms));
+        (pfr, fms)
+    }
+
     pub(super) fn new_request(
         &mut self,
         rng: &mut impl CryptoRng,
@@ -363,31 +375,19 @@ mod tests {
     use crate::registry::code;
     use crate::registry::ids::RegistrationId;
     use crate::registry::personal::tests::form;
-    use crate::registry::personal::PersonalDataForm;
+    use crate::registry::testkit::Driver;
     use crate::registry::verification::FailureReason;
     use esia_mocks::agency::fms::FmsVerdict;
     use esia_mocks::agency::pfr::PfrVerdict;
     use esia_mocks::clock::MS_PER_DAY;
-    use rand::SeedableRng;
-    use rand_chacha::ChaCha20Rng;
 
-    struct T {
-        reg: Registry,
-        rng: ChaCha20Rng,
-        fx: Vec<Effect>,
-        now: SimTime,
+    /// The unit tests' world: the default configuration, seed 5, 10 s after the epoch.
+    fn t() -> Driver {
+        Driver::seeded(RegistryConfig::default(), 5, SimTime::from_secs(10))
     }
 
-    impl T {
-        fn new() -> Self {
-            Self {
-                reg: Registry::new(RegistryConfig::default()),
-                rng: ChaCha20Rng::seed_from_u64(5),
-                fx: Vec::new(),
-                now: SimTime::from_secs(10),
-            }
-        }
-
+    /// What only these tests do: read a code from the registry's insides, set passwords unhashed.
+    impl Driver {
         fn start(&mut self, phone: Option<&str>, email: Option<&str>) -> RegistrationId {
             let f = RegistrationForm {
                 surname: "Иванов".into(),
@@ -397,7 +397,7 @@ mod tests {
                 channel: None,
             };
             self.reg
-                .start_registration(self.now, &mut self.rng, &f, &mut self.fx)
+                .start_registration(self.now, &mut self.rng, &f, &mut self.effects)
                 .unwrap()
                 .registration_id
         }
@@ -421,12 +421,12 @@ mod tests {
                 &mut self.rng,
                 id,
                 PasswordHash::unhashed(),
-                &mut self.fx,
+                &mut self.effects,
             )
         }
 
         fn last_mail_token(&self) -> String {
-            let Some(token) = self.fx.iter().rev().find_map(|e| match e {
+            let Some(token) = self.effects.iter().rev().find_map(|e| match e {
                 Effect::SendMail {
                     topic: Topic::RegistrationLink { token, .. },
                     ..
@@ -437,20 +437,11 @@ mod tests {
             };
             token
         }
-
-        fn submit(
-            &mut self,
-            oid: Oid,
-            f: &PersonalDataForm,
-        ) -> Result<VerificationDispatched, RegistryError> {
-            self.reg
-                .submit_personal_data(self.now, &mut self.rng, oid, f, &mut self.fx)
-        }
     }
 
     #[test]
     pub(super) fn login_finds_phone_email_and_snils() {
-        let mut t = T::new();
+        let mut t = t();
         let a = t.account("+79160000001");
         let id = t.start(None, Some("Ivan@Mail.ru"));
         let c = t.code(id);
@@ -470,7 +461,7 @@ mod tests {
 
     #[test]
     pub(super) fn a_code_for_the_wrong_channel_or_a_confirmed_resend_is_refused() {
-        let mut t = T::new();
+        let mut t = t();
         let id = t.start(Some("+79160000002"), None);
         assert_eq!(
             t.reg.follow_email_link(t.now, id, "0123456789abcdef"),
@@ -482,14 +473,14 @@ mod tests {
         t.reg.confirm_code(t.now, id, &c).unwrap();
         t.now = t.now.saturating_add(61_000);
         assert!(matches!(
-            t.reg.resend_code(t.now, &mut t.rng, id, &mut t.fx),
+            t.reg.resend_code(t.now, &mut t.rng, id, &mut t.effects),
             Err(RegistryError::AlreadyDone { .. })
         ));
     }
 
     #[test]
     pub(super) fn the_first_registration_of_a_phone_to_finish_wins() {
-        let mut t = T::new();
+        let mut t = t();
         let first = t.start(Some("+79160000003"), None);
         let second = t.start(Some("+79160000003"), None);
         for id in [first, second] {
@@ -506,7 +497,7 @@ mod tests {
 
     #[test]
     pub(super) fn failed_verification_frees_the_documents_for_their_owner() {
-        let mut t = T::new();
+        let mut t = t();
         let typo = t.account("+79160000004");
         let owner = t.account("+79160000005");
         let d = t.submit(typo, &form()).unwrap();
@@ -516,7 +507,7 @@ mod tests {
         );
         let out = t
             .reg
-            .apply_pfr(t.now, d.pfr_request, PfrVerdict::Mismatch, &mut t.fx);
+            .apply_pfr(t.now, d.pfr_request, PfrVerdict::Mismatch, &mut t.effects);
         assert_eq!(
             out,
             ReplyOutcome::VerificationFailed {
@@ -534,24 +525,24 @@ mod tests {
 
     #[test]
     pub(super) fn reply_tombstones_expire_and_late_replays_become_unknown() {
-        let mut t = T::new();
+        let mut t = t();
         let a = t.account("+79160000006");
         let d = t.submit(a, &form()).unwrap();
         t.reg
-            .apply_pfr(t.now, d.pfr_request, PfrVerdict::Match, &mut t.fx);
+            .apply_pfr(t.now, d.pfr_request, PfrVerdict::Match, &mut t.effects);
         t.reg
-            .apply_fms(t.now, d.fms_request, FmsVerdict::Valid, &mut t.fx);
+            .apply_fms(t.now, d.fms_request, FmsVerdict::Valid, &mut t.effects);
         assert_eq!(
             t.reg
-                .apply_pfr(t.now, d.pfr_request, PfrVerdict::Match, &mut t.fx),
+                .apply_pfr(t.now, d.pfr_request, PfrVerdict::Match, &mut t.effects),
             ReplyOutcome::Ignored(IgnoredReply::AlreadyApplied)
         );
         t.now = t.now.saturating_add(MS_PER_DAY + 1);
-        let e = t.reg.expire(t.now, &mut t.fx);
+        let e = t.reg.expire(t.now, &mut t.effects);
         assert_eq!(e.requests, 2);
         assert_eq!(
             t.reg
-                .apply_pfr(t.now, d.pfr_request, PfrVerdict::Match, &mut t.fx),
+                .apply_pfr(t.now, d.pfr_request, PfrVerdict::Match, &mut t.effects),
             ReplyOutcome::Ignored(IgnoredReply::Unknown)
         );
         assert_eq!(t.reg.account(a).unwrap().state().tier(), Tier::Standard);
@@ -560,7 +551,7 @@ mod tests {
     #[test]
     pub(super) fn a_bank_targets_the_snils_then_a_bare_phone_and_never_a_phone_with_other_documents(
     ) {
-        let mut t = T::new();
+        let mut t = t();
         let bare = t.account("+79160000007");
         let data = form().validate(t.reg.today(t.now)).unwrap();
         let phone = Phone::parse("+79160000007").unwrap();
@@ -590,13 +581,13 @@ mod tests {
     #[test]
     pub(super) fn both_contacts_the_code_by_the_preferred_channel_then_the_other_after_the_password(
     ) {
-        let mut t = T::new();
+        let mut t = t();
         // Both given: the SMS code by default; the e-mail waits.
         let id = t.start(Some("+79160000011"), Some("Both@Mail.ru"));
-        assert!(matches!(t.fx.as_slice(), [Effect::SendSms { .. }]));
+        assert!(matches!(t.effects.as_slice(), [Effect::SendSms { .. }]));
         let c = t.code(id);
         t.reg.confirm_code(t.now, id, &c).unwrap();
-        t.fx.clear();
+        t.effects.clear();
         let done = t.set_password(id).unwrap();
         let second = done.second_contact.expect("the e-mail's link is sent now");
         assert_eq!(second.channel, Channel::Email);
@@ -632,10 +623,10 @@ mod tests {
             email: Some("anna@mail.ru".into()),
             channel: Some(Channel::Email),
         };
-        t.fx.clear();
+        t.effects.clear();
         let started = t
             .reg
-            .start_registration(t.now, &mut t.rng, &f, &mut t.fx)
+            .start_registration(t.now, &mut t.rng, &f, &mut t.effects)
             .unwrap();
         assert_eq!(started.channel, Channel::Email);
         let token = t.last_mail_token();
@@ -664,7 +655,7 @@ mod tests {
         };
         assert_eq!(
             t.reg
-                .start_registration(t.now, &mut t.rng, &taken, &mut t.fx),
+                .start_registration(t.now, &mut t.rng, &taken, &mut t.effects),
             Err(RegistryError::ContactBound { field: "email" })
         );
         t.reg.check_invariants().unwrap();
@@ -672,7 +663,7 @@ mod tests {
 
     #[test]
     pub(super) fn a_second_contact_taken_meanwhile_is_not_offered_and_not_bound() {
-        let mut t = T::new();
+        let mut t = t();
         let id = t.start(Some("+79160000014"), Some("same@mail.ru"));
         let c = t.code(id);
         t.reg.confirm_code(t.now, id, &c).unwrap();
@@ -689,7 +680,7 @@ mod tests {
 
     #[test]
     pub(super) fn operators_work_at_centers_of_the_directory_and_only_an_mfc_registers() {
-        let mut t = T::new();
+        let mut t = t();
         let f = form();
         for (center, want) in [
             ("mfc-99", Some(RegistryError::CenterNotFound)),
@@ -710,7 +701,7 @@ mod tests {
                 &f,
                 "+79160000015",
                 PasswordHash::unhashed(),
-                &mut t.fx,
+                &mut t.effects,
             );
             assert_eq!(r.as_ref().err(), want.as_ref(), "{center}");
         }
@@ -721,7 +712,7 @@ mod tests {
                 &f.snils,
                 &f.passport.series,
                 &f.passport.number,
-                &mut t.fx
+                &mut t.effects
             ),
             Err(RegistryError::CenterNotFound)
         );
@@ -733,7 +724,7 @@ mod tests {
 
     #[test]
     pub(super) fn the_next_deadline_is_the_first_timeout_or_drop_of_an_agency_request() {
-        let mut t = T::new();
+        let mut t = t();
         let a = t.account("+79160000016");
         let b = t.account("+79160000017");
         assert_eq!(t.reg.next_deadline(SimTime::ZERO), None);
@@ -755,9 +746,9 @@ mod tests {
         // A's verification decided: its timeout is gone, and its requests are dropped a
         // tombstone's life after the answers (a reply after that is ignored as unknown).
         t.reg
-            .apply_pfr(t.now, first.pfr_request, PfrVerdict::Match, &mut t.fx);
+            .apply_pfr(t.now, first.pfr_request, PfrVerdict::Match, &mut t.effects);
         t.reg
-            .apply_fms(t.now, first.fms_request, FmsVerdict::Valid, &mut t.fx);
+            .apply_fms(t.now, first.fms_request, FmsVerdict::Valid, &mut t.effects);
         let dropped_a = t.now.saturating_add(tombstone + 1);
         assert_eq!(t.reg.next_deadline(SimTime::ZERO), Some(dropped_a));
         assert_eq!(
@@ -766,22 +757,27 @@ mod tests {
         );
         // B's times out exactly at its deadline, not a millisecond before.
         let before = deadline_b.saturating_sub(1);
-        assert_eq!(t.reg.expire(before, &mut t.fx).verifications_timed_out, 0);
         assert_eq!(
-            t.reg.expire(deadline_b, &mut t.fx).verifications_timed_out,
+            t.reg.expire(before, &mut t.effects).verifications_timed_out,
+            0
+        );
+        assert_eq!(
+            t.reg
+                .expire(deadline_b, &mut t.effects)
+                .verifications_timed_out,
             1
         );
         // Its unanswered requests stay a tombstone's life longer, so a late answer is recorded.
         let dropped_b = SimTime::from_secs(10).saturating_add(MS_PER_DAY + timeout + tombstone + 1);
         assert_eq!(t.reg.next_deadline(SimTime::ZERO), Some(dropped_b));
-        t.reg.expire(dropped_b, &mut t.fx);
+        t.reg.expire(dropped_b, &mut t.effects);
         assert_eq!(t.reg.next_deadline(SimTime::ZERO), None);
     }
 
     #[test]
     pub(super) fn the_birth_date_rule_applies_to_a_password_change_once_personal_data_are_known() {
         use crate::registry::password::PasswordError;
-        let mut t = T::new();
+        let mut t = t();
         let oid = t.account("+79163829575");
         let f = form();
         let birth = chrono::NaiveDate::parse_from_str(&f.birth_date, "%Y-%m-%d").unwrap();
@@ -823,13 +819,13 @@ mod tests {
 
     #[test]
     pub(super) fn expired_registrations_are_dropped_after_the_grace() {
-        let mut t = T::new();
+        let mut t = t();
         let id = t.start(Some("+79160000009"), None);
         let grace = t.reg.config().registration_grace_ms;
         t.now = t.now.saturating_add(300_000 + grace);
-        assert_eq!(t.reg.expire(t.now, &mut t.fx).registrations, 0);
+        assert_eq!(t.reg.expire(t.now, &mut t.effects).registrations, 0);
         t.now = t.now.saturating_add(1);
-        assert_eq!(t.reg.expire(t.now, &mut t.fx).registrations, 1);
+        assert_eq!(t.reg.expire(t.now, &mut t.effects).registrations, 1);
         assert_eq!(
             t.reg.confirm_code(t.now, id, "000000"),
             Err(RegistryError::NotFound {

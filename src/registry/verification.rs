@@ -101,12 +101,32 @@ impl FailureReason {
     }
 }
 
-/// The two agencies that verify personal data.
+/// The two agencies that verify personal data: the simulator's, the stand's (its lanes and the
+/// callback route `/api/v1/callbacks/{agency}`) and the registry's requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Agency {
     Pfr,
     Fms,
+}
+
+impl Agency {
+    /// The wire name (as serde writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Agency::Pfr => "pfr",
+            Agency::Fms => "fms",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pfr" => Some(Agency::Pfr),
+            "fms" => Some(Agency::Fms),
+            _ => None,
+        }
+    }
 }
 
 /// What applying one agency's reply did.

@@ -7,7 +7,7 @@ use super::expiry::Owner;
 use super::ids::{Oid, RequestId};
 use super::personal::{PersonalData, PersonalDataForm};
 use super::registry::*;
-use super::verification::{FailureReason, ReplyApplied, Verification};
+use super::verification::{Agency, FailureReason, ReplyApplied, Verification};
 use esia_mocks::agency::fms::FmsVerdict;
 use esia_mocks::agency::pfr::PfrVerdict;
 use esia_mocks::clock::SimTime;
@@ -93,8 +93,8 @@ impl Registry {
         let data = form.validate(self.today(now))?;
         self.documents_free(&data, Some(oid))?;
         self.has_room(Store::Requests, 2)?;
-        let pfr_request = self.new_request(rng, now, Owner::Account(oid), AgencyKind::Pfr);
-        let fms_request = self.new_request(rng, now, Owner::Account(oid), AgencyKind::Fms);
+        let (pfr_request, fms_request) =
+            self.new_verification_requests(rng, now, Owner::Account(oid));
         // The transition first: nothing is bound or sent unless it succeeds.
         let moved = self
             .update_account(oid, |a| {
@@ -150,13 +150,7 @@ impl Registry {
         verdict: PfrVerdict,
         effects: &mut Vec<Effect>,
     ) -> ReplyOutcome {
-        self.apply_verdict(
-            now,
-            request_id,
-            AgencyKind::Pfr,
-            Verdict::Pfr(verdict),
-            effects,
-        )
+        self.apply_verdict(now, request_id, Verdict::Pfr(verdict), effects)
     }
 
     /// FMS's reply to `request_id`.
@@ -167,13 +161,7 @@ impl Registry {
         verdict: FmsVerdict,
         effects: &mut Vec<Effect>,
     ) -> ReplyOutcome {
-        self.apply_verdict(
-            now,
-            request_id,
-            AgencyKind::Fms,
-            Verdict::Fms(verdict),
-            effects,
-        )
+        self.apply_verdict(now, request_id, Verdict::Fms(verdict), effects)
     }
 
     /// PFR or FMS could not be reached for `request_id` (the stand gave up retrying): the
@@ -184,24 +172,28 @@ impl Registry {
         request_id: RequestId,
         effects: &mut Vec<Effect>,
     ) -> ReplyOutcome {
-        let agency = match self.requests.get(&request_id) {
-            Some(r) if r.agency == AgencyKind::Pfr => AgencyKind::Pfr,
-            Some(r) if r.agency == AgencyKind::Fms => AgencyKind::Fms,
-            Some(_) => return ReplyOutcome::Ignored(IgnoredReply::WrongAgency),
-            None => return ReplyOutcome::Ignored(IgnoredReply::Unknown),
-        };
-        self.apply_verdict(now, request_id, agency, Verdict::Unavailable, effects)
+        self.apply_verdict(now, request_id, Verdict::Unavailable, effects)
     }
 
+    /// A verdict about `request_id`, from the agency it names; the absence of one is about
+    /// whichever verifying agency the request went to.
     pub(super) fn apply_verdict(
         &mut self,
         now: SimTime,
         request_id: RequestId,
-        agency: AgencyKind,
         verdict: Verdict,
         effects: &mut Vec<Effect>,
     ) -> ReplyOutcome {
-        let owner = match self.take_request(now, request_id, agency) {
+        let agency = match verdict {
+            Verdict::Pfr(_) => Agency::Pfr,
+            Verdict::Fms(_) => Agency::Fms,
+            Verdict::Unavailable => match self.requests.get(&request_id).map(|r| r.agency) {
+                Some(AgencyKind::Verifier(a)) => a,
+                Some(AgencyKind::Ca) => return ReplyOutcome::Ignored(IgnoredReply::WrongAgency),
+                None => return ReplyOutcome::Ignored(IgnoredReply::Unknown),
+            },
+        };
+        let owner = match self.take_request(now, request_id, AgencyKind::Verifier(agency)) {
             Ok(o) => o,
             Err(why) => return ReplyOutcome::Ignored(why),
         };

@@ -19,7 +19,8 @@
 //!   `exit.failed <step reason>` (a simulation has none, so any is a difference).
 
 use crate::load::funnel::{tally, LoadFunnel, FORMAT as LOAD_FORMAT};
-use crate::load::path::{LoadPath, Tier};
+use crate::load::path::LoadPath;
+use crate::registry::Tier;
 use crate::report::html::esc as escape;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -118,9 +119,6 @@ impl Counts {
     }
 }
 
-/// The tiers, lowest first.
-const TIERS: [&str; 3] = ["simplified", "standard", "confirmed"];
-
 /// The part of a simulate `funnel.json` compared here.
 #[derive(Deserialize)]
 struct SimFile {
@@ -205,7 +203,8 @@ fn of_simulate(path: &Path, f: SimFile) -> Counts {
         .iter()
         .map(|p| (format!("path.{}", p.path), p.citizens))
         .collect();
-    for tier in TIERS {
+    // The simulator's funnel names the step of reaching a tier after the tier.
+    for tier in Tier::ALL.map(Tier::as_str) {
         let reached = f
             .overall
             .steps
@@ -272,12 +271,8 @@ fn of_load(path: &Path, f: &LoadFunnel) -> Counts {
         let name = simulated_path(p);
         tally(paths.entry((path_rank(name), name)).or_default(), t.started);
         for (tier, n) in &t.tier_reached {
-            let held = match tier {
-                Tier::None => 0,
-                Tier::Simplified => 1,
-                Tier::Standard => 2,
-                Tier::Confirmed => 3,
-            };
+            // How many tiers it held: 0 for none, 3 for confirmed.
+            let held = tier.map_or(0, |t| t.index() + 1);
             for slot in tiers.iter_mut().take(held) {
                 tally(slot, *n);
             }
@@ -301,7 +296,7 @@ fn of_load(path: &Path, f: &LoadFunnel) -> Counts {
         .into_iter()
         .map(|((_, name), n)| (format!("path.{name}"), n))
         .collect();
-    for (tier, n) in TIERS.iter().zip(tiers) {
+    for (tier, n) in Tier::ALL.map(Tier::as_str).iter().zip(tiers) {
         figures.push((format!("tier.{tier}"), n));
     }
     figures.extend(exits.into_iter().map(|(r, n)| (format!("exit.{r}"), n)));

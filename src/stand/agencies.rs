@@ -273,7 +273,7 @@ impl AgencyClient {
 }
 
 /// An error with its causes, `outer: inner: innermost` (hyper's own message is terse).
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
     while let Some(c) = source {

@@ -8,9 +8,10 @@
 //! times in bodies are RFC 3339 UTC in sim time.
 
 use super::error::StandError;
-use super::performer::{Agency, LetterSent, SignatureChecked};
+use super::performer::{LetterSent, SignatureChecked};
 use super::Stand;
 use crate::registry::registry::{AccountView, PartnerStatus, RegistrationStarted};
+use crate::registry::Agency;
 use crate::registry::{
     password, ConfirmationId, ConfirmationMethod, Oid, RegistrationId, RegistryError, RequestId,
     SessionToken, Tier, VerificationStatus,

@@ -53,13 +53,38 @@ pub enum StandError {
     Internal(String),
 }
 
+/// The HTTP status of a refusal of the registry: the one place that maps the engine's errors
+/// to HTTP.
+pub fn registry_status(e: &RegistryError) -> StatusCode {
+    use RegistryError::*;
+    match e {
+        NotFound { .. } | CenterNotFound => StatusCode::NOT_FOUND,
+        CodeWrong { .. }
+        | WeakPassword(_)
+        | Invalid { .. }
+        | DocumentsMismatch { .. }
+        | CannotRegister { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        CodeExpired => StatusCode::GONE,
+        CodeLocked | ResendTooSoon { .. } | ResendLimit => StatusCode::TOO_MANY_REQUESTS,
+        DocumentsBound { .. }
+        | ContactBound { .. }
+        | ContactNotConfirmed
+        | AlreadyDone { .. }
+        | VerificationPending
+        | WrongTier { .. }
+        | NoLetter
+        | WrongChannel { .. }
+        | PasswordNotSet => StatusCode::CONFLICT,
+        StoreFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        Unauthorized => StatusCode::UNAUTHORIZED,
+    }
+}
+
 impl StandError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            StandError::Registry(e) => {
-                StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST)
-            }
+            StandError::Registry(e) => registry_status(e),
             StandError::Request(e) => e.status(),
             StandError::TokenMissing { .. } => StatusCode::UNAUTHORIZED,
             StandError::TokenWrong { .. } => StatusCode::FORBIDDEN,
@@ -163,7 +188,27 @@ impl IntoResponse for StandError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::error::tests::every_variant;
     use crate::registry::FailureReason;
+
+    #[test]
+    fn every_refusal_of_the_registry_maps_to_a_status() {
+        let all = every_variant();
+        for e in &all {
+            let status = registry_status(e);
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{e:?}"
+            );
+        }
+        assert_eq!(registry_status(&all[1]), 422);
+        assert_eq!(registry_status(&all[2]), 410);
+        assert_eq!(registry_status(&all[3]), 429);
+        assert_eq!(registry_status(&all[8]), 409);
+        assert_eq!(registry_status(&all[16]), 503);
+        assert_eq!(registry_status(&all[19]), 404);
+        assert_eq!(registry_status(&all[20]), 422);
+    }
 
     #[test]
     fn each_error_maps_to_one_status_and_code() {

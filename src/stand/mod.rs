@@ -5,7 +5,8 @@
 //! - [`api`]: the engine's routes, one handler per row of the contract, plus health, metrics,
 //!   the OpenAPI document and the agencies' callback route; bodies and answers are the types of
 //!   [`crate::wire`].
-//! - [`error`]: [`StandError`], the API's errors and their one HTTP mapping.
+//! - [`error`]: [`StandError`], the API's errors and their one HTTP mapping, the registry's
+//!   refusals included (the engine has codes, not statuses).
 //! - [`agencies`]: the engine's HTTP clients of the agencies: timeouts, retries with backoff and
 //!   jitter.
 //! - [`performer`]: performs the registry's effects through those clients and feeds the answers

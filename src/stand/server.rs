@@ -154,15 +154,13 @@ impl StandServer {
 
     /// The world's clock.
     pub fn clock(&self) -> ClockView {
-        self.mocks.context.world.view()
+        self.mocks.clock()
     }
 
     /// Moves the world's clock forward for the engine and every mock alike: everything due in
     /// between (answers, callbacks, deadlines, visits) runs in time order, each at its own time
     /// (see [`esia_mocks::service::World::advance`]).
     pub async fn advance(&self, by: Duration) -> ClockView {
-        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.mocks.context.world.advance(ms).await;
-        self.clock()
+        self.mocks.advance(by).await
     }
 }

@@ -4,11 +4,14 @@
 //! would, read `listening on http://ADDR`, and speak HTTP to it. Time moves by
 //! `POST /mocks/admin/clock/advance`, never by waiting; `eventually` polls for at most 20 s of
 //! wall time (a failure, not a measurement). [`run`] runs a CLI command to its end within a
-//! bound (`tests/load.rs`, `tests/compare.rs`). [`engine`]: what the tests of the sans-IO
-//! engine share.
+//! bound and [`cli`] gives those tests the binary, scratch folders and their load scenario
+//! (`tests/load.rs`, `tests/compare.rs`). The tests of the sans-IO engine share
+//! `esia_sim::registry::testkit` instead, with the engine's unit tests. [`in_process`]: the
+//! engine in process with a wiremock server as its agencies.
 #![allow(dead_code)]
 
-pub mod engine;
+pub mod cli;
+pub mod in_process;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -44,8 +44,10 @@
 //! (inboxes, polling, a letter's arrival) and a PFR or FMS answer is also pushed to the caller's
 //! `callback_url` by a timer on that absolute deadline.
 //!
-//! [`Mocks::router`] gives every mock with the clock's admin routes; [`start`] and
-//! [`MockServer`] serve them on a free loopback port and return the base URL.
+//! [`Mocks::router`] gives every mock with the clock's admin routes, [`Mocks::admin`] one
+//! mock's admin operations and [`Mocks::advance`] the world's advance; [`start`] and
+//! [`MockServer`] serve them on a free loopback port and return the base URL (the stand's
+//! `StandServer` wraps the same [`Mocks`]).
 
 pub mod admin;
 pub mod banks;
@@ -476,6 +478,20 @@ impl Mocks {
         .into_iter()
         .flat_map(|s| s.loads(now))
         .collect()
+    }
+
+    /// The world's clock.
+    pub fn clock(&self) -> ClockView {
+        self.context.world.view()
+    }
+
+    /// Moves the world's clock forward: everything due by then (deliveries, answers, letters,
+    /// and whatever else shares the world, such as an engine's deadlines) happens in time
+    /// order, each at its own time (see [`World::advance`]).
+    pub async fn advance(&self, by: Duration) -> ClockView {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.context.world.advance(ms).await;
+        self.clock()
     }
 
     /// The admin operations of one mock.

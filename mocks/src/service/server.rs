@@ -262,14 +262,12 @@ impl MockServer {
 
     /// The world's clock.
     pub fn clock(&self) -> ClockView {
-        self.mocks.context.world.view()
+        self.mocks.clock()
     }
 
     /// Moves the world's clock forward: deliveries, answers and letters due by then happen,
     /// in time order, each at its own time (see [`World::advance`]).
     pub async fn advance(&self, by: Duration) -> ClockView {
-        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.mocks.context.world.advance(ms).await;
-        self.clock()
+        self.mocks.advance(by).await
     }
 }

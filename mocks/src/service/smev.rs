@@ -51,7 +51,7 @@ use rand_chacha::ChaCha20Rng;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -245,6 +245,9 @@ struct Store<C: Check> {
     requests: HashMap<Box<str>, Stored<C::Verdict>>,
     /// Answers not yet pushed: (deadline, request id).
     due: BTreeSet<(SimTime, Box<str>)>,
+    /// Answers given, in the order they were given: (answer time, request id). A full store
+    /// drops the oldest past their retention from the front, without a scan.
+    answered: VecDeque<(SimTime, Box<str>)>,
 }
 
 /// One asynchronous agency: its truth, requests and timers.
@@ -301,6 +304,7 @@ impl<C: Check> Smev<C> {
                 records: HashMap::new(),
                 requests: HashMap::new(),
                 due: BTreeSet::new(),
+                answered: VecDeque::new(),
             }),
             wake: Notify::new(),
             client,
@@ -351,10 +355,16 @@ impl<C: Check> Smev<C> {
     }
 
     /// Drops answered requests past the retention (when the store is full).
+    /// Drops the answered requests older than `retention_ms`, oldest first: O(dropped).
     fn sweep(store: &mut Store<C>, now: SimTime, retention_ms: u64) {
-        store
-            .requests
-            .retain(|_, s| now < s.answer_at || now.ms_since(s.answer_at) <= retention_ms);
+        while let Some((t, _)) = store.answered.front() {
+            if now.ms_since(*t) <= retention_ms {
+                break;
+            }
+            if let Some((_, id)) = store.answered.pop_front() {
+                store.requests.remove(&id);
+            }
+        }
     }
 
     fn lookup(&self, store: &Store<C>, key: u64) -> Option<C::Record> {
@@ -424,13 +434,14 @@ async fn run_timers<C: Check>(weak: Weak<Smev<C>>) {
                 if *t > now {
                     break;
                 }
-                let Some((_, id)) = store.due.pop_first() else {
+                let Some((t, id)) = store.due.pop_first() else {
                     break;
                 };
                 if let Some(s) = store.requests.get(&id) {
                     if let Some(url) = &s.callback_url {
                         fire.push((url.to_string(), smev.view(&id, s, now), world.work()));
                     }
+                    store.answered.push_back((t, id));
                 }
             }
             (fire, store.due.first().map(|(t, _)| *t))
@@ -496,6 +507,7 @@ impl<C: Check> Admin for Smev<C> {
             store.records.clear();
             store.requests.clear();
             store.due.clear();
+            store.answered.clear();
         }
         self.stations.clear();
         self.profile.restore();

@@ -10,8 +10,9 @@
 //! again, a poll. Those are bounded where they wait (the deferred set, the waiting requests),
 //! so they always enter.
 
-use super::{perform_with, poll, send_sms, Again, Agency, Refusals, Sms, Waiting};
+use super::{perform_with, poll, send_sms, Again, Refusals, Sms, Waiting};
 use super::{PerformerConfig, Stand};
+use crate::registry::Agency;
 use crate::registry::{Effect, RequestId};
 use esia_mocks::service::Work;
 use std::collections::VecDeque;
@@ -329,15 +330,7 @@ mod tests {
             },
             ..StandConfig::default()
         };
-        let b = server.uri();
-        let urls = AgencyUrls {
-            sms: format!("{b}/sms"),
-            mail: format!("{b}/mail"),
-            pfr: format!("{b}/pfr"),
-            fms: format!("{b}/fms"),
-            post: None,
-            ca: None,
-        };
+        let urls = AgencyUrls::flat(&server.uri());
         let world = World::new(Epoch::default(), SimTime::ZERO, 1.0).unwrap();
         let stand = Stand::new(&config, world.clone(), urls, "http://stand.test");
         let cancel = CancellationToken::new();

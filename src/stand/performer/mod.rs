@@ -42,6 +42,7 @@ pub use lane::Lane;
 
 use super::agencies::CallFailed;
 use super::Stand;
+use crate::registry::Agency;
 use crate::registry::{ConfirmationId, Effect, ReplyOutcome, RequestId, Topic};
 use esia_mocks::agency::ca::{self, CaQuery, CaVerdict, Certificate};
 use esia_mocks::agency::{FmsVerdict, PfrVerdict};
@@ -124,14 +125,26 @@ pub struct AgencyUrls {
 impl AgencyUrls {
     /// Every agency on the stand at `base` (`http://127.0.0.1:PORT`).
     pub fn on(base: &str) -> Self {
+        let mocks = format!("{}/mocks", base.trim_end_matches('/'));
+        Self {
+            post: Some(format!("{mocks}/post")),
+            ca: Some(format!("{mocks}/ca")),
+            ..Self::flat(&mocks)
+        }
+    }
+
+    /// SMS, mail, PFR and FMS at `{base}/sms`... (a test double with one route prefix per
+    /// agency, such as a wiremock server); no post or CA, so letters and certificate checks
+    /// are held.
+    pub fn flat(base: &str) -> Self {
         let base = base.trim_end_matches('/');
         Self {
-            sms: format!("{base}/mocks/sms"),
-            mail: format!("{base}/mocks/mail"),
-            pfr: format!("{base}/mocks/pfr"),
-            fms: format!("{base}/mocks/fms"),
-            post: Some(format!("{base}/mocks/post")),
-            ca: Some(format!("{base}/mocks/ca")),
+            sms: format!("{base}/sms"),
+            mail: format!("{base}/mail"),
+            pfr: format!("{base}/pfr"),
+            fms: format!("{base}/fms"),
+            post: None,
+            ca: None,
         }
     }
 }
@@ -180,33 +193,6 @@ struct Message<'a> {
 #[derive(Debug, serde::Deserialize)]
 struct PostAccepted {
     tracking_number: String,
-}
-
-/// The two verifying agencies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Agency {
-    Pfr,
-    Fms,
-}
-
-impl Agency {
-    /// The wire name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Agency::Pfr => "pfr",
-            Agency::Fms => "fms",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pfr" => Some(Agency::Pfr),
-            "fms" => Some(Agency::Fms),
-            _ => None,
-        }
-    }
 }
 
 /// An effect the stand does not perform (no post or CA URL), as `GET /healthz` counts and the
