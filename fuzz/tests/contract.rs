@@ -1,7 +1,8 @@
 //! Fuzz target: every JSON body of the contract, through the whole stand's router in process
 //! (the engine's routes and the mocks', as `serve` answers them): mutated valid bodies and any
-//! JSON, to every route that takes a body (but the clock's advance). No answer is a 500 (a panic caught, or a bug), and
-//! every refusal is the contract's JSON error. (A 503 is allowed: the effects queue and the
+//! JSON, to every route that takes a body (but the clock's advance). No answer is a 500 (a
+//! panic caught, or a bug), every answer comes within [`ANSWER_WITHIN`], and every refusal is
+//! the contract's JSON error. (A 503 is allowed: the effects queue and the
 //! stores fill up over a million requests, as they should.)
 
 mod support;
@@ -49,6 +50,35 @@ const ROUTES: &[(&str, &str)] = &[
     // queued, which this stand never performs (tests/hardening.rs and tests/time_control.rs
     // call it on a running stand).
 ];
+
+/// Every route answers at once on this stand (its performer not started, a bank asked
+/// `?wait=false`, each mock reset after its profile or faults are set): an answer later than
+/// this is a hang, reported with its input.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The mock whose profile or faults `path` sets (`/mocks/pfr/admin/faults`: `pfr`). A profile
+/// or a wire fault a case sets may delay every later request to that mock by as much as a u64
+/// of milliseconds (the world's clock here runs at wall speed): the first 1,000,000-case run
+/// hung after 11,550 cases at `POST /mocks/pfr/requests`, waiting out the `response_delay` of
+/// an earlier case's wire faults (a harness fault: the delay is the fault asked for). The
+/// case's answer is checked; its effect is undone, for the mock's later cases to answer at
+/// once.
+fn mock_configured(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/mocks/")?;
+    let (mock, admin) = rest.split_once('/')?;
+    matches!(admin, "admin/profile" | "admin/faults").then_some(mock)
+}
+
+/// `POST /mocks/MOCK/admin/reset`: the mock's profile as the stand started it, no faults.
+async fn reset(app: &axum::Router, mock: &str) {
+    let request = Request::builder()
+        .method("POST")
+        .uri(format!("/mocks/{mock}/admin/reset"))
+        .body(Body::empty())
+        .expect("a request");
+    let r = app.clone().oneshot(request).await.expect("an answer");
+    assert_eq!(r.status().as_u16(), 204, "reset of {mock}");
+}
 
 struct Harness {
     runtime: tokio::runtime::Runtime,
@@ -129,12 +159,24 @@ proptest! {
             .header("authorization", format!("Bearer {token}"))
             .body(Body::from(body.clone()))
             .expect("a request");
-        let (status, answer) = h.runtime.block_on(async {
-            let r = h.app.clone().oneshot(request).await.expect("an answer");
-            let status = r.status();
-            let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap_or_default();
-            (status, bytes)
+        let answered = h.runtime.block_on(async {
+            let answer = tokio::time::timeout(ANSWER_WITHIN, async {
+                let r = h.app.clone().oneshot(request).await.expect("an answer");
+                let status = r.status();
+                let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap_or_default();
+                (status, bytes)
+            })
+            .await;
+            if let Some(mock) = mock_configured(path) {
+                reset(&h.app, mock).await;
+            }
+            answer
         });
+        let Ok((status, answer)) = answered else {
+            return Err(TestCaseError::fail(format!(
+                "no answer within {ANSWER_WITHIN:?}: {method} {path} {body}"
+            )));
+        };
         prop_assert_ne!(status.as_u16(), 500, "{} {} {}", method, path, body);
         if status.is_client_error() || status.is_server_error() {
             let v: serde_json::Value = serde_json::from_slice(&answer)

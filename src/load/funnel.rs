@@ -57,9 +57,24 @@ pub mod held {
 /// one hour).
 const LATENCY_MAX_US: u64 = 3_600_000_000;
 
-/// A latency histogram in microseconds (1 µs to 1 h, 3 significant digits).
-#[derive(Clone, Debug, PartialEq)]
+/// Adds `n` to a count. Counts come from files too (`merge` reads them): past `u64::MAX` they
+/// saturate instead of overflowing.
+pub(crate) fn tally(count: &mut u64, n: u64) {
+    *count = count.saturating_add(n);
+}
+
+/// A latency histogram in microseconds (1 µs to 1 h, 3 significant digits): 23,552 buckets,
+/// 184 kB. Most of a funnel's are empty (tiers not reached, start lags in the closed model,
+/// steps not run): an empty one is compared, summarized and written without a walk over its
+/// buckets.
+#[derive(Clone, Debug)]
 pub struct Latency(Histogram<u64>);
+
+impl PartialEq for Latency {
+    fn eq(&self, other: &Self) -> bool {
+        (self.0.is_empty() && other.0.is_empty()) || self.0 == other.0
+    }
+}
 
 impl Default for Latency {
     fn default() -> Self {
@@ -78,13 +93,20 @@ impl Latency {
         self.0.saturating_record(us.clamp(1, LATENCY_MAX_US));
     }
 
-    /// Adds `other`'s counts: exact, as both share the same buckets.
+    /// Adds `other`'s counts: exact, as both share the same buckets. The counts of a histogram
+    /// must sum within a u64 (hdrhistogram adds them up for a quantile, and overflows); past
+    /// it, as for the funnel's counts, the sum saturates.
     pub fn merge(&mut self, other: &Latency) {
-        if self.0.add(&other.0).is_err() {
-            for v in other.0.iter_recorded() {
-                self.0
-                    .saturating_record_n(v.value_iterated_to(), v.count_at_value());
+        if self.count().checked_add(other.count()).is_some() && self.0.add(&other.0).is_ok() {
+            return;
+        }
+        for v in other.0.iter_recorded() {
+            let room = u64::MAX - self.count();
+            if room == 0 {
+                break;
             }
+            self.0
+                .saturating_record_n(v.value_iterated_to(), v.count_at_value().min(room));
         }
     }
 
@@ -113,11 +135,17 @@ impl Latency {
     }
 
     pub fn mean_ms(&self) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
         self.0.mean() / 1_000.0
     }
 
     /// The recorded buckets: (highest value of the bucket in µs, count).
     fn buckets(&self) -> Vec<[u64; 2]> {
+        if self.0.is_empty() {
+            return Vec::new();
+        }
         self.0
             .iter_recorded()
             .map(|v| [v.value_iterated_to(), v.count_at_value()])
@@ -174,7 +202,12 @@ impl<'de> Deserialize<'de> for Latency {
         // The summary is recomputed from the buckets.
         let wire = LatencyWire::deserialize(d)?;
         let mut h = Latency::default();
-        for [value, count] in wire.hdr {
+        for [value, count] in wire.hdr.into_iter().filter(|[_, count]| *count > 0) {
+            if h.count().checked_add(count).is_none() {
+                return Err(serde::de::Error::custom(
+                    "a histogram whose counts sum past 18446744073709551615",
+                ));
+            }
             h.0.saturating_record_n(value.clamp(1, LATENCY_MAX_US), count);
         }
         Ok(h)
@@ -388,15 +421,15 @@ impl LoadFunnel {
         self.timeline.merge(&other.timeline);
         for (path, o) in &other.paths {
             let p = self.path(*path);
-            p.started += o.started;
-            p.completed += o.completed;
-            p.failed += o.failed;
-            p.in_progress += o.in_progress;
+            tally(&mut p.started, o.started);
+            tally(&mut p.completed, o.completed);
+            tally(&mut p.failed, o.failed);
+            tally(&mut p.in_progress, o.in_progress);
             for (reason, n) in &o.exits {
-                *p.exits.entry(reason.clone()).or_default() += n;
+                tally(p.exits.entry(reason.clone()).or_default(), *n);
             }
             for (t, n) in &o.tier_reached {
-                *p.tier_reached.entry(*t).or_default() += n;
+                tally(p.tier_reached.entry(*t).or_default(), *n);
             }
             for os in &o.steps {
                 let s = match p.steps.iter_mut().position(|s| s.name == os.name) {
@@ -409,10 +442,10 @@ impl LoadFunnel {
                         p.steps.last_mut().expect("just pushed")
                     }
                 };
-                s.attempts += os.attempts;
-                s.failed += os.failed;
+                tally(&mut s.attempts, os.attempts);
+                tally(&mut s.failed, os.failed);
                 for (r, n) in &os.reasons {
-                    *s.reasons.entry(r.clone()).or_default() += n;
+                    tally(s.reasons.entry(r.clone()).or_default(), *n);
                 }
                 s.requests.merge(&os.requests);
                 s.step.merge(&os.step);
@@ -429,16 +462,16 @@ impl LoadFunnel {
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for p in self.paths.values() {
-            t.started += p.started;
-            t.completed += p.completed;
-            t.failed += p.failed;
-            t.in_progress += p.in_progress;
+            tally(&mut t.started, p.started);
+            tally(&mut t.completed, p.completed);
+            tally(&mut t.failed, p.failed);
+            tally(&mut t.in_progress, p.in_progress);
             for (tier, n) in &p.tier_reached {
-                *t.tier_reached.entry(*tier).or_default() += n;
+                tally(t.tier_reached.entry(*tier).or_default(), *n);
             }
             for s in &p.steps {
-                t.steps += s.attempts;
-                t.steps_failed += s.failed;
+                tally(&mut t.steps, s.attempts);
+                tally(&mut t.steps_failed, s.failed);
                 t.requests.merge(&s.requests);
             }
         }
@@ -707,5 +740,67 @@ mod tests {
                 .any(|v| !v.pass && v.rule.contains("03 set password")),
             "{v:?}"
         );
+    }
+
+    /// Counts read from files (`esia-sim merge`) may be anything a u64 holds: folding them
+    /// saturates at u64::MAX instead of overflowing (a panic in a debug build).
+    #[test]
+    fn regression_merging_counts_past_u64_saturates() {
+        let mut big = LoadFunnel::new(&[LoadPath::Standard], Thresholds::default());
+        let p = big.paths.get_mut(&LoadPath::Standard).unwrap();
+        p.started = u64::MAX;
+        p.tier_reached.insert(Some(Tier::Standard), u64::MAX);
+        p.steps[0].attempts = u64::MAX;
+        p.steps[0].reasons.insert("422 code_wrong".into(), u64::MAX);
+        let mut one = LoadFunnel::new(&[LoadPath::Standard], Thresholds::default());
+        one.started(LoadPath::Standard, None);
+        one.step(
+            LoadPath::Standard,
+            0,
+            &[1_000],
+            Duration::from_millis(1),
+            Some("422 code_wrong"),
+        );
+        one.ended(
+            LoadPath::Standard,
+            Ending::Failed,
+            Some(Tier::Standard),
+            &[],
+            Duration::ZERO,
+        );
+        big.merge(&one);
+        big.merge(&big.clone());
+        let p = &big.paths[&LoadPath::Standard];
+        assert_eq!(p.started, u64::MAX);
+        assert_eq!(p.failed, 2);
+        assert_eq!(p.tier_reached[&Some(Tier::Standard)], u64::MAX);
+        assert_eq!(p.steps[0].reasons["422 code_wrong"], u64::MAX);
+        let totals = big.totals();
+        assert_eq!((totals.started, totals.steps), (u64::MAX, u64::MAX));
+    }
+
+    /// The fuzz target `funnels` found it: a histogram read with two buckets of
+    /// 18446744073709551615 made hdrhistogram's quantile overflow its sum of counts (a panic in
+    /// a debug build). Such a histogram is refused on reading, and merges saturate the sum.
+    #[test]
+    fn regression_histogram_counts_sum_within_a_u64() {
+        let over = r#"{"hdr": [[1000, 18446744073709551615], [2000, 1]]}"#;
+        let message = serde_json::from_str::<Latency>(over)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("sum past"), "{message}");
+
+        let full: Latency =
+            serde_json::from_str(r#"{"hdr": [[1000, 18446744073709551614], [2000, 1]]}"#).unwrap();
+        assert_eq!(full.count(), u64::MAX);
+        let mut merged = full.clone();
+        merged.merge(&full);
+        assert_eq!(merged.count(), u64::MAX);
+        assert!(merged.quantile_ms(0.99) > 0.0);
+        let mut other = Latency::default();
+        other.record_us(5_000);
+        other.merge(&full);
+        assert_eq!(other.count(), u64::MAX);
+        assert!(other.quantile_ms(1.0) >= 5.0);
     }
 }

@@ -72,7 +72,16 @@ pub fn read(path: &Path) -> Result<LoadFunnel, ReportError> {
             super::funnel::FORMAT
         )));
     }
-    serde_json::from_value(doc["funnel"].clone()).map_err(|e| parse(e.to_string()))
+    let funnel: LoadFunnel =
+        serde_json::from_value(doc["funnel"].clone()).map_err(|e| parse(e.to_string()))?;
+    // Timelines merge exactly only at widths that are powers of two.
+    let bucket_s = funnel.timeline.bucket_s;
+    if !bucket_s.is_power_of_two() {
+        return Err(parse(format!(
+            "timeline: buckets of {bucket_s} s, not a power of two"
+        )));
+    }
+    Ok(funnel)
 }
 
 /// `funnel.json`: the funnel with its totals and verdicts beside it (these are recomputed
@@ -325,7 +334,10 @@ pub fn page(funnel: &LoadFunnel) -> String {
             r.citizens[1],
             r.citizens_taken,
             esc(&model),
-            r.users.values().sum::<usize>(),
+            // Saturating: the counts come from the files `merge` reads.
+            r.users
+                .values()
+                .fold(0usize, |sum, n| sum.saturating_add(*n)),
             r.speedup,
             esc(&r.hash_profile),
             esc(&r.started_at),
@@ -626,5 +638,48 @@ fn over_time(out: &mut String, t: &Timeline) {
                 let _ = writeln!(out, "<p>{}</p>", esc(&e.to_string()));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::config::Thresholds;
+
+    /// The fuzz target `funnels` found it: a run's users summed past a usize on the page
+    /// `merge` writes (a panic with overflow checks). The sum saturates.
+    #[test]
+    fn regression_users_past_usize_are_shown_saturated() {
+        let mut funnel = LoadFunnel::new(&[], Thresholds::default());
+        let users = BTreeMap::from([
+            (crate::load::LoadPath::Mfc, usize::MAX),
+            (crate::load::LoadPath::Post, 1),
+        ]);
+        funnel.runs.push(super::super::funnel::RunInfo {
+            users,
+            ..Default::default()
+        });
+        assert!(page(&funnel).contains(&usize::MAX.to_string()));
+    }
+
+    /// A timeline's buckets merge exactly only at widths that are powers of two: a funnel.json
+    /// with another width is refused with its reason, one with a power of two reads back.
+    #[test]
+    fn a_timeline_width_not_a_power_of_two_is_refused() {
+        let dir = std::env::temp_dir().join(format!("esia-report-width-{}", std::process::id()));
+        let mut funnel = LoadFunnel::new(&[], Thresholds::default());
+        for (bucket_s, readable) in [(0, false), (3, false), (u64::MAX, false), (1 << 63, true)] {
+            funnel.timeline.bucket_s = bucket_s;
+            write(&dir, &funnel).unwrap();
+            match read(&dir.join(FUNNEL_JSON)) {
+                Ok(back) => assert!(readable && back == funnel, "{bucket_s}"),
+                Err(ReportError::Parse { message, .. }) => {
+                    assert!(!readable, "{bucket_s}: {message}");
+                    assert!(message.contains("not a power of two"), "{message}");
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

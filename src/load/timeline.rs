@@ -6,6 +6,7 @@
 //! kept in sparse log-scale histograms (buckets 2% wide) that merge exactly too. Written as
 //! `timeline.csv`, tidy, beside `funnel.json` ([`Timeline::csv`]).
 
+use super::funnel::tally;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -77,12 +78,12 @@ impl LogHistogram {
 
     pub fn merge(&mut self, other: &LogHistogram) {
         for (i, n) in &other.0 {
-            *self.0.entry(*i).or_default() += n;
+            tally(self.0.entry(*i).or_default(), *n);
         }
     }
 
     pub fn count(&self) -> u64 {
-        self.0.values().sum()
+        self.0.values().fold(0, |sum, n| sum.saturating_add(*n))
     }
 
     /// The latency at quantile `q` in milliseconds (the middle of its bucket), none when empty.
@@ -94,7 +95,7 @@ impl LogHistogram {
         let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
         let mut seen = 0;
         for (i, n) in &self.0 {
-            seen += n;
+            tally(&mut seen, *n);
             if seen >= rank {
                 return Some(LOG_BASE.powf(f64::from(*i) + 0.5) / 1_000.0);
             }
@@ -132,17 +133,17 @@ pub struct Bucket {
 impl Bucket {
     fn merge(&mut self, other: &Bucket) {
         for (o, n) in &other.requests {
-            *self.requests.entry(*o).or_default() += n;
+            tally(self.requests.entry(*o).or_default(), *n);
         }
         for (step, h) in &other.latency {
             self.latency.entry(step.clone()).or_default().merge(h);
         }
-        self.started += other.started;
-        self.completed += other.completed;
-        self.failed += other.failed;
-        self.cut += other.cut;
+        tally(&mut self.started, other.started);
+        tally(&mut self.completed, other.completed);
+        tally(&mut self.failed, other.failed);
+        tally(&mut self.cut, other.cut);
         for (tier, n) in &other.tiers {
-            *self.tiers.entry(tier.clone()).or_default() += n;
+            tally(self.tiers.entry(tier.clone()).or_default(), *n);
         }
         for (name, v) in &other.gauges {
             let g = self.gauges.entry(name.clone()).or_insert(*v);
@@ -183,7 +184,7 @@ impl Timeline {
         if !self.buckets.contains_key(&(unix_s / width * width))
             && self.buckets.len() >= MAX_BUCKETS
         {
-            self.coarsen(width * 2);
+            self.coarsen(width.saturating_mul(2));
         }
         let width = self.bucket_s.max(1);
         self.buckets.entry(unix_s / width * width).or_default()
@@ -247,8 +248,8 @@ impl Timeline {
             .iter()
             .map(|(k, b)| {
                 walking += i128::from(b.started);
-                walking -= i128::from(b.completed + b.failed + b.cut);
-                (*k, walking.max(0) as u64)
+                walking -= i128::from(b.completed) + i128::from(b.failed) + i128::from(b.cut);
+                (*k, u64::try_from(walking.max(0)).unwrap_or(u64::MAX))
             })
             .collect()
     }
@@ -270,16 +271,20 @@ impl Timeline {
 
     /// Adds `other` (another shard): both widen to the wider bucket, then buckets add.
     pub fn merge(&mut self, other: &Timeline) {
-        let mut width = self.bucket_s.max(other.bucket_s).max(1);
-        if !width.is_power_of_two() {
-            width = width.next_power_of_two();
-        }
+        // A width read from a file may be no power of two (`load::report::read` refuses one),
+        // or past the largest.
+        let width = self
+            .bucket_s
+            .max(other.bucket_s)
+            .max(1)
+            .checked_next_power_of_two()
+            .unwrap_or(1 << 63);
         self.coarsen(width);
         for (k, b) in &other.buckets {
             self.buckets.entry(k / width * width).or_default().merge(b);
         }
         while self.buckets.len() > MAX_BUCKETS {
-            self.coarsen(self.bucket_s * 2);
+            self.coarsen(self.bucket_s.saturating_mul(2));
         }
     }
 
@@ -435,5 +440,40 @@ mod tests {
             csv.contains("0,2000000,4,journeys_in_progress,,3\n"),
             "{csv}"
         );
+    }
+
+    /// Timelines read from files (`esia-sim merge`) may carry any width and any counts:
+    /// a width past the largest power of two (`next_power_of_two` overflowed) and counts past
+    /// u64 (the bucket sums overflowed) merge without a panic, saturating.
+    #[test]
+    fn regression_a_timeline_of_any_width_and_counts_merges() {
+        let full = Bucket {
+            started: u64::MAX,
+            completed: u64::MAX,
+            failed: u64::MAX,
+            requests: BTreeMap::from([(Outcome::Success, u64::MAX)]),
+            latency: BTreeMap::from([(
+                "01 register".into(),
+                LogHistogram(BTreeMap::from([(1, u64::MAX), (2, u64::MAX)])),
+            )]),
+            ..Bucket::default()
+        };
+        let wide = Timeline {
+            bucket_s: u64::MAX,
+            buckets: BTreeMap::from([(0, full.clone()), (u64::MAX, full)]),
+        };
+        let mut t = Timeline::default();
+        t.merge(&wide);
+        t.merge(&wide);
+        assert_eq!(t.bucket_s, 1 << 63);
+        let b = &t.buckets[&(1 << 63)];
+        assert_eq!(
+            (b.started, b.requests[&Outcome::Success]),
+            (u64::MAX, u64::MAX)
+        );
+        assert_eq!(b.latency["01 register"].count(), u64::MAX);
+        assert!(b.latency["01 register"].quantile_ms(0.99).is_some());
+        assert_eq!(t.in_progress(), vec![(0, 0), (1 << 63, 0)]);
+        assert!(t.csv().lines().count() > 1);
     }
 }

@@ -18,7 +18,7 @@
 //!   the simulator's left under their reasons; its failed journeys as
 //!   `exit.failed <step reason>` (a simulation has none, so any is a difference).
 
-use crate::load::funnel::{LoadFunnel, FORMAT as LOAD_FORMAT};
+use crate::load::funnel::{tally, LoadFunnel, FORMAT as LOAD_FORMAT};
 use crate::load::path::LoadPath;
 use crate::registry::Tier;
 use crate::report::html::esc as escape;
@@ -267,28 +267,28 @@ fn of_load(path: &Path, f: &LoadFunnel) -> Counts {
         if t.started == 0 {
             continue;
         }
-        citizens += t.started;
+        tally(&mut citizens, t.started);
         let name = simulated_path(p);
-        *paths.entry((path_rank(name), name)).or_default() += t.started;
+        tally(paths.entry((path_rank(name), name)).or_default(), t.started);
         for (tier, n) in &t.tier_reached {
             // How many tiers it held: 0 for none, 3 for confirmed.
             let held = tier.map_or(0, |t| t.index() + 1);
             for slot in tiers.iter_mut().take(held) {
-                *slot += n;
+                tally(slot, *n);
             }
         }
         // The model mix's citizens who left where the simulator's left.
         for (reason, n) in &t.exits {
-            *exits.entry(reason.clone()).or_default() += n;
+            tally(exits.entry(reason.clone()).or_default(), *n);
         }
         if let Some(reason) = scripted_exit(p) {
             if t.completed > 0 {
-                *exits.entry(reason.to_owned()).or_default() += t.completed;
+                tally(exits.entry(reason.to_owned()).or_default(), t.completed);
             }
         }
         for s in &t.steps {
             for (reason, n) in &s.reasons {
-                *exits.entry(format!("failed {reason}")).or_default() += n;
+                tally(exits.entry(format!("failed {reason}")).or_default(), *n);
             }
         }
     }
@@ -374,7 +374,8 @@ pub fn two_proportions(xa: u64, na: u64, xb: u64, nb: u64) -> (f64, f64, f64, f6
     let (pa, pb) = (xa as f64 / na_f, xb as f64 / nb_f);
     let d = pb - pa;
     let se = (pa * (1.0 - pa) / na_f + pb * (1.0 - pb) / nb_f).sqrt();
-    let pooled = (xa + xb) as f64 / (na_f + nb_f);
+    // In floats: counts read from a file may sum past u64.
+    let pooled = (xa as f64 + xb as f64) / (na_f + nb_f);
     let se0 = (pooled * (1.0 - pooled) * (1.0 / na_f + 1.0 / nb_f)).sqrt();
     let p = if se0 > 0.0 {
         erfc((d / se0).abs() / std::f64::consts::SQRT_2).min(1.0)
@@ -763,5 +764,18 @@ mod tests {
         assert_eq!(names, ["path.bank", "path.post"]);
         assert!(c.rows[0].flagged, "{:?}", c.rows[0]);
         assert_eq!(c.rows[0].b_count, 0);
+    }
+
+    /// The fuzz target `funnels` found it: a simulate funnel.json whose figure was
+    /// 18446744073709551615, compared with itself, overflowed the pooled share's sum.
+    #[test]
+    fn regression_counts_near_u64_max_compare_without_overflow() {
+        let (d, _, _, p) = two_proportions(u64::MAX, 1, u64::MAX, 1);
+        assert_eq!(d, 0.0);
+        assert_eq!(p, 1.0);
+        let a = counts(1, &[("tier.standard", u64::MAX)]);
+        let c = compare(a.clone(), a);
+        assert_eq!(c.rows.len(), 1);
+        assert!(!c.rows[0].flagged);
     }
 }

@@ -82,8 +82,13 @@ impl Chart<'_> {
         let y_top = if self.y_percent {
             y_max.min(1.0)
         } else {
-            y_max * 1.05
+            (y_max * 1.05).min(f64::MAX)
         };
+        // Points are drawn inside the axes: plotters maps a value far outside them to a pixel
+        // past i32 (an overflow; a funnel.json read by `merge` may hold a gauge of -6579027701).
+        let (x_low, x_high) = (self.x.start.min(self.x.end), self.x.start.max(self.x.end));
+        let x_in = |x: f64| x.clamp(x_low, x_high);
+        let y_in = |y: f64| y.clamp(0.0, y_top.max(0.0));
         let root = SVGBackend::with_string(out, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
@@ -123,7 +128,7 @@ impl Chart<'_> {
             let color = PALETTE[line.color % PALETTE.len()];
             chart
                 .draw_series(LineSeries::new(
-                    line.points.iter().copied(),
+                    line.points.iter().map(|&(x, y)| (x_in(x), y_in(y))),
                     color.stroke_width(2),
                 ))?
                 .label(line.name.as_str())
@@ -132,6 +137,7 @@ impl Chart<'_> {
                 });
             let cap = (self.x.end - self.x.start) / 120.0;
             for &(x, low, high) in &line.bars {
+                let (x, low, high) = (x_in(x), y_in(low), y_in(high));
                 let style = color.stroke_width(1);
                 chart.draw_series([
                     PathElement::new(vec![(x, low), (x, high)], style),
@@ -186,5 +192,31 @@ mod tests {
         assert!(svg.contains("<text") && svg.contains("post") && svg.contains("conversion"));
         assert!(svg.contains("<polyline"));
         assert_eq!(svg, chart.to_svg().unwrap());
+    }
+
+    /// The fuzz target `funnels` found it: a funnel.json's gauge of -6579027701 made plotters
+    /// overflow mapping it to a pixel (a panic with overflow checks). Points outside the axes
+    /// are drawn at their edge.
+    #[test]
+    fn regression_points_far_outside_the_axes_are_drawn_at_the_edge() {
+        let chart = Chart {
+            title: "queues",
+            x_desc: "s",
+            y_desc: "peak",
+            x: 0.0..100.0,
+            y_min_top: 1.0,
+            y_percent: false,
+            x_label: None,
+            x_ticks: 5,
+            legend: Legend::UpperRight,
+            lines: vec![Line {
+                name: "esia_registry_accounts".into(),
+                color: 0,
+                points: vec![(-1e12, -6_579_027_701.0), (50.0, 854.89), (1e300, f64::MAX)],
+                bars: vec![(10.0, -1e300, 1e300)],
+            }],
+        };
+        let svg = chart.to_svg().unwrap();
+        assert!(svg.contains("<polyline"));
     }
 }

@@ -22,6 +22,17 @@ pub fn config() -> ProptestConfig {
     }
 }
 
+/// The configuration of a target whose case costs about `weight` cases of the others (a load
+/// funnel holds histograms of 184 kB each, built, written, read and merged a dozen times a
+/// case): [`cases`] / `weight` cases, at least one, so that CI's short run stays short.
+#[allow(dead_code)] // Only the funnels target weighs its cases.
+pub fn config_weighted(weight: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: (cases() / weight).max(1),
+        ..config()
+    }
+}
+
 /// The seed inputs of `name` (fuzz/corpus/NAME, one a line).
 pub fn corpus(name: &str) -> Vec<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -45,24 +56,26 @@ pub fn text_from(seeds: Vec<String>) -> BoxedStrategy<String> {
     let seed = proptest::sample::select(seeds);
     prop_oneof![
         2 => seed.clone(),
-        4 => (seed.clone(), any::<prop::sample::Index>(), any::<char>(), 0..3u8).prop_map(
-            |(s, at, c, how)| {
-                let chars: Vec<char> = s.chars().collect();
-                let i = if chars.is_empty() { 0 } else { at.index(chars.len() + 1) };
-                let mut out: Vec<char> = chars.clone();
-                match how {
-                    0 => out.truncate(i),
-                    1 => out.insert(i.min(out.len()), c),
-                    _ => {
-                        if i < out.len() {
-                            out[i] = c;
-                        }
-                    }
-                }
-                out.into_iter().collect()
-            }
-        ),
+        4 => (seed.clone(), any::<prop::sample::Index>(), any::<char>(), 0..3u8)
+            .prop_map(|(s, at, c, how)| cut_or_splice(&s, &at, c, how)),
         2 => ".{0,64}",
     ]
     .boxed()
+}
+
+/// `text` cut at `at` (`how` 0), or `c` inserted there (1) or put in place of the character
+/// there (2).
+pub fn cut_or_splice(text: &str, at: &prop::sample::Index, c: char, how: u8) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    let i = at.index(chars.len() + 1);
+    match how {
+        0 => chars.truncate(i),
+        1 => chars.insert(i, c),
+        _ => {
+            if i < chars.len() {
+                chars[i] = c;
+            }
+        }
+    }
+    chars.into_iter().collect()
 }
