@@ -64,25 +64,37 @@ pub(crate) fn tally(count: &mut u64, n: u64) {
 }
 
 /// A latency histogram in microseconds (1 µs to 1 h, 3 significant digits): 23,552 buckets,
-/// 184 kB. Most of a funnel's are empty (tiers not reached, start lags in the closed model,
-/// steps not run): an empty one is compared, summarized and written without a walk over its
-/// buckets.
-#[derive(Clone, Debug)]
-pub struct Latency(Histogram<u64>);
+/// 184 kB, allocated at its first record. Most of a funnel's are empty (tiers not reached,
+/// start lags in the closed model, steps not run): an empty one holds nothing, and is
+/// compared, summarized, merged and written without a walk over buckets.
+#[derive(Clone, Debug, Default)]
+pub struct Latency(Option<Box<Histogram<u64>>>);
 
 impl PartialEq for Latency {
     fn eq(&self, other: &Self) -> bool {
-        (self.0.is_empty() && other.0.is_empty()) || self.0 == other.0
-    }
-}
-
-impl Default for Latency {
-    fn default() -> Self {
-        Self(Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("constant, valid bounds"))
+        match (self.recorded(), other.recorded()) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
     }
 }
 
 impl Latency {
+    /// The histogram, if anything was recorded.
+    fn recorded(&self) -> Option<&Histogram<u64>> {
+        self.0.as_deref().filter(|h| !h.is_empty())
+    }
+
+    /// The histogram, allocated if it was not.
+    fn histogram(&mut self) -> &mut Histogram<u64> {
+        self.0.get_or_insert_with(|| {
+            Box::new(
+                Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("constant, valid bounds"),
+            )
+        })
+    }
+
     /// Records one latency.
     pub fn record(&mut self, d: Duration) {
         self.record_us(u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
@@ -90,66 +102,64 @@ impl Latency {
 
     /// Records one latency in microseconds (0 counts as 1 µs).
     pub fn record_us(&mut self, us: u64) {
-        self.0.saturating_record(us.clamp(1, LATENCY_MAX_US));
+        self.histogram()
+            .saturating_record(us.clamp(1, LATENCY_MAX_US));
     }
 
     /// Adds `other`'s counts: exact, as both share the same buckets. The counts of a histogram
     /// must sum within a u64 (hdrhistogram adds them up for a quantile, and overflows); past
     /// it, as for the funnel's counts, the sum saturates.
     pub fn merge(&mut self, other: &Latency) {
-        if self.count().checked_add(other.count()).is_some() && self.0.add(&other.0).is_ok() {
+        let Some(theirs) = other.recorded() else {
+            return;
+        };
+        if self.recorded().is_none() {
+            *self = other.clone();
             return;
         }
-        for v in other.0.iter_recorded() {
-            let room = u64::MAX - self.count();
+        let count = self.count();
+        let mine = self.histogram();
+        if count.checked_add(theirs.len()).is_some() && mine.add(theirs).is_ok() {
+            return;
+        }
+        for v in theirs.iter_recorded() {
+            let room = u64::MAX - mine.len();
             if room == 0 {
                 break;
             }
-            self.0
-                .saturating_record_n(v.value_iterated_to(), v.count_at_value().min(room));
+            mine.saturating_record_n(v.value_iterated_to(), v.count_at_value().min(room));
         }
     }
 
     pub fn count(&self) -> u64 {
-        self.0.len()
+        self.recorded().map_or(0, |h| h.len())
     }
 
     /// The latency at quantile `q` (0 to 1) in milliseconds, 0 when empty.
     pub fn quantile_ms(&self, q: f64) -> f64 {
-        if self.0.is_empty() {
-            return 0.0;
-        }
-        self.0.value_at_quantile(q) as f64 / 1_000.0
+        self.recorded()
+            .map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1_000.0)
     }
 
     pub fn max_ms(&self) -> f64 {
-        self.0.max() as f64 / 1_000.0
+        self.recorded().map_or(0.0, |h| h.max() as f64 / 1_000.0)
     }
 
     pub fn min_ms(&self) -> f64 {
-        if self.0.is_empty() {
-            0.0
-        } else {
-            self.0.min() as f64 / 1_000.0
-        }
+        self.recorded().map_or(0.0, |h| h.min() as f64 / 1_000.0)
     }
 
     pub fn mean_ms(&self) -> f64 {
-        if self.0.is_empty() {
-            return 0.0;
-        }
-        self.0.mean() / 1_000.0
+        self.recorded().map_or(0.0, |h| h.mean() / 1_000.0)
     }
 
     /// The recorded buckets: (highest value of the bucket in µs, count).
     fn buckets(&self) -> Vec<[u64; 2]> {
-        if self.0.is_empty() {
-            return Vec::new();
-        }
-        self.0
-            .iter_recorded()
-            .map(|v| [v.value_iterated_to(), v.count_at_value()])
-            .collect()
+        self.recorded().map_or_else(Vec::new, |h| {
+            h.iter_recorded()
+                .map(|v| [v.value_iterated_to(), v.count_at_value()])
+                .collect()
+        })
     }
 }
 
@@ -208,7 +218,8 @@ impl<'de> Deserialize<'de> for Latency {
                     "a histogram whose counts sum past 18446744073709551615",
                 ));
             }
-            h.0.saturating_record_n(value.clamp(1, LATENCY_MAX_US), count);
+            h.histogram()
+                .saturating_record_n(value.clamp(1, LATENCY_MAX_US), count);
         }
         Ok(h)
     }
