@@ -3,23 +3,13 @@
 //! citizen an iteration; `population/citizen_cpu` times the same work in the thread's CPU time
 //! (not the time it waited for a core), which a shared machine disturbs less than wall time.
 
+mod support;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use esia_mocks::ident::{inn_checks, snils_check};
 use esia_mocks::population::{Population, PopulationConfig};
 use std::hint::black_box;
-use std::time::Duration;
-
-/// The CPU time this thread has used.
-fn thread_cpu() -> Duration {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid timespec for the call to fill.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    assert_eq!(rc, 0, "clock_gettime");
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
+use support::thread_cpu;
 
 fn citizens(c: &mut Criterion) {
     let population = Population::new(7, PopulationConfig::default()).expect("default config");

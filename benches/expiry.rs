@@ -7,6 +7,8 @@
 //!
 //! Figures and the command are in `benches/README.md`.
 
+mod support;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use esia_mocks::clock::{SimTime, MS_PER_HOUR, MS_PER_SEC};
 use esia_sim::registry::registry::RegistrationForm;
@@ -15,18 +17,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-/// The CPU time this thread has used (not the time it waited for a core).
-fn thread_cpu() -> Duration {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid timespec for the call to fill.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    assert_eq!(rc, 0, "clock_gettime");
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
+use support::thread_cpu;
 
 /// Quantiles of `d` (sorted here), the longest, and how many are over 1 ms.
 fn summary(d: &mut [Duration]) -> String {
