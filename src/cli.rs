@@ -217,8 +217,8 @@ pub struct ServeArgs {
     pub scenario: Option<PathBuf>,
     /// Serve the scenario as `esia-sim load` serves it in process, for load runs from other
     /// processes (`load --host URL --mocks-url URL --shard i/n`): the agencies' delays divided
-    /// by `[load] speedup`, the engine's code lifetimes and cooldowns from `[load.engine]`, the
-    /// seed, `load.population` and `load.hash_profile` of the scenario.
+    /// by `[load] speedup`, the engine's code lifetimes, cooldowns and store lifetimes from
+    /// `[load.engine]`, the seed, `load.population` and `load.hash_profile` of the scenario.
     #[arg(long, requires = "scenario")]
     pub for_load: bool,
     /// Override a key of the --scenario file, e.g. --set load.speedup=864000 (repeatable).

@@ -24,21 +24,9 @@ pub(crate) enum Owner {
     Partner(ConfirmationId),
 }
 
-/// A key type's least value, to start a range of an index at an instant.
-pub(crate) trait Least {
-    const LEAST: Self;
-}
-
-impl Least for Owner {
+impl Owner {
+    /// The least owner, to start a range of the index at an instant.
     const LEAST: Owner = Owner::Account(Oid(0));
-}
-
-impl Least for RequestId {
-    const LEAST: RequestId = RequestId(0);
-}
-
-impl Least for ConfirmationId {
-    const LEAST: ConfirmationId = ConfirmationId(0);
 }
 
 /// Keys of one kind ordered by their deadline.
@@ -98,10 +86,10 @@ impl<K: Ord + Copy> DeadlineIndex<K> {
     }
 }
 
-impl<K: Ord + Copy + Least> DeadlineIndex<K> {
+impl DeadlineIndex<Owner> {
     /// The first deadline at or after `from`.
     pub(crate) fn first_from(&self, from: SimTime) -> Option<SimTime> {
-        self.0.range((from, K::LEAST)..).next().map(|(t, _)| *t)
+        self.0.range((from, Owner::LEAST)..).next().map(|(t, _)| *t)
     }
 }
 
@@ -185,21 +173,12 @@ impl RegistryConfig {
 }
 
 impl Registry {
-    /// The first instant at or after `from` at which [`Registry::expire`] changes how an
-    /// agency's answer is taken: a verification times out, or an agency request or a partner's
-    /// request is dropped (an answer after it is ignored as unknown, one before it is recorded
-    /// as late). The world's advance steps the clock to each, so each happens at its own time,
-    /// however the advance is cut. Registrations and sessions are not stops: their expiry is
-    /// checked when they are used. O(log n): read from the deadline indexes.
+    /// The first instant at or after `from` at which [`Registry::expire`] has a verification to
+    /// time out (the world's advance steps the clock to it, so a timeout happens at its own
+    /// time). Drops need no stop: a request past its drop is unknown to a reply whether it is
+    /// dropped yet or not (`take_request`). O(log n): read from the deadline index.
     pub fn next_deadline(&self, from: SimTime) -> Option<SimTime> {
-        [
-            self.due.verifications.first_from(from),
-            self.due.requests.first_from(from),
-            self.due.partners.first_from(from),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        self.due.verifications.first_from(from)
     }
 
     /// The earliest instant at which [`Registry::expire`] has anything to do (drop or time

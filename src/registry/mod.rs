@@ -58,7 +58,7 @@
 //! | `mfc_register` (an MFC of the directory) | a `confirmed` account, login | notice |
 //! | `bank_confirm`, then `apply_pfr` + `apply_fms` | confirmation id; the account confirmed or made | `VerifyPfr`, `VerifyFms`; notice |
 //! | `expire`, `expire_some` (at most N items: a bounded hold of the stand's lock) | counts dropped, whether more is due | notices of timed-out verifications |
-//! | `next_deadline`, `next_expiry` | when `expire` next times out a verification or drops an agency request; anything to do | |
+//! | `next_deadline`, `next_expiry` | when `expire` next has a verification to time out; anything to do | |
 
 pub mod account;
 pub mod census;

@@ -126,6 +126,11 @@ impl Registry {
     ) -> Result<Owner, IgnoredReply> {
         let tombstone = now.saturating_add(self.config.reply_tombstone_ttl_ms);
         let r = self.requests.get_mut(&id).ok_or(IgnoredReply::Unknown)?;
+        // Past its drop, a request is unknown whether housekeeping has dropped it yet or not:
+        // a late answer is taken the same however the world's clock was advanced.
+        if now >= self.config.request_due(r.issued_at, r.answered_until) {
+            return Err(IgnoredReply::Unknown);
+        }
         if r.agency != agency {
             return Err(IgnoredReply::WrongAgency);
         }

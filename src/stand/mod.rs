@@ -29,11 +29,11 @@
 //!
 //! The world's advance (`POST /mocks/admin/clock/advance`) keeps the order of events across the
 //! engine and the mocks: the stand is an [`Agenda`] whose due times are the registry's
-//! verification deadlines and agency requests' drops ([`Registry::next_deadline`]), and every
-//! effect it queues, every poll a callback asks for and every housekeeping pass is counted as
-//! the world's [`Work`] until done. So an advance of 15 days applies each PFR and FMS answer at
-//! the time it was due, times out only what was still unanswered 14 days after its submission,
-//! and ignores an answer that comes after its request was dropped, however the advance is cut.
+//! verification deadlines ([`Registry::next_deadline`]), and every effect it queues, every poll
+//! a callback asks for and every housekeeping pass is counted as the world's [`Work`] until
+//! done. So an advance of 15 days applies each PFR and FMS answer at the time it was due, and
+//! times out only what was still unanswered 14 days after its submission; an answer after its
+//! request's drop is ignored whether housekeeping has dropped it yet or not.
 //!
 //! [`run`] serves the stand on a bound listener until a shutdown future fires ([`assemble_with`]
 //! also serves chosen mocks on their own listeners); [`Stand::new`] and [`app`] build it in
