@@ -219,19 +219,19 @@ pub(super) fn build(s: &Skeleton, serial: impl FnOnce() -> String, rng: &mut Str
         birth_date: s.birth_date,
         birth_place,
         citizenship: "RUS".to_string(),
-        snils: s.snils.to_string(),
-        inn: s.inn.to_string(),
+        snils: s.snils.digits().into_string(),
+        inn: s.inn.digits().into_string(),
         passport: Passport {
-            series: s.passport_series.to_string(),
+            series: s.passport_series.digits().into_string(),
             number: Digits::new()
                 .num(s.passport_number as u64, 6)
                 .as_str()
-                .to_string(),
+                .to_owned(),
             issue_date: s.passport_issue_date,
             issued_by,
-            division_code: s.division_code.to_string(),
+            division_code: s.division_code.digits().into_string(),
         },
-        phone: s.phone.map(|p| p.to_string()),
+        phone: s.phone.map(|p| p.digits().into_string()),
         email,
         address,
         signature,
