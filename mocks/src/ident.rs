@@ -491,18 +491,48 @@ impl Digits {
 
     /// Appends `value` zero-padded to at least `width` digits (`width` at most 20).
     pub fn num(&mut self, value: u64, width: usize) -> &mut Self {
-        let digits = value.checked_ilog10().map_or(1, |l| l as usize + 1);
-        let end = self.len + digits.max(width);
+        /// "00", "01", ... "99": two digits a division.
+        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+            2021222324252627282930313233343536373839\
+            4041424344454647484950515253545556575859\
+            6061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899";
+        /// 10^w for the widths asked for.
+        const POW10: [u64; 20] = {
+            let mut p = [1u64; 20];
+            let mut w = 1;
+            while w < 20 {
+                p[w] = p[w - 1] * 10;
+                w += 1;
+            }
+            p
+        };
+        // Most numbers of a record fill their width (SNILS, INN, passport, postcode): the
+        // width is then the length, without counting the digits.
+        let len = if width < 20 && value < POW10[width] {
+            width.max(1)
+        } else {
+            value
+                .checked_ilog10()
+                .map_or(1, |l| l as usize + 1)
+                .max(width)
+        };
+        let end = self.len + len;
         assert!(end <= self.buf.len(), "Digits holds 64 bytes");
         // Bytes past `len` were never written: they are still the '0's of the padding.
+        let buf = &mut self.buf[..end];
         let (mut i, mut v) = (end, value);
-        loop {
-            i -= 1;
-            self.buf[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
+        while v >= 100 {
+            let pair = (v % 100) as usize * 2;
+            v /= 100;
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        }
+        if v >= 10 {
+            let pair = v as usize * 2;
+            buf[i - 2..i].copy_from_slice(&PAIRS[pair..pair + 2]);
+        } else {
+            buf[i - 1] = b'0' + v as u8;
         }
         self.len = end;
         self
@@ -595,7 +625,22 @@ mod tests {
     /// `Digits` writes what `format!` writes, padding and all.
     #[test]
     fn digits_write_as_format_does() {
-        for v in [0u64, 7, 42, 999, 1000, 123_456, u64::MAX] {
+        for v in [
+            0u64,
+            7,
+            9,
+            10,
+            42,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            12_345,
+            123_456,
+            1_000_000_007,
+            u64::MAX,
+        ] {
             for w in [0, 1, 2, 3, 6, 12, 20] {
                 assert_eq!(
                     Digits::new().num(v, w).as_str(),

@@ -925,7 +925,7 @@ async fn act(user: &mut GooseUser, h: &Harness, j: &mut Journey, action: Action)
                 address: None,
                 certificate: Some(wire::CertificateRef {
                     serial: sig.serial,
-                    issuer: sig.issuer,
+                    issuer: sig.issuer.into_owned(),
                 }),
             };
             let b: wire::Account = account_post(user, j, "/confirmations", &body, 200).await?;
@@ -961,8 +961,8 @@ async fn register(user: &mut GooseUser, j: &mut Journey, channel: Channel) -> St
                 .clone()
                 .ok_or_else(|| wrong_body("citizen_without_phone"))?;
             let body = wire::RegistrationForm {
-                surname: c.surname.clone(),
-                name: c.name.clone(),
+                surname: c.surname.to_string(),
+                name: c.name.to_string(),
                 phone: Some(phone.clone()),
                 ..Default::default()
             };
@@ -974,8 +974,8 @@ async fn register(user: &mut GooseUser, j: &mut Journey, channel: Channel) -> St
                 .clone()
                 .ok_or_else(|| wrong_body("citizen_without_email"))?;
             let body = wire::RegistrationForm {
-                surname: c.surname.clone(),
-                name: c.name.clone(),
+                surname: c.surname.to_string(),
+                name: c.name.to_string(),
                 email: Some(email.clone()),
                 ..Default::default()
             };

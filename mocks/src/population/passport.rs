@@ -53,10 +53,18 @@ const BLANK_LAG: [f64; 3] = [0.55, 0.35, 0.10];
 const FIRST_BLANK_YEAR: i32 = 1997;
 
 fn exchange_start() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1997, 10, 1).expect("valid date")
+    date(1997, 10, 1)
 }
 fn exchange_end() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2004, 12, 31).expect("valid date")
+    date(2004, 12, 31)
+}
+
+/// A date known when the code is written, checked by the compiler where a `const` holds it.
+pub(super) const fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(year, month, day) {
+        Some(d) => d,
+        None => panic!("an invalid date constant"),
+    }
 }
 
 /// The passport a citizen holds: issued at `milestone` (14, 20 or 45).

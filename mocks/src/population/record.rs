@@ -5,6 +5,7 @@
 
 use super::names::{self, pick, Street, DISTRICTS};
 use super::naming::naming;
+use super::passport;
 use super::{Channel, Skeleton};
 use crate::agency::banks::{Bank, BankClient};
 use crate::agency::ca::{CertKind, Certificate};
@@ -16,18 +17,26 @@ use crate::region::REGIONS;
 use chrono::NaiveDate;
 use fake::{Fake, RngExt};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+/// A text of the record: most are borrowed from the population's tables (names, regions,
+/// streets, issuers), the rest written for the citizen. Borrowing them saves a record half of
+/// its allocations (benches/README.md, `population/citizen`); it reads as a `&str`, and
+/// `into_owned` or `to_string` gives a `String`.
+pub type Text = Cow<'static, str>;
 
 /// A synthetic citizen, as `esia-sim citizens` prints it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Citizen {
     pub id: u64,
-    pub surname: String,
-    pub name: String,
-    pub patronymic: String,
+    pub surname: Text,
+    pub name: Text,
+    pub patronymic: Text,
     pub gender: Gender,
     pub birth_date: NaiveDate,
-    pub birth_place: String,
-    pub citizenship: String,
+    pub birth_place: Text,
+    pub citizenship: Text,
     /// `XXX-XXX-XXX YY`.
     pub snils: String,
     pub inn: String,
@@ -64,9 +73,12 @@ pub struct Passport {
 #[schema(as = PersonAddress)]
 pub struct Address {
     pub postcode: String,
-    pub region: String,
-    pub city: String,
-    pub street: String,
+    #[schema(value_type = String)]
+    pub region: Text,
+    #[schema(value_type = String)]
+    pub city: Text,
+    #[schema(value_type = String)]
+    pub street: Text,
     pub house: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flat: Option<String>,
@@ -78,7 +90,7 @@ pub struct Signature {
     pub kind: CertKind,
     /// 40 hexadecimal digits.
     pub serial: String,
-    pub issuer: String,
+    pub issuer: Text,
     pub valid_from: NaiveDate,
     pub valid_to: NaiveDate,
     /// Revoked by its certification authority (the CA mock answers `revoked`).
@@ -105,9 +117,9 @@ impl Citizen {
     pub fn pfr_record(&self) -> Option<PfrRecord> {
         (!self.traits.snils_unknown_to_pfr).then(|| PfrRecord {
             snils: self.snils.clone(),
-            surname: self.surname.clone(),
-            name: self.name.clone(),
-            patronymic: self.patronymic.clone(),
+            surname: self.surname.to_string(),
+            name: self.name.to_string(),
+            patronymic: self.patronymic.to_string(),
             birth_date: self.birth_date,
             gender: self.gender,
         })
@@ -118,9 +130,9 @@ impl Citizen {
         FmsRecord {
             series: self.passport.series.clone(),
             number: self.passport.number.clone(),
-            surname: self.surname.clone(),
-            name: self.name.clone(),
-            patronymic: self.patronymic.clone(),
+            surname: self.surname.to_string(),
+            name: self.name.to_string(),
+            patronymic: self.patronymic.to_string(),
             birth_date: self.birth_date,
             issue_date: self.passport.issue_date,
             expired: self.traits.passport_expired,
@@ -132,7 +144,7 @@ impl Citizen {
     pub fn certificate(&self) -> Option<Certificate> {
         self.signature.as_ref().map(|s| Certificate {
             serial: s.serial.clone(),
-            issuer: s.issuer.clone(),
+            issuer: s.issuer.to_string(),
             owner_snils: self.snils.clone(),
             kind: s.kind,
             valid_from: s.valid_from,
@@ -155,16 +167,16 @@ pub(super) fn build(s: &Skeleton, serial: impl FnOnce() -> String, rng: &mut Str
     let region = &REGIONS[s.region as usize];
     // The names first: `Population::names` draws the same ones from the same stream.
     let drawn = naming().draw(s, rng);
-    let surname = match s.gender {
-        Gender::Male => drawn.surname.to_string(),
-        Gender::Female => names::feminine_surname(drawn.surname),
+    let surname: Text = match s.gender {
+        Gender::Male => drawn.surname.into(),
+        Gender::Female => names::feminine_surname(drawn.surname).into(),
     };
-    let name = drawn.name.to_string();
-    let patronymic = drawn.patronymic.to_string();
+    let name = drawn.name;
+    let patronymic = drawn.patronymic;
 
     // Texts are joined with `push_str` and numbers written by `Digits`, not `format!`: the
     // formatting machinery was a fifth of a record's time (benches/README.md).
-    let birth_place = ["г. ", REGIONS[s.birth_region as usize].city].concat();
+    let birth_place = birth_place(s.birth_region as usize);
 
     let email = s.email_tag.map(|tag| {
         let mut address = String::with_capacity(48);
@@ -189,9 +201,9 @@ pub(super) fn build(s: &Skeleton, serial: impl FnOnce() -> String, rng: &mut Str
             .num(rng.random_range(0..1000i32) as u64, 3)
             .as_str()
             .to_string(),
-        region: region.name.to_string(),
-        city: region.city.to_string(),
-        street: street.to_string(),
+        region: region.name.into(),
+        city: region.city.into(),
+        street: street.into(),
         house: decimal(rng.random_range(1..=150i32)),
         flat: rng
             .random_bool(0.85)
@@ -202,8 +214,8 @@ pub(super) fn build(s: &Skeleton, serial: impl FnOnce() -> String, rng: &mut Str
         kind: sig.kind,
         serial: serial(),
         issuer: match sig.kind {
-            CertKind::Ukep => names::UKEP_ISSUERS[sig.issuer as usize].to_string(),
-            CertKind::Uec => names::UEC_ISSUER.to_string(),
+            CertKind::Ukep => names::UKEP_ISSUERS[sig.issuer as usize].into(),
+            CertKind::Uec => names::UEC_ISSUER.into(),
         },
         valid_from: sig.valid_from,
         valid_to: sig.valid_to,
@@ -213,12 +225,12 @@ pub(super) fn build(s: &Skeleton, serial: impl FnOnce() -> String, rng: &mut Str
     Citizen {
         id: s.id,
         surname,
-        name,
-        patronymic,
+        name: name.into(),
+        patronymic: patronymic.into(),
         gender: s.gender,
         birth_date: s.birth_date,
-        birth_place,
-        citizenship: "RUS".to_string(),
+        birth_place: birth_place.into(),
+        citizenship: "RUS".into(),
         snils: s.snils.digits().into_string(),
         inn: s.inn.digits().into_string(),
         passport: Passport {
@@ -240,16 +252,24 @@ pub(super) fn build(s: &Skeleton, serial: impl FnOnce() -> String, rng: &mut Str
     }
 }
 
+/// `г. <city>` of each region, written once.
+fn birth_place(region: usize) -> &'static str {
+    static PLACES: OnceLock<Vec<String>> = OnceLock::new();
+    let places = PLACES.get_or_init(|| REGIONS.iter().map(|r| ["г. ", r.city].concat()).collect());
+    &places[region]
+}
+
 /// Who issued a passport on that date: the militia before 2005, the FMS until its abolition in
 /// 2016, the MVD since.
 fn issuing_authority(s: &Skeleton, district_in: &str, district_to: &str) -> String {
     let region = &REGIONS[s.region as usize];
     let date = s.passport_issue_date;
-    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("valid date");
-    if date < ymd(2005, 1, 1) {
+    const MILITIA_UNTIL: NaiveDate = passport::date(2005, 1, 1);
+    const FMS_UNTIL: NaiveDate = passport::date(2016, 6, 1);
+    if date < MILITIA_UNTIL {
         let (stem, ending) = genitive_district(district_in);
         ["ОВД ", stem, ending, " района г. ", region.city].concat()
-    } else if date < ymd(2016, 6, 1) {
+    } else if date < FMS_UNTIL {
         [
             "Отделом УФМС России по ",
             region.dative,

@@ -144,7 +144,7 @@ fn republics_names_reach_the_records_in_the_passports_spelling() {
         assert_eq!(check_record(&c, pop.config().epoch), Ok(()));
         let listed = match c.gender {
             Gender::Male => people.male.items.iter().any(|m| m.name == c.name),
-            Gender::Female => people.female.items.contains(&c.name.as_str()),
+            Gender::Female => people.female.items.contains(&c.name.as_ref()),
         };
         assert!(listed, "{} {}: {}", people.key, c.id, c.name);
         let national = |s: &str| people.national.iter().any(|(n, _)| *n == s);

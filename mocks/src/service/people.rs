@@ -52,13 +52,13 @@ fn russia() -> String {
 impl From<Citizen> for Person {
     fn from(c: Citizen) -> Self {
         Self {
-            surname: c.surname,
-            name: c.name,
-            patronymic: c.patronymic,
+            surname: c.surname.into_owned(),
+            name: c.name.into_owned(),
+            patronymic: c.patronymic.into_owned(),
             gender: c.gender,
             birth_date: c.birth_date,
-            birth_place: c.birth_place,
-            citizenship: c.citizenship,
+            birth_place: c.birth_place.into_owned(),
+            citizenship: c.citizenship.into_owned(),
             snils: c.snils,
             passport: c.passport,
             address: Some(c.address),
