@@ -18,11 +18,15 @@ use super::timeline::{unix_now_s, Outcome};
 use crate::registry::Tier;
 use crate::wire;
 use esia_mocks::population::{Citizen, Population};
-use esia_mocks::service::{centers::Visit, faults::Fault, post::Pickup};
+use esia_mocks::service::{
+    centers::Visit,
+    faults::Fault,
+    post::{LetterView, Pickup},
+};
+use esia_mocks::wire::ErrorBody;
 use goose::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -215,7 +219,7 @@ impl MocksReader {
     }
 
     /// `POST {base}{path}` with a JSON body: the status and the body.
-    async fn post(&self, path: &str, body: &impl Serialize) -> Result<(u16, Value), String> {
+    async fn post(&self, path: &str, body: &impl Serialize) -> Result<(u16, Body), String> {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
@@ -224,8 +228,7 @@ impl MocksReader {
             .await
             .map_err(|e| format!("mocks_unreachable: {}", transport_reason(&e)))?;
         let status = r.status().as_u16();
-        let v = r.json().await.unwrap_or(Value::Null);
-        Ok((status, v))
+        Ok((status, Body(r.text().await.unwrap_or_default())))
     }
 
     async fn sms(&self, phone: &str) -> Result<Vec<String>, String> {
@@ -630,7 +633,8 @@ struct Call<'a> {
     name: &'a str,
     /// A path on the target, or a whole URL (the mocks).
     path: &'a str,
-    body: Option<Value>,
+    /// The request's body, serialised (JSON).
+    body: Option<Vec<u8>>,
     token: Option<&'a str>,
     /// The status the script expects.
     expect: u16,
@@ -656,7 +660,7 @@ impl<'a> Call<'a> {
 
     /// The request's body: one of the contract's wire types.
     fn body(mut self, body: &impl Serialize) -> Self {
-        self.body = serde_json::to_value(body).ok();
+        self.body = serde_json::to_vec(body).ok();
         self
     }
 
@@ -683,12 +687,14 @@ async fn call_status(
     user: &mut GooseUser,
     j: &mut Journey,
     c: Call<'_>,
-) -> StepResult<(u16, Value)> {
+) -> StepResult<(u16, Body)> {
     let builder = user
         .get_request_builder(&c.method, c.path)
         .map_err(|e| Stop::Failed(format!("bad_request: {e}")))?;
-    let builder = match &c.body {
-        Some(b) => builder.json(b),
+    let builder = match c.body {
+        Some(b) => builder
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(b),
         None => builder,
     };
     let builder = match c.token {
@@ -725,20 +731,22 @@ async fn call_status(
     j.requests_us.push(us);
     j.outcomes
         .push((us, Outcome::of_status(status, c.expect, c.or)));
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    let error_code = body["error"]["code"].as_str().unwrap_or_default();
+    let body = Body(text);
     if status != c.expect && Some(status) != c.or {
-        let reason = format!("{status} {error_code}").trim_end().to_owned();
+        let reason = format!("{status} {}", body.error_code().unwrap_or_default())
+            .trim_end()
+            .to_owned();
         // A 2xx goose took for a success is not the one expected.
         if (200..300).contains(&status) {
-            let _ = user.set_failure(&reason, &mut goose.request, None, Some(&text));
+            let _ = user.set_failure(&reason, &mut goose.request, None, Some(&body.0));
         }
         return failed(reason);
     }
     if let Some(code) = c.code {
-        if error_code != code {
-            let reason = format!("{status} {error_code} (expected {code})");
-            let _ = user.set_failure(&reason, &mut goose.request, None, Some(&text));
+        let got = body.error_code().unwrap_or_default();
+        if got != code {
+            let reason = format!("{status} {got} (expected {code})");
+            let _ = user.set_failure(&reason, &mut goose.request, None, Some(&body.0));
             return failed(reason);
         }
     }
@@ -746,13 +754,26 @@ async fn call_status(
 }
 
 /// [`call_status`] for the body alone.
-async fn call(user: &mut GooseUser, j: &mut Journey, c: Call<'_>) -> StepResult<Value> {
+async fn call(user: &mut GooseUser, j: &mut Journey, c: Call<'_>) -> StepResult<Body> {
     call_status(user, j, c).await.map(|(_, b)| b)
 }
 
+/// An answer's body as it came: read as one of the contract's types where a step needs it
+/// ([`typed`]), its error code where it is an error. Nothing is parsed that no step reads.
+struct Body(String);
+
+impl Body {
+    /// The `error.code` of the contract's error body, if the body is one.
+    fn error_code(&self) -> Option<String> {
+        serde_json::from_str::<ErrorBody>(&self.0)
+            .ok()
+            .map(|b| b.error.code)
+    }
+}
+
 /// An answer read as its wire type; a body of another shape fails the step.
-fn typed<T: DeserializeOwned>(body: Value) -> StepResult<T> {
-    serde_json::from_value(body).map_err(|e| wrong_body(&format!("bad_body: {e}")))
+fn typed<T: DeserializeOwned>(body: Body) -> StepResult<T> {
+    serde_json::from_str(&body.0).map_err(|e| wrong_body(&format!("bad_body: {e}")))
 }
 
 /// A step that fails on an answer's content.
@@ -1029,7 +1050,7 @@ async fn confirm(
     code: &str,
     expect: u16,
     error: Option<&str>,
-) -> StepResult<Value> {
+) -> StepResult<Body> {
     let path = format!("/api/v1/registrations/{}/code", j.registration);
     let body = wire::Code {
         code: code.to_owned(),
@@ -1077,7 +1098,7 @@ async fn set_password(
     password: &str,
     expect: u16,
     error: Option<&str>,
-) -> StepResult<Value> {
+) -> StepResult<Body> {
     let path = format!("/api/v1/registrations/{}/password", j.registration);
     let body = wire::PasswordForm {
         password: password.to_owned(),
@@ -1130,7 +1151,7 @@ async fn account_post<T: DeserializeOwned>(
 /// An enum's wire name (its serde form).
 fn as_wire(v: &impl Serialize) -> String {
     match serde_json::to_value(v) {
-        Ok(Value::String(s)) => s,
+        Ok(serde_json::Value::String(s)) => s,
         _ => "missing".into(),
     }
 }
@@ -1257,13 +1278,16 @@ async fn lose_letter(h: &Harness, j: &mut Journey) -> StepResult {
         return failed(format!("lose_letter_fault_{status}"));
     }
     let (status, b) = pickup(h, j).await?;
-    match (status, b["error"]["code"].as_str()) {
-        (404, Some("letter_lost")) => Ok(()),
-        (s, code) => failed(format!("pickup_{s}_{}_not_letter_lost", code.unwrap_or(""))),
+    match (status, b.error_code()) {
+        (404, Some(code)) if code == "letter_lost" => Ok(()),
+        (s, code) => failed(format!(
+            "pickup_{s}_{}_not_letter_lost",
+            code.unwrap_or_default()
+        )),
     }
 }
 
-async fn pickup(h: &Harness, j: &Journey) -> StepResult<(u16, Value)> {
+async fn pickup(h: &Harness, j: &Journey) -> StepResult<(u16, Body)> {
     let body = Pickup {
         passport_series: j.citizen.passport.series.clone(),
         passport_number: j.citizen.passport.number.clone(),
@@ -1281,8 +1305,9 @@ async fn pick_up_letter(h: &Harness, j: &mut Journey) -> StepResult {
         let (status, b) = pickup(h, j).await?;
         match status {
             200 => {
-                let text = b["text"].as_str().unwrap_or_default();
-                j.letter_code = text
+                let letter: LetterView = typed(b)?;
+                j.letter_code = letter
+                    .text
                     .split(|c: char| !c.is_ascii_digit())
                     .find(|w| w.len() == 8)
                     .ok_or_else(|| wrong_body("letter_without_code"))?
@@ -1291,7 +1316,7 @@ async fn pick_up_letter(h: &Harness, j: &mut Journey) -> StepResult {
             }
             409 => wait.again(h).await?,
             s => {
-                let code = b["error"]["code"].as_str().unwrap_or_default();
+                let code = b.error_code().unwrap_or_default();
                 return failed(format!("pickup_{s} {code}").trim_end().to_owned());
             }
         }
