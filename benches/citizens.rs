@@ -3,13 +3,15 @@
 //! citizen an iteration; `population/citizen_cpu` times the same work in the thread's CPU time
 //! (not the time it waited for a core), which a shared machine disturbs less than wall time.
 
-mod support;
-
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use esia_mocks::ident::{inn_checks, snils_check};
 use esia_mocks::population::{Population, PopulationConfig};
 use std::hint::black_box;
-use support::thread_cpu;
+
+/// The thread's CPU time (not the time it waited for a core).
+fn thread_cpu() -> std::time::Duration {
+    esia_sim::stand::metrics::thread_cpu().expect("the thread's CPU clock (Linux with glibc)")
+}
 
 fn citizens(c: &mut Criterion) {
     let population = Population::new(7, PopulationConfig::default()).expect("default config");

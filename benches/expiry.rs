@@ -7,8 +7,6 @@
 //!
 //! Figures and the command are in `benches/README.md`.
 
-mod support;
-
 use criterion::{criterion_group, criterion_main, Criterion};
 use esia_mocks::clock::{SimTime, MS_PER_HOUR, MS_PER_SEC};
 use esia_sim::registry::registry::RegistrationForm;
@@ -17,7 +15,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use support::thread_cpu;
+
+/// The thread's CPU time (not the time it waited for a core).
+fn thread_cpu() -> std::time::Duration {
+    esia_sim::stand::metrics::thread_cpu().expect("the thread's CPU clock (Linux with glibc)")
+}
 
 /// Quantiles of `d` (sorted here), the longest, and how many are over 1 ms.
 fn summary(d: &mut [Duration]) -> String {

@@ -777,8 +777,17 @@ async fn a_preloaded_stand_counts_its_accounts_and_expires_in_batches() {
     })
     .await;
     assert_eq!(metric(&m, "esia_accounts{tier=\"simplified\"}"), 2000.0);
+    let holds = metric(&m, "esia_housekeeping_lock_hold_seconds_count");
+    assert!(holds >= 1.0, "{m}");
+    // Each hold's CPU time too, which tells its work from time spent off the core; never more
+    // than its wall time (a batch or two may land between the two histograms of one scrape).
     assert!(
-        metric(&m, "esia_housekeeping_lock_hold_seconds_count") >= 1.0,
+        metric(&m, "esia_housekeeping_lock_hold_cpu_seconds_count") >= 1.0,
+        "{m}"
+    );
+    assert!(
+        metric(&m, "esia_housekeeping_lock_hold_cpu_seconds_sum")
+            <= metric(&m, "esia_housekeeping_lock_hold_seconds_sum") + 0.001,
         "{m}"
     );
 }

@@ -5,9 +5,10 @@
 # of each, and the ratio of the p99s. Then, on the full stand, the clock is advanced two hours
 # so that every registration made by wrk expires at once, and the stand's
 # `esia_housekeeping_lock_hold_seconds` histogram is read: holds of the registry's lock by
-# housekeeping in total, over 0.5 ms, over 1 ms and over 5 ms (a hold that long is the process
-# descheduled while holding the lock: compare with benches/expiry.rs, which times the work
-# itself). Stands are stopped by their pids.
+# housekeeping in total, over 0.5 ms, over 1 ms and over 5 ms, and from
+# `esia_housekeeping_lock_hold_cpu_seconds` the holds whose CPU time was over 1 ms (a hold long
+# in wall time and short in CPU time is the thread off its core while holding the lock; compare
+# with benches/expiry.rs, which times the work itself). Stands are stopped by their pids.
 #
 #   benches/wrk/full_registry.sh [BIN_DIR] [ROUNDS] [DURATION] [ACCOUNTS]
 set -euo pipefail
@@ -56,17 +57,19 @@ holds() { # port -> "holds over_0.5ms over_1ms over_5ms" after every registratio
     /^esia_housekeeping_lock_hold_seconds_bucket\{le="0.001"\}/ {one = $2}
     /^esia_housekeeping_lock_hold_seconds_bucket\{le="0.005"\}/ {five = $2}
     /^esia_housekeeping_lock_hold_seconds_count/ {n = $2}
-    END {print n, n - half, n - one, n - five}'
+    /^esia_housekeeping_lock_hold_cpu_seconds_bucket\{le="0.001"\}/ {cpu_one = $2}
+    /^esia_housekeeping_lock_hold_cpu_seconds_count/ {cpu_n = $2}
+    END {print n, n - half, n - one, n - five, cpu_n - cpu_one}'
 }
 
-echo "round stand rps p50_ms p99_ms holds holds_over_0.5ms holds_over_1ms holds_over_5ms"
+echo "round stand rps p50_ms p99_ms holds holds_over_0.5ms holds_over_1ms holds_over_5ms holds_over_1ms_cpu"
 for ((r = 1; r <= rounds; r++)); do
   if ((r % 2)); then order="0 $accounts"; else order="$accounts 0"; fi
   for n in $order; do
     port=$((9130 + r * 2 + (n > 0)))
     pid=$(start "$port" "$n")
     fig=$(measure "$port")
-    if ((n > 0)); then h=$(holds "$port"); else h="- - - -"; fi
+    if ((n > 0)); then h=$(holds "$port"); else h="- - - - -"; fi
     kill "$pid"; wait "$pid" 2> /dev/null || true
     echo "$r $n $fig $h"
   done

@@ -18,7 +18,7 @@ use prometheus_client::registry::Registry;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 // Labels of every request: static strings, so counting a request allocates nothing.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -116,6 +116,7 @@ pub struct Metrics {
     mock_queued: Family<AgencyLabels, Gauge>,
     mock_refused: Family<RefusedLabels, Counter>,
     housekeeping_hold: Histogram,
+    housekeeping_hold_cpu: Histogram,
     /// One scrape at a time: the mocks' refusal counts are caught up by difference.
     scrape: std::sync::Mutex<()>,
 }
@@ -232,6 +233,13 @@ impl Metrics {
             "Time housekeeping held the registry's lock, one observation per batch of expiries",
             housekeeping_hold.clone(),
         );
+        let housekeeping_hold_cpu = Histogram::new(HOLD_BUCKETS_S);
+        registry.register(
+            "housekeeping_lock_hold_cpu_seconds",
+            "CPU time housekeeping's thread used while it held the registry's lock, per batch \
+             (the hold's wall time less the time the thread spent off its core)",
+            housekeeping_hold_cpu.clone(),
+        );
         Self {
             registry,
             requests,
@@ -247,13 +255,18 @@ impl Metrics {
             mock_queued,
             mock_refused,
             housekeeping_hold,
+            housekeeping_hold_cpu,
             scrape: std::sync::Mutex::new(()),
         }
     }
 
-    /// One batch of housekeeping held the registry's lock for `seconds`.
-    pub fn housekeeping_hold(&self, seconds: f64) {
+    /// One batch of housekeeping held the registry's lock for `seconds` of wall time, of which
+    /// its thread ran `cpu_seconds` (where the platform tells it).
+    pub fn housekeeping_hold(&self, seconds: f64, cpu_seconds: Option<f64>) {
         self.housekeeping_hold.observe(seconds);
+        if let Some(cpu) = cpu_seconds {
+            self.housekeeping_hold_cpu.observe(cpu);
+        }
     }
 
     /// Counts an effect performed (`ok`) or not.
@@ -432,4 +445,24 @@ where
         }
         Poll::Ready(result)
     }
+}
+
+/// The CPU time the calling thread has used, where the platform tells it (Linux with glibc):
+/// beside a wall time, it tells work from the time a thread spent off its core (another
+/// process, or in a virtual machine the host, holding the core).
+pub fn thread_cpu() -> Option<Duration> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is a valid timespec for the call to fill.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+        let secs = u64::try_from(t.tv_sec).ok()?;
+        let nanos = u32::try_from(t.tv_nsec).ok()?;
+        (rc == 0).then(|| Duration::new(secs, nanos))
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
 }

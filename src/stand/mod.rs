@@ -506,12 +506,17 @@ async fn housekeeping(stand: Arc<Stand>, cancel: CancellationToken) {
         let _work = stand.world.work();
         let mut timed_out = 0;
         loop {
-            let (expired, held) = stand.apply(|r, now, fx| {
-                let start = std::time::Instant::now();
+            let (expired, held, held_cpu) = stand.apply(|r, now, fx| {
+                let (start, start_cpu) = (std::time::Instant::now(), metrics::thread_cpu());
                 let e = r.expire_some(now, EXPIRE_BATCH, fx);
-                (e, start.elapsed())
+                let cpu = metrics::thread_cpu()
+                    .zip(start_cpu)
+                    .map(|(end, start)| end.saturating_sub(start));
+                (e, start.elapsed(), cpu)
             });
-            stand.metrics.housekeeping_hold(held.as_secs_f64());
+            stand
+                .metrics
+                .housekeeping_hold(held.as_secs_f64(), held_cpu.map(|c| c.as_secs_f64()));
             timed_out += expired.verifications_timed_out;
             if !expired.more {
                 break;
