@@ -1,6 +1,7 @@
 //! The store of registrations in progress (step 1, before a password): a slab whose slot is
-//! named by the low bits of the registration id, so a code check costs one memory access
-//! however many registrations are active, with 40 random bits in the id so it cannot be guessed.
+//! named by the low bits of the registration id, so a code check costs one memory access (one
+//! aligned cache line, in huge pages once the slab passes 4 MiB) however many registrations are
+//! active, with 40 random bits in the id so it cannot be guessed.
 
 use super::code::OneTimeCode;
 use super::ids::{Oid, RegistrationId};
