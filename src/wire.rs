@@ -12,7 +12,7 @@ use esia_mocks::agency::banks::Bank;
 use esia_mocks::agency::ca::CaVerdict;
 use esia_mocks::agency::fms::FmsVerdict;
 use esia_mocks::agency::pfr::PfrVerdict;
-use esia_mocks::service::smev::SmevStatus;
+use esia_mocks::wire::smev::SmevStatus;
 use esia_mocks::wire::{self as forms, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{ObjectBuilder, Type};

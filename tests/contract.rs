@@ -12,7 +12,8 @@
 
 mod support;
 
-use esia_sim::mocks::service::{quiet_agencies, Failure, Fault, MockKind};
+use esia_sim::mocks::service::{quiet_agencies, MockKind};
+use esia_sim::mocks::wire::faults::{Failure, Fault};
 use esia_sim::registry::HashProfile;
 use esia_sim::stand::{StandConfig, StandServer};
 use reqwest::StatusCode;

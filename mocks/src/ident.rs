@@ -437,7 +437,7 @@ pub fn parse_email(s: &str) -> Result<String, IdentError> {
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad("contains spaces");
     }
-    // As the OpenAPI document's pattern says (mocks/src/wire.rs): printable ASCII before the
+    // As the OpenAPI document's pattern says (mocks/src/wire/mod.rs): printable ASCII before the
     // @, and a domain of ASCII letters, digits and inner hyphens.
     if !local.chars().all(|c| c.is_ascii_graphic()) {
         return bad("the part before @ must be Latin letters, digits or signs");

@@ -18,8 +18,11 @@
 //!   with ground-truth records, a bounded journal and an admin API; the world's shared clock;
 //!   the HTTP plumbing (JSON errors, the server loop and its limits against slow and greedy
 //!   clients, the admin token) the engine's API shares.
-//! - [`wire`]: what every route shares: the one time type ([`wire::Timestamp`]) and the forms
-//!   of identifiers and texts, stated once as JSON Schema for the OpenAPI document.
+//! - [`wire`]: the mocks' HTTP contract in one place: what every route shares (the one time
+//!   type, [`wire::Timestamp`], the error body, and the forms of identifiers and texts, stated
+//!   once as JSON Schema for the OpenAPI document) and, one submodule a mock
+//!   ([`wire::sms`], [`wire::smev`], [`wire::post`], ...), the request bodies, answers and
+//!   queries of the routes under `/mocks`.
 //!
 //! Data flows one way: a seed and a [`population::PopulationConfig`] give a
 //! [`population::Population`], which gives [`population::Citizen`] records on demand.

@@ -326,7 +326,8 @@ async fn a_batch_of_sms_reaches_every_inbox_and_a_bad_message_refuses_the_batch(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mock_server_for_an_integrators_test_post_and_ca() {
     use esia_mocks::population::{Population, PopulationConfig};
-    use esia_mocks::service::{Fault, MockKind, MockServer};
+    use esia_mocks::service::{MockKind, MockServer};
+    use esia_mocks::wire::faults::Fault;
     let post = MockServer::builder()
         .mocks(&[MockKind::Post, MockKind::Ca])
         .population(7, 20)

@@ -18,12 +18,12 @@ use super::timeline::{unix_now_s, Outcome};
 use crate::registry::Tier;
 use crate::wire;
 use esia_mocks::population::{Citizen, Population};
-use esia_mocks::service::{
+use esia_mocks::wire::{
     centers::Visit,
     faults::Fault,
     post::{LetterView, Pickup},
+    ErrorBody,
 };
-use esia_mocks::wire::ErrorBody;
 use goose::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

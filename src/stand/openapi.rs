@@ -1,10 +1,11 @@
 //! `GET /openapi.json`: an OpenAPI 3.0 document of every route of the stand, the engine's and
 //! the mocks'. The schemas are derived from the types the handlers read and write
-//! ([`crate::wire`], the mocks' request and view types, [`esia_mocks::wire`]'s forms) with
-//! utoipa's `ToSchema`; [`ROUTES`] (one row per route) names each route's body, answer and
-//! token, and [`errors`] its error answers. A test (`tests/stand_api.rs`) checks that the
-//! document parses as OpenAPI 3, that every `$ref` resolves, and that its routes and methods
-//! are exactly those the live router serves; CI runs schemathesis against it (`.ci/run`).
+//! ([`crate::wire`]; the mocks' contract, [`esia_mocks::wire`]: its forms and each mock's
+//! request and view types) with utoipa's `ToSchema`; [`ROUTES`] (one row per route) names each
+//! route's body, answer and token, and [`errors`] its error answers. A test
+//! (`tests/stand_api.rs`) checks that the document parses as OpenAPI 3, that every `$ref`
+//! resolves, and that its routes and methods are exactly those the live router serves; CI runs
+//! schemathesis against it (`.ci/run`).
 
 use crate::wire;
 use serde_json::{json, Map, Value};
@@ -116,7 +117,7 @@ pub const ROUTES: &[Route] = &[
 /// The schemas of every request and answer, derived from the wire types (`ToSchema`) and
 /// written as OpenAPI 3.0 ([`to_openapi_30`]).
 fn schemas() -> Value {
-    use esia_mocks::service as m;
+    use esia_mocks::wire as m;
     let mut all: Vec<(String, RefOr<Schema>)> = Vec::new();
     macro_rules! add {
         ($($t:ty),* $(,)?) => {$(
@@ -181,8 +182,8 @@ fn schemas() -> Value {
         m::faults::FaultsView,
         m::admin::FaultsAdded,
         m::journal::JournalView,
-        m::world::ClockView,
-        m::AdvanceBody,
+        m::clock::ClockView,
+        m::clock::AdvanceBody,
     );
     let mut out = Map::new();
     for (name, schema) in all {

@@ -48,7 +48,8 @@
 use super::{assemble, serve, ServeError, StandConfig};
 use crate::registry::HashProfile;
 use esia_mocks::population::{Citizen, Population, PopulationConfig};
-use esia_mocks::service::{quiet_agencies, AdminHandle, ClockView, MockKind, Mocks};
+use esia_mocks::service::{quiet_agencies, AdminHandle, MockKind, Mocks};
+use esia_mocks::wire::clock::ClockView;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 

@@ -23,23 +23,25 @@
 use super::admin::{overlay, push_outage, Admin, ProfileCell};
 use super::engine::{Api, Engine};
 use super::error::MockError;
-use super::faults::{Fault, Faults};
+use super::faults::Faults;
 use super::http::{parse_json, Json, Path};
 use super::journal::Journal;
-use super::people::{snils_key, People, Person};
+use super::people::{snils_key, People};
 use super::station::Stations;
 use super::{Context, MockKind};
 use crate::agency::banks::{Bank, BanksProfile};
 use crate::agency::profile::Outage;
 use crate::clock::SimTime;
 use crate::ident::Snils;
+use crate::wire::banks::{Form, Records, RecordsAdded};
+use crate::wire::faults::Fault;
+use crate::wire::people::Person;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -54,31 +56,6 @@ pub struct Banks {
     faults: Arc<Faults>,
     /// One station a bank, in the order of [`Bank::ALL`].
     stations: Stations,
-}
-
-/// The optional body of the Gosuslugi form.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = BankForm)]
-pub struct Form {
-    /// The phone to register, when the bank has none of the client (or another one).
-    #[serde(default)]
-    #[schema(value_type = Option<crate::wire::Phone>)]
-    pub phone: Option<String>,
-}
-
-/// `POST /mocks/banks/admin/records` (and the centers'): people, each with `bank` for a bank.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = PersonRecords)]
-pub struct Records {
-    pub records: Vec<Person>,
-}
-
-/// The answer of `POST .../admin/records`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RecordsAdded {
-    pub added: usize,
-    pub held: usize,
 }
 
 /// The `agency` label of a bank's station in `/metrics`: its table in a scenario.

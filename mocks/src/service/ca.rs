@@ -13,7 +13,7 @@
 
 use super::admin::{Admin, ProfileCell};
 use super::error::MockError;
-use super::faults::{Fault, Faults};
+use super::faults::Faults;
 use super::http::{Json, Path};
 use super::journal::Journal;
 use super::people::snils_key;
@@ -23,11 +23,13 @@ use crate::agency::ca::{CaProfile, Certificate};
 use crate::agency::profile::Outage;
 use crate::clock::SimTime;
 use crate::ident::Snils;
+use crate::wire::ca::Records;
+use crate::wire::faults::Fault;
+use crate::wire::smev::RecordsAdded;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -46,13 +48,6 @@ pub struct Ca {
     journal: Arc<Journal>,
     faults: Arc<Faults>,
     stations: Stations,
-}
-
-/// `POST /mocks/ca/admin/records`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = CertificateRecords)]
-pub struct Records {
-    pub records: Vec<Certificate>,
 }
 
 fn key(serial: &str) -> Box<str> {
@@ -250,10 +245,7 @@ async fn certificate(
 async fn add_records(
     State(ca): State<Arc<Ca>>,
     Json(body): Json<Records>,
-) -> Result<(StatusCode, Json<super::smev::RecordsAdded>), MockError> {
+) -> Result<(StatusCode, Json<RecordsAdded>), MockError> {
     let (added, held) = ca.add(body.records)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(super::smev::RecordsAdded { added, held }),
-    ))
+    Ok((StatusCode::CREATED, Json(RecordsAdded { added, held })))
 }

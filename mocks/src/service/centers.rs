@@ -30,22 +30,24 @@ use super::admin::{overlay, Admin, ProfileCell};
 use super::banks::engine_body;
 use super::engine::{Api, Engine};
 use super::error::MockError;
-use super::faults::{Fault, Faults};
+use super::faults::Faults;
 use super::http::{Json, Path};
 use super::journal::Journal;
-use super::people::{snils_key, People, Person};
+use super::people::{snils_key, People};
 use super::station::Stations;
 use super::{Context, MockKind};
 use crate::agency::centers::{self as model, Center, CentersProfile, Hours, Refusal, VisitOutcome};
 use crate::agency::matching::same_digits;
 use crate::agency::profile::Outage;
 use crate::clock::SimTime;
+use crate::wire::banks::RecordsAdded;
+use crate::wire::centers::{Listing, Records, Visit};
+use crate::wire::faults::Fault;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -67,38 +69,6 @@ pub struct Centers {
     faults: Arc<Faults>,
     /// One station a center of the directory, in its order, all labelled `centers`.
     stations: Stations,
-}
-
-/// `POST /mocks/centers/{id}/visits`.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Visit {
-    #[schema(value_type = crate::wire::Snils)]
-    pub snils: String,
-    #[schema(value_type = crate::wire::PassportSeries)]
-    pub passport_series: String,
-    #[schema(value_type = crate::wire::PassportNumber)]
-    pub passport_number: String,
-    /// Register a confirmed account (an MFC only) instead of confirming an existing one.
-    #[serde(default)]
-    pub register: bool,
-    /// The phone of the new account (default: the one on the person's record).
-    #[serde(default)]
-    #[schema(value_type = Option<crate::wire::Phone>)]
-    pub phone: Option<String>,
-}
-
-/// `GET /mocks/centers`.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = Centers)]
-pub struct Listing {
-    pub centers: Vec<Center>,
-}
-
-/// `POST /mocks/centers/admin/records`.
-#[derive(Debug, Deserialize)]
-pub struct Records {
-    pub records: Vec<Person>,
 }
 
 impl Centers {
@@ -371,12 +341,9 @@ async fn visit(
 async fn add_records(
     State(c): State<Arc<Centers>>,
     Json(body): Json<Records>,
-) -> Result<(StatusCode, Json<super::banks::RecordsAdded>), MockError> {
+) -> Result<(StatusCode, Json<RecordsAdded>), MockError> {
     let (added, held) = c.people.add(body.records)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(super::banks::RecordsAdded { added, held }),
-    ))
+    Ok((StatusCode::CREATED, Json(RecordsAdded { added, held })))
 }
 
 #[cfg(test)]

@@ -4,40 +4,15 @@
 //! callback_url?}`; the `result` is `valid`, `invalid`, `mismatch` or `not_found`.
 
 use super::error::MockError;
-use super::faults::Fault;
 use super::smev::Check;
 use super::MockKind;
 use crate::agency::capacity::Capacity;
 use crate::agency::fms::{compare, FmsProfile, FmsQuery, FmsRecord, FmsVerdict};
 use crate::agency::profile::Fate;
 use crate::clock::SimTime;
-use chrono::NaiveDate;
+use crate::wire::faults::Fault;
+use crate::wire::fms::FmsRequest;
 use rand_chacha::ChaCha20Rng;
-use serde::{Deserialize, Serialize};
-
-/// A passport check.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct FmsRequest {
-    #[schema(value_type = crate::wire::RequestId)]
-    pub request_id: String,
-    /// Four digits.
-    #[schema(value_type = crate::wire::SeriesDigits)]
-    pub series: String,
-    /// Six digits.
-    #[schema(value_type = crate::wire::NumberDigits)]
-    pub number: String,
-    #[schema(value_type = crate::wire::AgencyName)]
-    pub surname: String,
-    #[schema(value_type = crate::wire::AgencyName)]
-    pub name: String,
-    #[serde(default)]
-    pub patronymic: String,
-    pub birth_date: NaiveDate,
-    pub issue_date: NaiveDate,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::wire::CallbackUrl>)]
-    pub callback_url: Option<String>,
-}
 
 /// FMS as an asynchronous agency.
 #[derive(Debug)]

@@ -19,6 +19,7 @@ use crate::agency::mail::MailProfile;
 use crate::agency::profile::{Outage, ProfileTable};
 use crate::agency::sms::SmsProfile;
 use crate::clock::SimTime;
+use crate::wire::mail::Folder;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -136,16 +137,6 @@ impl Default for InboxCaps {
             messages: 200_000,
         }
     }
-}
-
-/// Where a message ends up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Folder {
-    Inbox,
-    Spam,
-    /// Never delivered (the gateway accepted it, then lost it).
-    Lost,
 }
 
 /// One message.

@@ -7,16 +7,16 @@
 
 use super::error::MockError;
 use super::http::{Json, Path};
-use super::inbox::{Folder, Gateway, GatewayProfile};
-use super::sms::Sent;
+use super::inbox::{Gateway, GatewayProfile};
 use crate::agency::mail::{self as model, MailProfile, MailVerdict};
 use crate::ident::parse_email;
+use crate::wire::mail::{Folder, MailInbox, MailView, SendMail};
+use crate::wire::sms::Sent;
 use crate::wire::Timestamp;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The longest subject accepted, in characters.
@@ -26,39 +26,6 @@ pub const TEXT_MAX_CHARS: usize = 10_000;
 
 /// The mail service.
 pub type Mail = Gateway<MailProfile>;
-
-/// `POST /mocks/mail/messages`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = MailMessage)]
-pub struct SendMail {
-    #[schema(value_type = crate::wire::Email)]
-    pub to: String,
-    #[schema(min_length = 1, max_length = 200)]
-    pub subject: String,
-    #[schema(min_length = 1, max_length = 10000)]
-    pub text: String,
-}
-
-/// One letter of a mailbox.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct MailView {
-    pub message_id: String,
-    pub subject: String,
-    pub text: String,
-    /// `inbox` or `spam`.
-    pub folder: Folder,
-    pub sent_at: Timestamp,
-    pub delivered_at: Timestamp,
-}
-
-/// `GET /mocks/mail/inbox/{address}`.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct MailInbox {
-    /// The address, in lower case.
-    pub address: String,
-    /// Delivered letters, oldest first, from both folders.
-    pub messages: Vec<MailView>,
-}
 
 /// The service's routes (the admin routes and layers are added by [`super::Mocks`]).
 pub fn router(mail: Arc<Mail>) -> Router {

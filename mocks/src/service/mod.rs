@@ -3,12 +3,16 @@
 //! admin API (DESIGN.md core idea 3). Every mock lives under `/mocks/<agency>` and can serve
 //! alone.
 //!
+//! The mocks' request and answer types (bodies, answers, query strings) are not here but in
+//! their contract, [`crate::wire`], one submodule a mock ([`crate::wire::sms`],
+//! [`crate::wire::smev`], ...); they derive `ToSchema`, so the stand's OpenAPI document states
+//! them with the forms of [`crate::wire`]. Here is how they are read, judged, stored and
+//! answered.
+//!
 //! Modules:
 //! - [`http`]: the contract's JSON error body ([`crate::wire::ErrorBody`]), a JSON extractor
 //!   naming the field at fault (a body must be an object), the fallback and the layer that make
-//!   every 4xx JSON (shared with the engine's API). Each mock's request and answer types derive
-//!   `ToSchema`, so the stand's OpenAPI document states them with the forms of
-//!   [`crate::wire`].
+//!   every 4xx JSON (shared with the engine's API).
 //! - [`error`]: [`MockError`], the mocks' errors with their HTTP mapping.
 //! - [`world`]: [`World`], the scaled wall clock every mock and the engine read, timers on
 //!   absolute sim deadlines, and the advance that runs everything due in the skipped interval
@@ -75,17 +79,18 @@ pub use admin::AdminHandle;
 pub use connections::{serve_router, serve_router_with, HttpLimits};
 pub use engine::EngineLink;
 pub use error::MockError;
-pub use faults::{Failure, Fault, Wire};
+pub use faults::Wire;
 pub use http::{Json, RequestError, BODY_LIMIT_BYTES};
 pub use inbox::InboxCaps;
 pub use journal::Filter;
 pub use server::MockServer;
-pub use world::{Agenda, ClockView, Work, World};
+pub use world::{Agenda, Work, World};
 
 use crate::agency::profile::Fate;
 use crate::agency::{Agencies, Certificate, FmsRecord, PfrRecord};
 use crate::clock::{Epoch, SimTime, MS_PER_DAY};
 use crate::population::Population;
+use crate::wire::clock::{AdvanceBody, ClockView};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::Router;
@@ -574,15 +579,6 @@ pub fn clock_router(world: Arc<World>) -> Router {
 
 async fn clock(State(world): State<Arc<World>>) -> Json<ClockView> {
     Json(world.view())
-}
-
-/// `POST /mocks/admin/clock/advance`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = Advance)]
-pub struct AdvanceBody {
-    /// Seconds to move the world forward (fractions allowed, at most ten years).
-    #[schema(minimum = 0, maximum = 316224000)]
-    seconds: f64,
 }
 
 /// The longest single advance: ten years.

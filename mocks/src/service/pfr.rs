@@ -4,38 +4,16 @@
 //! `result` is `match`, `mismatch` or `not_found`.
 
 use super::error::MockError;
-use super::faults::Fault;
 use super::smev::Check;
 use super::MockKind;
 use crate::agency::capacity::Capacity;
 use crate::agency::pfr::{compare, PfrProfile, PfrQuery, PfrRecord, PfrVerdict};
 use crate::agency::profile::Fate;
 use crate::clock::SimTime;
-use crate::ident::{Gender, Snils};
-use chrono::NaiveDate;
+use crate::ident::Snils;
+use crate::wire::faults::Fault;
+use crate::wire::pfr::PfrRequest;
 use rand_chacha::ChaCha20Rng;
-use serde::{Deserialize, Serialize};
-
-/// A SNILS check (SMEV's FamilyName, FirstName, Patronymic, Snils, Gender, BirthDate).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PfrRequest {
-    #[schema(value_type = crate::wire::RequestId)]
-    pub request_id: String,
-    /// SNILS, `XXX-XXX-XXX YY` or 11 digits.
-    #[schema(value_type = crate::wire::Snils)]
-    pub snils: String,
-    #[schema(value_type = crate::wire::AgencyName)]
-    pub surname: String,
-    #[schema(value_type = crate::wire::AgencyName)]
-    pub name: String,
-    #[serde(default)]
-    pub patronymic: String,
-    pub birth_date: NaiveDate,
-    pub gender: Gender,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::wire::CallbackUrl>)]
-    pub callback_url: Option<String>,
-}
 
 /// PFR as an asynchronous agency.
 #[derive(Debug)]

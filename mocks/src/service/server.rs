@@ -3,7 +3,8 @@
 //! faults, journal, reset, the clock) are methods. The server stops when the value is dropped.
 //!
 //! ```
-//! use esia_mocks::service::{Failure, MockKind, MockServer};
+//! use esia_mocks::service::{MockKind, MockServer};
+//! use esia_mocks::wire::faults::Failure;
 //! use serde_json::json;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -44,12 +45,14 @@
 //! ```
 
 use super::admin::AdminHandle;
-use super::faults::{Failure, Fault};
-use super::journal::{Entry, Filter};
+use super::journal::Filter;
 use super::World;
-use super::{app_for, ClockView, EngineLink, MockError, MockKind, Mocks, MocksConfig, Truth};
+use super::{app_for, EngineLink, MockError, MockKind, Mocks, MocksConfig, Truth};
 use crate::clock::{Epoch, SimTime};
 use crate::population::{Population, PopulationConfig};
+use crate::wire::clock::ClockView;
+use crate::wire::faults::{Failure, Fault};
+use crate::wire::journal::Entry;
 use std::time::Duration;
 
 /// Running mocks on a loopback port; they stop when this is dropped.

@@ -20,8 +20,8 @@
 //! an engine that does not answer) delays one step by at most [`SETTLE_WAIT_MAX`] of wall time.
 
 use crate::clock::{Clock, ClockError, Epoch, SimTime, WallClock};
+use crate::wire::clock::ClockView;
 use crate::wire::Timestamp;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,23 +93,6 @@ impl fmt::Debug for World {
             .field("epoch", &self.epoch)
             .finish_non_exhaustive()
     }
-}
-
-/// The clock as `GET /mocks/admin/clock` shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = Clock)]
-pub struct ClockView {
-    /// Sim time now, RFC 3339 UTC.
-    pub now: Timestamp,
-    /// Sim time now, milliseconds since the epoch.
-    pub now_ms: u64,
-    /// Sim milliseconds per wall millisecond.
-    pub scale: f64,
-    /// The calendar date of sim time 0.
-    #[schema(value_type = chrono::NaiveDate)]
-    pub epoch: Epoch,
-    /// Milliseconds added by advances so far.
-    pub advanced_ms: u64,
 }
 
 /// The clock held by an advance; released (and sleepers told) when the advance ends or is

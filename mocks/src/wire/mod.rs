@@ -7,6 +7,39 @@
 //!
 //! A request type names a form on a `String` field with `#[schema(value_type = wire::Snils)]`;
 //! the document then refers to `#/components/schemas/Snils`.
+//!
+//! The mocks' contract, one submodule a mock: the request bodies, answers and query strings of
+//! the routes under `/mocks` (serde, and `ToSchema` for the OpenAPI document; a body the
+//! document states otherwise, as an untagged union or with generic verdicts, is read as its
+//! own type and stated by a `...Schema` type beside it). The handlers and stores that read and
+//! write them are in [`crate::service`].
+//!
+//! - [`sms`]: `POST /mocks/sms/messages` (one message or a batch), `GET /mocks/sms/inbox/{phone}`.
+//! - [`mail`]: `POST /mocks/mail/messages`, `GET /mocks/mail/inbox/{address}`, the folders.
+//! - [`smev`]: what PFR and FMS share as SMEV 3: a request's state (poll and callback), its 429,
+//!   `.../complete`, `.../admin/records` and their answer; [`pfr`] and [`fms`]: the requests.
+//! - [`ca`]: the CA's records.
+//! - [`post`]: letters, tracking, pickup.
+//! - [`people`]: the people banks and service centers know; [`banks`]: the Gosuslugi form and
+//!   the banks' records; [`centers`]: the directory, a visit, the centers' records.
+//! - [`admin`]: a mock's profile and the answer of its faults route; [`faults`]: targeted
+//!   faults; [`journal`]: the journal, its query and entries.
+//! - [`clock`]: the world's clock and its advance (`/mocks/admin/clock`).
+
+pub mod admin;
+pub mod banks;
+pub mod ca;
+pub mod centers;
+pub mod clock;
+pub mod faults;
+pub mod fms;
+pub mod journal;
+pub mod mail;
+pub mod people;
+pub mod pfr;
+pub mod post;
+pub mod smev;
+pub mod sms;
 
 use crate::clock::{Epoch, SimTime};
 use crate::region::REGIONS;
