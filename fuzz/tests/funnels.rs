@@ -568,13 +568,8 @@ fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
     file
 }
 
-/// What a case of each test costs, in cases of the other targets (fuzz/README.md): a
-/// `FUZZ_CASES` of 2,000 runs 10 and 40 of them.
-const VALID_WEIGHT: u32 = 200;
-const ANY_WEIGHT: u32 = 50;
-
 proptest! {
-    #![proptest_config(support::config_weighted(VALID_WEIGHT))]
+    #![proptest_config(support::config())]
 
     /// Valid funnels: what `load` writes reads back the same, through either reader; `merge`
     /// of one is that one, of two is their sum, and what it writes reads back; `compare` of
@@ -628,7 +623,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(support::config_weighted(ANY_WEIGHT))]
+    #![proptest_config(support::config())]
 
     /// Any input: both readers read it or refuse it with their typed error; what they read,
     /// `merge` folds with a valid funnel and writes, and `compare` compares with one.
