@@ -198,7 +198,7 @@ impl Latency {
                     *value = bucket;
                 }
             }
-            mean = mean + BUCKETS.median_equivalent(bucket) as f64 * n as f64 / total;
+            mean += BUCKETS.median_equivalent(bucket) as f64 * n as f64 / total;
             hdr.push([bucket, n]);
         }
         let ms = |us: u64| round3(us as f64 / 1_000.0);
