@@ -10,6 +10,7 @@ use crate::registry::Tier;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// The `format` of a `funnel.json` this code writes and reads.
@@ -63,38 +64,29 @@ pub(crate) fn tally(count: &mut u64, n: u64) {
     *count = count.saturating_add(n);
 }
 
-/// A latency histogram in microseconds (1 µs to 1 h, 3 significant digits): 23,552 buckets,
-/// 184 kB, allocated at its first record. Most of a funnel's are empty (tiers not reached,
-/// start lags in the closed model, steps not run): an empty one holds nothing, and is
-/// compared, summarized, merged and written without a walk over buckets.
-#[derive(Clone, Debug, Default)]
-pub struct Latency(Option<Box<Histogram<u64>>>);
+/// The bucket arithmetic of every latency histogram: hdrhistogram's, 1 µs to 1 h at 3
+/// significant digits (23,552 buckets). Only its mapping of values to buckets is used (its
+/// counts stay empty): a [`Latency`] holds the buckets that were recorded, not all of them.
+static BUCKETS: LazyLock<Histogram<u64>> = LazyLock::new(|| {
+    Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("constant, valid bounds")
+});
 
-impl PartialEq for Latency {
-    fn eq(&self, other: &Self) -> bool {
-        match (self.recorded(), other.recorded()) {
-            (None, None) => true,
-            (Some(a), Some(b)) => a == b,
-            _ => false,
-        }
-    }
+/// A latency histogram in microseconds (1 µs to 1 h, 3 significant digits), with hdrhistogram's
+/// buckets, summary and quantiles, held sparse: the counts of the buckets recorded, keyed by
+/// the highest value of the bucket (what `funnel.json` writes). A dense hdrhistogram holds
+/// 23,552 buckets (184 kB) and walks them all for a mean, a quantile, a merge, a comparison or
+/// a write; a run records a few hundred distinct buckets a histogram, and most of a funnel's
+/// histograms hold none (tiers not reached, start lags in the closed model, steps not run).
+/// Every figure is the one hdrhistogram gives for the same records (a test compares them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Latency {
+    /// Count by bucket (highest value of the bucket, µs); no zero count.
+    buckets: BTreeMap<u64, u64>,
+    /// The sum of the counts: within a u64 (see [`Latency::merge`]).
+    count: u64,
 }
 
 impl Latency {
-    /// The histogram, if anything was recorded.
-    fn recorded(&self) -> Option<&Histogram<u64>> {
-        self.0.as_deref().filter(|h| !h.is_empty())
-    }
-
-    /// The histogram, allocated if it was not.
-    fn histogram(&mut self) -> &mut Histogram<u64> {
-        self.0.get_or_insert_with(|| {
-            Box::new(
-                Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("constant, valid bounds"),
-            )
-        })
-    }
-
     /// Records one latency.
     pub fn record(&mut self, d: Duration) {
         self.record_us(u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
@@ -102,64 +94,125 @@ impl Latency {
 
     /// Records one latency in microseconds (0 counts as 1 µs).
     pub fn record_us(&mut self, us: u64) {
-        self.histogram()
-            .saturating_record(us.clamp(1, LATENCY_MAX_US));
+        self.record_n(us, 1);
+    }
+
+    /// Records `n` (more than 0) latencies of `us` microseconds, clamped to the histogram's
+    /// range; counts saturate, as hdrhistogram's `saturating_record_n` does.
+    fn record_n(&mut self, us: u64, n: u64) {
+        let bucket = BUCKETS.highest_equivalent(us.clamp(1, LATENCY_MAX_US));
+        let c = self.buckets.entry(bucket).or_default();
+        *c = c.saturating_add(n);
+        self.count = self.count.saturating_add(n);
     }
 
     /// Adds `other`'s counts: exact, as both share the same buckets. The counts of a histogram
-    /// must sum within a u64 (hdrhistogram adds them up for a quantile, and overflows); past
-    /// it, as for the funnel's counts, the sum saturates.
+    /// must sum within a u64 (a quantile adds them up); past it, as for the funnel's counts,
+    /// the sum saturates: `other`'s buckets are added from the lowest while there is room.
     pub fn merge(&mut self, other: &Latency) {
-        let Some(theirs) = other.recorded() else {
-            return;
-        };
-        if self.recorded().is_none() {
-            *self = other.clone();
-            return;
-        }
-        let count = self.count();
-        let mine = self.histogram();
-        if count.checked_add(theirs.len()).is_some() && mine.add(theirs).is_ok() {
-            return;
-        }
-        for v in theirs.iter_recorded() {
-            let room = u64::MAX - mine.len();
+        let fits = self.count.checked_add(other.count).is_some();
+        for (&bucket, &n) in &other.buckets {
+            let room = u64::MAX - self.count;
             if room == 0 {
                 break;
             }
-            mine.saturating_record_n(v.value_iterated_to(), v.count_at_value().min(room));
+            self.record_n(bucket, if fits { n } else { n.min(room) });
         }
     }
 
     pub fn count(&self) -> u64 {
-        self.recorded().map_or(0, |h| h.len())
+        self.count
+    }
+
+    /// hdrhistogram's `value_at_quantile`: the highest value of the first bucket whose
+    /// cumulative count reaches `ceil(q × count)` (at least 1; `q` capped at 1), the lowest
+    /// value of that bucket for `q` = 0; 0 when empty.
+    fn value_at_quantile(&self, q: f64) -> u64 {
+        let q = if q > 1.0 { 1.0 } else { q };
+        let target = ((q * self.count as f64).ceil() as u64).max(1);
+        let mut below = 0u64;
+        for (&bucket, &n) in &self.buckets {
+            below = below.saturating_add(n);
+            if below >= target {
+                return if q == 0.0 {
+                    BUCKETS.lowest_equivalent(bucket)
+                } else {
+                    bucket
+                };
+            }
+        }
+        0
     }
 
     /// The latency at quantile `q` (0 to 1) in milliseconds, 0 when empty.
     pub fn quantile_ms(&self, q: f64) -> f64 {
-        self.recorded()
-            .map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1_000.0)
+        self.value_at_quantile(q) as f64 / 1_000.0
+    }
+
+    /// hdrhistogram's `max`: the highest value of the highest bucket recorded, 0 when empty.
+    fn max_us(&self) -> u64 {
+        self.buckets.last_key_value().map_or(0, |(&b, _)| b)
+    }
+
+    /// hdrhistogram's `min`: the lowest value of the lowest bucket recorded, 0 when empty.
+    fn min_us(&self) -> u64 {
+        self.buckets
+            .first_key_value()
+            .map_or(0, |(&b, _)| BUCKETS.lowest_equivalent(b))
     }
 
     pub fn max_ms(&self) -> f64 {
-        self.recorded().map_or(0.0, |h| h.max() as f64 / 1_000.0)
+        self.max_us() as f64 / 1_000.0
     }
 
     pub fn min_ms(&self) -> f64 {
-        self.recorded().map_or(0.0, |h| h.min() as f64 / 1_000.0)
+        self.min_us() as f64 / 1_000.0
     }
 
+    /// hdrhistogram's `mean`: each bucket's middle value weighted by its count, summed from the
+    /// lowest bucket in the same order of operations (so to the same bit), 0 when empty.
     pub fn mean_ms(&self) -> f64 {
-        self.recorded().map_or(0.0, |h| h.mean() / 1_000.0)
+        self.mean_us() / 1_000.0
     }
 
-    /// The recorded buckets: (highest value of the bucket in µs, count).
-    fn buckets(&self) -> Vec<[u64; 2]> {
-        self.recorded().map_or_else(Vec::new, |h| {
-            h.iter_recorded()
-                .map(|v| [v.value_iterated_to(), v.count_at_value()])
-                .collect()
+    fn mean_us(&self) -> f64 {
+        let total = self.count as f64;
+        self.buckets.iter().fold(0.0_f64, |sum, (&bucket, &n)| {
+            sum + BUCKETS.median_equivalent(bucket) as f64 * n as f64 / total
         })
+    }
+
+    /// What `funnel.json` writes: the summary and the buckets, in one walk over the buckets.
+    fn wire(&self) -> LatencyWire {
+        const QUANTILES: [f64; 4] = [0.5, 0.9, 0.95, 0.99];
+        let total = self.count as f64;
+        let targets = QUANTILES.map(|q| ((q * total).ceil() as u64).max(1));
+        let mut at = [0u64; 4];
+        let mut below = 0u64;
+        let mut mean = 0.0_f64;
+        let mut hdr = Vec::with_capacity(self.buckets.len());
+        for (&bucket, &n) in &self.buckets {
+            below = below.saturating_add(n);
+            for (value, &target) in at.iter_mut().zip(&targets) {
+                if *value == 0 && below >= target {
+                    *value = bucket;
+                }
+            }
+            mean += BUCKETS.median_equivalent(bucket) as f64 * n as f64 / total;
+            hdr.push([bucket, n]);
+        }
+        let ms = |us: u64| round3(us as f64 / 1_000.0);
+        LatencyWire {
+            count: self.count,
+            min_ms: ms(self.min_us()),
+            mean_ms: round3(mean / 1_000.0),
+            p50_ms: ms(at[0]),
+            p90_ms: ms(at[1]),
+            p95_ms: ms(at[2]),
+            p99_ms: ms(at[3]),
+            max_ms: ms(self.max_us()),
+            hdr,
+        }
     }
 }
 
@@ -192,18 +245,7 @@ fn round3(x: f64) -> f64 {
 
 impl Serialize for Latency {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        LatencyWire {
-            count: self.count(),
-            min_ms: round3(self.min_ms()),
-            mean_ms: round3(self.mean_ms()),
-            p50_ms: round3(self.quantile_ms(0.5)),
-            p90_ms: round3(self.quantile_ms(0.9)),
-            p95_ms: round3(self.quantile_ms(0.95)),
-            p99_ms: round3(self.quantile_ms(0.99)),
-            max_ms: round3(self.max_ms()),
-            hdr: self.buckets(),
-        }
-        .serialize(s)
+        self.wire().serialize(s)
     }
 }
 
@@ -213,13 +255,12 @@ impl<'de> Deserialize<'de> for Latency {
         let wire = LatencyWire::deserialize(d)?;
         let mut h = Latency::default();
         for [value, count] in wire.hdr.into_iter().filter(|[_, count]| *count > 0) {
-            if h.count().checked_add(count).is_none() {
+            if h.count.checked_add(count).is_none() {
                 return Err(serde::de::Error::custom(
                     "a histogram whose counts sum past 18446744073709551615",
                 ));
             }
-            h.histogram()
-                .saturating_record_n(value.clamp(1, LATENCY_MAX_US), count);
+            h.record_n(value, count);
         }
         Ok(h)
     }
@@ -641,6 +682,141 @@ mod tests {
                 50 + (x >> 33) % 3_000_000 / (1 + (x >> 60))
             })
             .collect()
+    }
+
+    /// hdrhistogram's own histogram of `values`, recorded as `Latency` records them.
+    fn dense(values: &[u64]) -> Histogram<u64> {
+        let mut h = Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).unwrap();
+        for &v in values {
+            h.saturating_record(v.clamp(1, LATENCY_MAX_US));
+        }
+        h
+    }
+
+    /// What `funnel.json` held for `h` when a `Latency` was a dense hdrhistogram: its own
+    /// `len`, `min`, `mean`, `value_at_quantile`, `max` and `iter_recorded`.
+    fn dense_wire(h: &Histogram<u64>) -> String {
+        let ms = |us: u64| round3(us as f64 / 1_000.0);
+        let empty = h.is_empty();
+        let q = |q: f64| {
+            if empty {
+                0.0
+            } else {
+                ms(h.value_at_quantile(q))
+            }
+        };
+        serde_json::to_string(&LatencyWire {
+            count: h.len(),
+            min_ms: if empty { 0.0 } else { ms(h.min()) },
+            mean_ms: if empty {
+                0.0
+            } else {
+                round3(h.mean() / 1_000.0)
+            },
+            p50_ms: q(0.5),
+            p90_ms: q(0.9),
+            p95_ms: q(0.95),
+            p99_ms: q(0.99),
+            max_ms: if empty { 0.0 } else { ms(h.max()) },
+            hdr: h
+                .iter_recorded()
+                .map(|v| [v.value_iterated_to(), v.count_at_value()])
+                .collect(),
+        })
+        .unwrap()
+    }
+
+    /// Every figure of a `Latency` is hdrhistogram's for the same records, to the bit: the
+    /// quantiles (edge ones too), the mean, the extremes, the buckets, what `funnel.json`
+    /// holds, and after a merge.
+    fn assert_figures_are_hdrhistograms(l: &Latency, h: &Histogram<u64>) {
+        let quantiles = [
+            0.0,
+            -0.0,
+            -0.5,
+            f64::NAN,
+            1e-12,
+            0.001,
+            0.25,
+            0.5,
+            0.9,
+            0.95,
+            0.99,
+            0.999,
+            0.999_999,
+            1.0 - f64::EPSILON,
+            1.0,
+            1.5,
+        ];
+        assert_eq!(l.count(), h.len());
+        if !h.is_empty() {
+            for q in quantiles {
+                assert_eq!(l.value_at_quantile(q), h.value_at_quantile(q), "q {q}");
+            }
+            assert_eq!(l.min_us(), h.min());
+            assert_eq!(l.max_us(), h.max());
+            assert_eq!(l.mean_us().to_bits(), h.mean().to_bits());
+        }
+        let recorded: Vec<(u64, u64)> = h
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
+        let buckets: Vec<(u64, u64)> = l.buckets.iter().map(|(&b, &n)| (b, n)).collect();
+        assert_eq!(buckets, recorded);
+        let written = serde_json::to_string(l).unwrap();
+        assert_eq!(written, dense_wire(h));
+        let read: Latency = serde_json::from_str(&written).unwrap();
+        assert_eq!(&read, l);
+    }
+
+    #[test]
+    fn figures_are_hdrhistograms() {
+        let mut sets: Vec<Vec<u64>> = vec![
+            vec![],
+            vec![0],
+            vec![1],
+            vec![1_234],
+            vec![2_047, 2_048, 2_049],
+            vec![LATENCY_MAX_US],
+            vec![u64::MAX],
+            vec![7_777; 1_000],
+            vec![1, LATENCY_MAX_US, 5, 5, 5, u64::MAX, 0],
+        ];
+        for seed in 0..24 {
+            sets.push(sample(seed, 1 + seed * seed * 40));
+        }
+        // Wide ranges: every magnitude of the histogram, past its top too.
+        let mut x = 99u64;
+        for n in [3u64, 30, 3_000] {
+            sets.push(
+                (0..n)
+                    .map(|_| {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        (x >> 32) >> (x % 33)
+                    })
+                    .collect(),
+            );
+        }
+        for values in &sets {
+            let mut l = Latency::default();
+            values.iter().for_each(|&v| l.record_us(v));
+            assert_figures_are_hdrhistograms(&l, &dense(values));
+        }
+        for pair in sets.windows(2) {
+            let (mut l, mut h) = (Latency::default(), dense(&pair[0]));
+            pair[0].iter().for_each(|&v| l.record_us(v));
+            let mut other = Latency::default();
+            pair[1].iter().for_each(|&v| other.record_us(v));
+            l.merge(&other);
+            h.add(dense(&pair[1])).unwrap();
+            assert_figures_are_hdrhistograms(&l, &h);
+        }
+        let mut d = Latency::default();
+        d.record(Duration::from_micros(1_500));
+        d.record(Duration::MAX);
+        assert_figures_are_hdrhistograms(&d, &dense(&[1_500, u64::MAX]));
     }
 
     #[test]

@@ -22,17 +22,6 @@ pub fn config() -> ProptestConfig {
     }
 }
 
-/// The configuration of a target whose case costs about `weight` cases of the others (a load
-/// funnel holds histograms of 184 kB each, built, written, read and merged a dozen times a
-/// case): [`cases`] / `weight` cases, at least one, so that CI's short run stays short.
-#[allow(dead_code)] // Only the funnels target weighs its cases.
-pub fn config_weighted(weight: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases: (cases() / weight).max(1),
-        ..config()
-    }
-}
-
 /// The seed inputs of `name` (fuzz/corpus/NAME, one a line).
 pub fn corpus(name: &str) -> Vec<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
