@@ -27,7 +27,7 @@
 //! - [`smev`]: the asynchronous request, acknowledgement, callback and poll of SMEV 3, shared
 //!   by [`pfr`] (SNILS checks) and [`fms`] (passport checks).
 //! - [`ca`]: certificates of the population (valid, expired, revoked).
-//! - [`post`]: registered letters, tracking, pickup with a passport, loss.
+//! - [`post`](mod@post): registered letters, tracking, pickup with a passport, loss.
 //! - [`people`]: the people banks and service centers know, by SNILS.
 //! - [`engine`]: how the bank and service-center mocks reach the engine (URL and tokens).
 //! - [`banks`]: Sber, Tinkoff and Pochta Bank send their clients to the engine's partner API.
