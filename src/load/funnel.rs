@@ -182,36 +182,20 @@ impl Latency {
         })
     }
 
-    /// What `funnel.json` writes: the summary and the buckets, in one walk over the buckets.
+    /// What `funnel.json` writes: the summary and the buckets (each figure a walk over the
+    /// buckets recorded, a few hundred at most).
     fn wire(&self) -> LatencyWire {
-        const QUANTILES: [f64; 4] = [0.5, 0.9, 0.95, 0.99];
-        let total = self.count as f64;
-        let targets = QUANTILES.map(|q| ((q * total).ceil() as u64).max(1));
-        let mut at = [0u64; 4];
-        let mut below = 0u64;
-        let mut mean = 0.0_f64;
-        let mut hdr = Vec::with_capacity(self.buckets.len());
-        for (&bucket, &n) in &self.buckets {
-            below = below.saturating_add(n);
-            for (value, &target) in at.iter_mut().zip(&targets) {
-                if *value == 0 && below >= target {
-                    *value = bucket;
-                }
-            }
-            mean += BUCKETS.median_equivalent(bucket) as f64 * n as f64 / total;
-            hdr.push([bucket, n]);
-        }
         let ms = |us: u64| round3(us as f64 / 1_000.0);
         LatencyWire {
             count: self.count,
             min_ms: ms(self.min_us()),
-            mean_ms: round3(mean / 1_000.0),
-            p50_ms: ms(at[0]),
-            p90_ms: ms(at[1]),
-            p95_ms: ms(at[2]),
-            p99_ms: ms(at[3]),
+            mean_ms: round3(self.mean_us() / 1_000.0),
+            p50_ms: ms(self.value_at_quantile(0.5)),
+            p90_ms: ms(self.value_at_quantile(0.9)),
+            p95_ms: ms(self.value_at_quantile(0.95)),
+            p99_ms: ms(self.value_at_quantile(0.99)),
             max_ms: ms(self.max_us()),
-            hdr,
+            hdr: self.buckets.iter().map(|(&b, &n)| [b, n]).collect(),
         }
     }
 }
