@@ -6,8 +6,6 @@
 //! `esia_mock_refused_total{agency, reason}` for every mock), read from its stations at each
 //! scrape; and how long each batch of housekeeping held the registry's lock.
 
-use axum::extract::{MatchedPath, Request};
-use axum::response::Response;
 use esia_mocks::service::station::StationLoad;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -15,10 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 // Labels of every request: static strings, so counting a request allocates nothing.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -354,96 +349,28 @@ impl Metrics {
     }
 }
 
-/// The layer counting each request and timing it, labelled by its route template (so ids in
-/// paths do not multiply the series). Written as a plain tower service: on every request of
-/// every route, `axum::middleware::from_fn` would cost a boxed future and a cloned route.
-#[derive(Clone)]
-pub struct TrackLayer(pub Arc<Metrics>);
-
-impl<S> tower::Layer<S> for TrackLayer {
-    type Service = Track<S>;
-
-    fn layer(&self, inner: S) -> Track<S> {
-        Track {
-            inner,
-            metrics: self.0.clone(),
-        }
-    }
-}
-
-/// [`TrackLayer`]'s service.
-#[derive(Clone)]
-pub struct Track<S> {
-    inner: S,
-    metrics: Arc<Metrics>,
-}
-
-impl<S> tower::Service<Request> for Track<S>
-where
-    S: tower::Service<Request, Response = Response>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = Tracked<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("unmatched", |p| route_name(p.as_str()));
-        let method = method_name(req.method());
-        Tracked {
-            inner: self.inner.call(req),
-            metrics: self.metrics.clone(),
-            route,
-            method,
-            start: Instant::now(),
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A request on its way, timed.
-    pub struct Tracked<F> {
-        #[pin]
-        inner: F,
-        metrics: Arc<Metrics>,
-        route: &'static str,
-        method: &'static str,
-        start: Instant,
-    }
-}
-
-impl<F, E> std::future::Future for Tracked<F>
-where
-    F: std::future::Future<Output = Result<Response, E>>,
-{
-    type Output = Result<Response, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let result = std::task::ready!(this.inner.poll(cx));
-        if let Ok(response) = &result {
-            let elapsed = this.start.elapsed().as_secs_f64();
-            let (method, route) = (*this.method, *this.route);
-            this.metrics
-                .requests
-                .get_or_create(&RequestLabels {
-                    method,
-                    route,
-                    status: response.status().as_u16(),
-                })
-                .inc();
-            this.metrics
-                .latency
-                .get_or_create(&RouteLabels { method, route })
-                .observe(elapsed);
-        }
-        Poll::Ready(result)
+/// Each request counted and timed, labelled by its route template (so ids in paths do not
+/// multiply the series), told by the stand's one route layer ([`esia_mocks::service::Watch`]).
+impl esia_mocks::service::Observe for Metrics {
+    fn observe(
+        &self,
+        route: Option<&str>,
+        method: &axum::http::Method,
+        status: axum::http::StatusCode,
+        took: Duration,
+    ) {
+        let route = route.map_or("unmatched", route_name);
+        let method = method_name(method);
+        self.requests
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status: status.as_u16(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { method, route })
+            .observe(took.as_secs_f64());
     }
 }
 

@@ -471,10 +471,12 @@ const EXPIRE_BATCH: usize = 64;
 /// How often the stand hands freed memory back to the system.
 const TRIM_EVERY: Duration = Duration::from_secs(10);
 
-/// Returns the allocator's free pages to the system. glibc's malloc keeps what a burst freed
-/// (the effects queued through an agency's outage, a flood of connections) in its arenas, so
-/// the resident size of a long run climbs to its high-water mark and stays there; trimmed, it
-/// follows what the stand holds (the fault drill's memory criterion, benches/README.md).
+/// Returns glibc's free pages to the system. glibc's malloc keeps what a burst freed (the
+/// effects queued through an agency's outage, a flood of connections) in its arenas, so the
+/// resident size of a long run climbs to its high-water mark and stays there; trimmed, it
+/// follows what the stand holds (the fault drill's memory criterion, benches/README.md). The
+/// `esia-sim` binary allocates with mimalloc, which returns freed pages by itself; this still
+/// serves the library's other users (the tests) and glibc's own heap.
 fn give_back_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim takes no pointer and is thread-safe; it only releases free memory.
@@ -529,10 +531,9 @@ async fn housekeeping(stand: Arc<Stand>, cancel: CancellationToken) {
     }
 }
 
-/// The whole application: the engine's routes and, when given, the mocks', with the shared
-/// outer layers (JSON errors for every rejection, the body limit, panics caught, metrics).
-pub fn app(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
-    let metrics = stand.metrics.clone();
+/// The stand's routes: the engine's and, when given, the mocks', with the JSON fallback, and no
+/// layer ([`app`] adds them).
+pub fn routes(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
     if let Some(m) = mocks {
         let _ = stand.mocks.set(m.clone());
     }
@@ -540,9 +541,18 @@ pub fn app(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
     if let Some(m) = mocks {
         router = router.merge(m.router());
     }
-    let router = router
-        .fallback(esia_mocks::service::http::no_route)
-        .layer(metrics::TrackLayer(metrics));
+    router.fallback(esia_mocks::service::http::no_route)
+}
+
+/// The whole application: [`routes`] under the one route layer (the mocks' journals and faults,
+/// the request metrics) and the shared outer layers (JSON errors for every rejection, the body
+/// limit, panics caught).
+pub fn app(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
+    let metrics = stand.metrics.clone();
+    let watch = mocks.map_or_else(esia_mocks::service::Watch::default, |m| {
+        m.watch(&MockKind::ALL)
+    });
+    let router = routes(stand, mocks).layer(watch.observed_by(metrics));
     esia_mocks::service::outer_layers(router)
 }
 

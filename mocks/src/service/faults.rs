@@ -3,7 +3,7 @@
 //! (latency, error and timeout rates, outage windows), and targeted faults ([`Fault`]: fail the
 //! next N requests, answer mismatch about one person, lose one letter, an outage from now).
 //!
-//! [`apply`] (inside the mocks' one middleware) applies the wire faults and the "fail next"
+//! [`apply`] (inside the mocks' one layer, [`super::watch`]) applies the wire faults and the "fail next"
 //! counters to every request of a mock except its control routes (`/admin/...`, `.../complete`,
 //! `.../deliver`); the handlers consult [`Faults::mismatch`] themselves. An injected fault is
 //! marked on the response ([`Injected`]) so the journal shows it.
@@ -16,7 +16,6 @@ use crate::wire::faults::{FailNext, Failure, Fault, FaultsView};
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashSet, VecDeque};
@@ -283,18 +282,27 @@ async fn malformed(response: Response) -> Response {
     response
 }
 
-/// Applies `faults` to `req`, running `next` unless the request fails before it (the mocks'
-/// one middleware calls it inside [`super::journal::record_around`]).
-pub async fn apply(faults: &Faults, req: Request, next: Next) -> Response {
+/// Applies `faults` to `req`, calling `route` (the route's service, ready) unless the request
+/// fails before it (called inside [`super::journal::record_around`] by [`super::watch`]).
+pub async fn apply<S>(faults: &Faults, req: Request, route: S) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
+    let run = |req| async move {
+        match tower::ServiceExt::oneshot(route, req).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    };
     if is_control(req.uri().path()) {
-        return next.run(req).await;
+        return run(req).await;
     }
     let plan = faults.plan(req.uri().path());
     if plan.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(plan.delay_ms)).await;
     }
     let Some(failure) = plan.failure else {
-        return next.run(req).await;
+        return run(req).await;
     };
     let agency = faults.agency;
     let response = match failure {
@@ -305,7 +313,7 @@ pub async fn apply(faults: &Faults, req: Request, next: Next) -> Response {
             MockError::Timeout { agency }.into_response()
         }
         Failure::Reset => reset_response(),
-        Failure::Malformed => malformed(next.run(req).await).await,
+        Failure::Malformed => malformed(run(req).await).await,
     };
     marked(response, failure)
 }

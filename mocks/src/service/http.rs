@@ -412,14 +412,19 @@ where
                 response: Some(response),
             };
         }
-        JsonErrorsFuture::Inner {
-            inner: self.inner.call(req),
+        // A panic while routing is caught as one in a handler is (see the future's `poll`).
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.inner.call(req))) {
+            Ok(inner) => JsonErrorsFuture::Inner { inner },
+            Err(panic) => JsonErrorsFuture::Refused {
+                response: Some(panic_response(panic)),
+            },
         }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// An answer on its way through [`json_errors`], or a refusal made before the handler.
+    /// An answer on its way through [`json_errors`] (a panic in the handler answered with
+    /// [`panic_response`]), or an answer made before the handler.
     #[project = JsonErrorsProj]
     pub enum JsonErrorsFuture<F> {
         Inner {
@@ -446,8 +451,17 @@ where
     ) -> std::task::Poll<Self::Output> {
         match self.project() {
             JsonErrorsProj::Inner { inner } => {
-                let response = std::task::ready!(inner.poll(cx));
-                std::task::Poll::Ready(response.map(|r| json_errors(r.map(Body::new))))
+                // Caught here rather than by a layer of its own (which would box every body).
+                // A future that panicked is not polled again: its answer is ready.
+                let polled =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx)));
+                match polled {
+                    Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+                    Ok(std::task::Poll::Ready(response)) => {
+                        std::task::Poll::Ready(response.map(|r| json_errors(r.map(Body::new))))
+                    }
+                    Err(panic) => std::task::Poll::Ready(Ok(panic_response(panic))),
+                }
             }
             JsonErrorsProj::Refused { response } => {
                 std::task::Poll::Ready(Ok(response.take().unwrap_or_else(|| {
@@ -463,7 +477,7 @@ where
     }
 }
 
-/// The answer to a panic in a handler (with `tower_http::catch_panic`): a 500 in the contract's
+/// The answer to a panic in a handler (caught by [`JsonErrors`]): a 500 in the contract's
 /// format. The panic is a bug of the stand, never the client's fault.
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     tracing::error!("a handler panicked");
@@ -523,5 +537,42 @@ mod tests {
             assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{body:?}: {e}");
             assert_eq!(e.code(), "malformed_json");
         }
+    }
+
+    /// A handler that panics, before or after its first wait, is answered with the contract's
+    /// 500, and the server goes on answering.
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_500_in_the_contract() {
+        use tower::ServiceExt;
+        async fn at_once() -> &'static str {
+            panic!("a bug")
+        }
+        async fn after_a_wait() -> &'static str {
+            tokio::task::yield_now().await;
+            panic!("a bug")
+        }
+        let app = axum::Router::new()
+            .route("/now", axum::routing::get(at_once))
+            .route("/later", axum::routing::get(after_a_wait))
+            .route("/fine", axum::routing::get(|| async { "fine" }));
+        let app = tower::Layer::layer(&JsonErrors, app);
+        for path in ["/now", "/later"] {
+            let req = axum::http::Request::get(path).body(Body::empty()).unwrap();
+            let response = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{path}"
+            );
+            let body = axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["error"]["code"], "internal", "{path}");
+        }
+        let req = axum::http::Request::get("/fine")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(app.oneshot(req).await.unwrap().status(), StatusCode::OK);
     }
 }

@@ -38,8 +38,10 @@
 //! - [`server`]: [`MockServer`], one call that starts mocks on a free port for a test.
 //! - [`station`]: a mock's capacity at runtime (servers, queue, quota of its profile): the
 //!   stations that decide each request's wait or refusal, and their figures for `/metrics`.
+//! - [`watch`]: the one layer on every route of a server: the mocks' journals and faults, and
+//!   the stand's request metrics ([`Observe`]).
 //!
-//! A request's path through a mock: in its one middleware the journal records it and the faults may
+//! A request's path through a mock: in the one route layer ([`watch`]) the journal records it and the faults may
 //! delay it, fail it, cut its connection or garble its answer; the handler validates it, draws its
 //! fate from the agency's profile (answer after a delay, error, outage, no answer) with the mock's
 //! seeded RNG; with a `capacity` in the profile the delay is the service time at a server, and
@@ -73,6 +75,7 @@ pub mod server;
 pub mod smev;
 pub mod sms;
 pub mod station;
+pub mod watch;
 pub mod world;
 
 pub use admin::AdminHandle;
@@ -84,6 +87,7 @@ pub use http::{Json, RequestError, BODY_LIMIT_BYTES};
 pub use inbox::InboxCaps;
 pub use journal::Filter;
 pub use server::MockServer;
+pub use watch::{Observe, Watch};
 pub use world::{Agenda, Work, World};
 
 use crate::agency::profile::Fate;
@@ -514,8 +518,8 @@ impl Mocks {
         AdminHandle(a)
     }
 
-    /// One mock's routes with its admin routes, under its journal and fault layers. No
-    /// fallback and no outer layers.
+    /// One mock's routes with its admin routes. No fallback and no layers: [`Mocks::watch`]
+    /// gives the layer of its journal and faults.
     pub fn router_of(&self, kind: MockKind) -> Router {
         let routes = match kind {
             MockKind::Sms => sms::router(self.sms.clone()),
@@ -527,15 +531,16 @@ impl Mocks {
             MockKind::Banks => banks::router(self.banks.clone()),
             MockKind::Centers => centers::router(self.centers.clone()),
         };
-        let handle = self.admin(kind);
-        let journal = handle.0.journal().clone();
-        let faults = handle.0.faults().clone();
-        routes
-            .merge(admin::router(handle.0))
-            .layer(axum::middleware::from_fn_with_state(
-                (journal, faults),
-                watch,
-            ))
+        routes.merge(admin::router(self.admin(kind).0))
+    }
+
+    /// The layer of the journals and faults of the mocks `kinds` ([`watch::Watch`]): a
+    /// server applies it once, to its whole router.
+    pub fn watch(&self, kinds: &[MockKind]) -> Watch {
+        Watch::new(kinds.iter().map(|k| {
+            let a = self.admin(*k).0;
+            (*k, a.journal().clone(), a.faults().clone())
+        }))
     }
 
     /// The routes of `kinds` with the clock's admin routes. No fallback and no outer layers:
@@ -556,17 +561,6 @@ impl Mocks {
     pub fn router(&self) -> Router {
         self.router_for(&MockKind::ALL)
     }
-}
-
-/// A mock's one middleware: the journal records the request and the answer, and the faults
-/// act in between (one layer rather than two: a layer costs a boxed future and a cloned
-/// service on every request).
-async fn watch(
-    State((journal, faults)): State<(Arc<journal::Journal>, Arc<faults::Faults>)>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    journal::record_around(&journal, req, |req| faults::apply(&faults, req, next)).await
 }
 
 /// The clock's admin routes: `GET /mocks/admin/clock`, `POST /mocks/admin/clock/advance`.
@@ -604,31 +598,35 @@ async fn advance(
     Ok(Json(world.view()))
 }
 
-/// A whole mocks server: the routes of [`Mocks::router`] with the JSON fallback, the body
-/// limit, panic catching and JSON errors for every rejection.
+/// A whole mocks server: the routes of [`Mocks::router`] under their journals and faults, with
+/// the JSON fallback, the body limit, panic catching and JSON errors for every rejection.
 pub fn app(mocks: &Mocks) -> Router {
-    finish(mocks.router())
+    app_for(mocks, &MockKind::ALL)
 }
 
 /// A server of the mocks `kinds` only (and the clock's admin routes), as [`app`].
 pub fn app_for(mocks: &Mocks, kinds: &[MockKind]) -> Router {
-    finish(mocks.router_for(kinds))
+    finish(mocks.router_for(kinds), mocks.watch(kinds))
 }
 
-/// Adds the JSON fallback and the outer layers to `router`.
-pub fn finish(router: Router) -> Router {
-    outer_layers(router.fallback(http::no_route))
+/// Adds the JSON fallback, `watch` on every route, and the outer layers to `router`.
+pub fn finish(router: Router, watch: Watch) -> Router {
+    outer_layers(router.fallback(http::no_route).layer(watch))
 }
 
-/// The outer layers every service of the stand shares: the body limit, panics caught as JSON
-/// 500s, and every non-JSON error answer (axum's 405, a 413) turned into the contract's JSON.
+/// The outer layers every service of the stand shares: the body limit, and every non-JSON
+/// error answer (axum's 405, a 413) turned into the contract's JSON, panics caught as JSON 500s
+/// ([`http::JsonErrors`]).
+///
+/// They wrap the routed `router` once, as one service, rather than each of its routes
+/// (`Router::layer`): a route calls its service through a clone of it, and a route layered
+/// five times was cloned box within box, about twenty allocations a request.
 pub fn outer_layers(router: Router) -> Router {
-    router
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            http::panic_response,
-        ))
+    let service = tower::ServiceBuilder::new()
         .layer(http::JsonErrors)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .service(router);
+    Router::new().fallback_service(service)
 }
 
 /// Serves the mocks `kinds` (with the clock's admin routes) on `listener`, and each mock of

@@ -715,7 +715,7 @@ async fn send_sms(stand: &Arc<Stand>, sms: Vec<Sms>, refusals: Refusals) {
             };
             stand
                 .client
-                .post::<_, serde_json::Value>(&url, &body)
+                .post::<_, esia_mocks::wire::sms::SentBatch>(&url, &body)
                 .await
                 .map(|answer| refused_in_batch(&answer))
         }
@@ -756,20 +756,14 @@ async fn send_sms(stand: &Arc<Stand>, sms: Vec<Sms>, refusals: Refusals) {
 }
 
 /// The messages of a batch's answer that the gateway refused for its capacity (entries with
-/// `error`), and the longest `retry_after_s` among them, in ms.
-fn refused_in_batch(answer: &serde_json::Value) -> (Vec<usize>, Option<u64>) {
+/// `error` and no `message_id`), and the longest `retry_after_s` among them, in ms.
+fn refused_in_batch(answer: &esia_mocks::wire::sms::SentBatch) -> (Vec<usize>, Option<u64>) {
     let mut refused = Vec::new();
     let mut retry_after_ms = None;
-    let items = answer["messages"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    for (i, item) in items.iter().enumerate() {
-        if item.get("error").is_some() && item.get("message_id").is_none() {
+    for (i, item) in answer.messages.iter().enumerate() {
+        if let (None, Some(error)) = (&item.message_id, &item.error) {
             refused.push(i);
-            if let Some(s) = item["error"]["retry_after_s"].as_u64() {
-                retry_after_ms = retry_after_ms.max(Some(s.saturating_mul(1_000)));
-            }
+            retry_after_ms = retry_after_ms.max(Some(error.retry_after_s.saturating_mul(1_000)));
         }
     }
     (refused, retry_after_ms)
