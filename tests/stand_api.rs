@@ -6,6 +6,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use esia_mocks::service::App;
 use esia_sim::mocks::clock::{Epoch, SimTime};
 use esia_sim::mocks::service::{Mocks, MocksConfig, Truth, World};
 use esia_sim::registry::{HashProfile, RegistryConfig};
@@ -24,7 +25,7 @@ fn config() -> StandConfig {
 }
 
 /// The whole app, its performer not started (effects just queue).
-fn app_with(config: StandConfig) -> Router {
+fn app_with(config: StandConfig) -> App {
     let (s, mocks) = stand_with(config);
     stand::app(s, Some(&mocks))
 }
@@ -44,7 +45,7 @@ fn stand_with(config: StandConfig) -> (std::sync::Arc<stand::Stand>, Mocks) {
 }
 
 async fn send(
-    app: &Router,
+    app: &App,
     method: &str,
     path: &str,
     body: Option<&str>,

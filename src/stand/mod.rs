@@ -547,7 +547,7 @@ pub fn routes(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
 /// The whole application: [`routes`] under the one route layer (the mocks' journals and faults,
 /// the request metrics) and the shared outer layers (JSON errors for every rejection, the body
 /// limit, panics caught).
-pub fn app(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
+pub fn app(stand: Arc<Stand>, mocks: Option<&Mocks>) -> esia_mocks::service::App {
     let metrics = stand.metrics.clone();
     let watch = mocks.map_or_else(esia_mocks::service::Watch::default, |m| {
         m.watch(&MockKind::ALL)
@@ -560,7 +560,7 @@ pub fn app(stand: Arc<Stand>, mocks: Option<&Mocks>) -> Router {
 pub struct Assembled {
     pub stand: Arc<Stand>,
     pub mocks: Mocks,
-    pub router: Router,
+    pub router: esia_mocks::service::App,
     pub base_url: String,
     /// Mocks served on their own addresses too, with their base URLs
     /// (`http://ADDR/mocks/<agency>`); the engine calls them there.

@@ -30,7 +30,7 @@ pub fn policy() -> RetryPolicy {
 }
 
 /// A stand in process whose agencies are `server`'s mocks, with its performer running.
-pub fn stand_on(server: &MockServer) -> (axum::Router, CancellationToken) {
+pub fn stand_on(server: &MockServer) -> (esia_mocks::service::App, CancellationToken) {
     let world = World::new(Epoch::default(), SimTime::ZERO, 1.0).unwrap();
     let config = StandConfig {
         hash_profile: HashProfile::None,
@@ -53,7 +53,7 @@ pub fn stand_on(server: &MockServer) -> (axum::Router, CancellationToken) {
 /// One request to `app`, with a JSON body and a bearer token; the status and the JSON answer
 /// (`null` when it is not JSON).
 pub async fn call(
-    app: &axum::Router,
+    app: &esia_mocks::service::App,
     m: &str,
     p: &str,
     body: Value,
@@ -81,7 +81,10 @@ pub async fn call(
 
 /// Registers citizen 0 of seed 7 by phone through `app`, reading the code from what the SMS
 /// mock received, and submits the citizen's personal data; the (oid, token).
-pub async fn standard_attempt(app: &axum::Router, server: &MockServer) -> (u64, String) {
+pub async fn standard_attempt(
+    app: &esia_mocks::service::App,
+    server: &MockServer,
+) -> (u64, String) {
     let c = serde_json::to_value(
         Population::new(7, PopulationConfig::default())
             .unwrap()
@@ -154,7 +157,7 @@ pub async fn standard_attempt(app: &axum::Router, server: &MockServer) -> (u64, 
 /// Account `oid` once its verification is no longer pending. Waits at most 15 s of wall time
 /// (a failure guard, not a measurement: a PFR that refuses twice for its quota answers after
 /// about 2 s).
-pub async fn decided(app: &axum::Router, oid: u64, token: &str) -> Value {
+pub async fn decided(app: &esia_mocks::service::App, oid: u64, token: &str) -> Value {
     for _ in 0..1_500 {
         let (_, a) = call(
             app,

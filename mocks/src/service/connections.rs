@@ -6,8 +6,8 @@
 //! refused with 413 from its `Content-Length` before it is read, and without `100 Continue`
 //! (see [`super::http::JsonErrors`]).
 
+use super::App;
 use axum::extract::ConnectInfo;
-use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
@@ -56,7 +56,7 @@ content-length: 111\r\n\
 /// default [`HttpLimits`], until `shutdown` fires (see [`serve_router_with`]).
 pub async fn serve_router(
     listener: TcpListener,
-    router: Router,
+    router: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     serve_router_with(listener, router, HttpLimits::default(), shutdown).await
@@ -69,7 +69,7 @@ pub async fn serve_router(
 /// protocol sniffing per connection, no per-connection shutdown future polled on every wake.)
 pub async fn serve_router_with(
     listener: TcpListener,
-    router: Router,
+    router: App,
     limits: HttpLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {

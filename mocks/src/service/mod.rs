@@ -598,19 +598,24 @@ async fn advance(
     Ok(Json(world.view()))
 }
 
+/// A whole server as one service: the routed router inside the outer layers (see
+/// [`outer_layers`]). Cloned for each connection and each request: its clone is a few
+/// reference counts.
+pub type App = http::JsonErrorsService<<DefaultBodyLimit as tower::Layer<Router>>::Service>;
+
 /// A whole mocks server: the routes of [`Mocks::router`] under their journals and faults, with
 /// the JSON fallback, the body limit, panic catching and JSON errors for every rejection.
-pub fn app(mocks: &Mocks) -> Router {
+pub fn app(mocks: &Mocks) -> App {
     app_for(mocks, &MockKind::ALL)
 }
 
 /// A server of the mocks `kinds` only (and the clock's admin routes), as [`app`].
-pub fn app_for(mocks: &Mocks, kinds: &[MockKind]) -> Router {
+pub fn app_for(mocks: &Mocks, kinds: &[MockKind]) -> App {
     finish(mocks.router_for(kinds), mocks.watch(kinds))
 }
 
 /// Adds the JSON fallback, `watch` on every route, and the outer layers to `router`.
-pub fn finish(router: Router, watch: Watch) -> Router {
+pub fn finish(router: Router, watch: Watch) -> App {
     outer_layers(router.fallback(http::no_route).layer(watch))
 }
 
@@ -621,12 +626,11 @@ pub fn finish(router: Router, watch: Watch) -> Router {
 /// They wrap the routed `router` once, as one service, rather than each of its routes
 /// (`Router::layer`): a route calls its service through a clone of it, and a route layered
 /// five times was cloned box within box, about twenty allocations a request.
-pub fn outer_layers(router: Router) -> Router {
-    let service = tower::ServiceBuilder::new()
+pub fn outer_layers(router: Router) -> App {
+    tower::ServiceBuilder::new()
         .layer(http::JsonErrors)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .service(router);
-    Router::new().fallback_service(service)
+        .service(router)
 }
 
 /// Serves the mocks `kinds` (with the clock's admin routes) on `listener`, and each mock of
