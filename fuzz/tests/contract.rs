@@ -70,7 +70,7 @@ fn mock_configured(path: &str) -> Option<&str> {
 }
 
 /// `POST /mocks/MOCK/admin/reset`: the mock's profile as the stand started it, no faults.
-async fn reset(app: &axum::Router, mock: &str) {
+async fn reset(app: &esia_sim::mocks::service::App, mock: &str) {
     let request = Request::builder()
         .method("POST")
         .uri(format!("/mocks/{mock}/admin/reset"))
@@ -82,7 +82,7 @@ async fn reset(app: &axum::Router, mock: &str) {
 
 struct Harness {
     runtime: tokio::runtime::Runtime,
-    app: axum::Router,
+    app: esia_sim::mocks::service::App,
 }
 
 fn harness() -> &'static Harness {
