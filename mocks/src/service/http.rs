@@ -408,14 +408,14 @@ where
             response
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return JsonErrorsFuture::Refused {
+            return JsonErrorsFuture::Answered {
                 response: Some(response),
             };
         }
-        // A panic while routing is caught as one in a handler is (see the future's `poll`).
+        // A panic while routing is answered as a panic in a handler is (see the future's `poll`).
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.inner.call(req))) {
             Ok(inner) => JsonErrorsFuture::Inner { inner },
-            Err(panic) => JsonErrorsFuture::Refused {
+            Err(panic) => JsonErrorsFuture::Answered {
                 response: Some(panic_response(panic)),
             },
         }
@@ -431,7 +431,7 @@ pin_project_lite::pin_project! {
             #[pin]
             inner: F,
         },
-        Refused {
+        Answered {
             response: Option<Response>,
         },
     }
@@ -463,7 +463,7 @@ where
                     Err(panic) => std::task::Poll::Ready(Ok(panic_response(panic))),
                 }
             }
-            JsonErrorsProj::Refused { response } => {
+            JsonErrorsProj::Answered { response } => {
                 std::task::Poll::Ready(Ok(response.take().unwrap_or_else(|| {
                     error_response(
                         StatusCode::PAYLOAD_TOO_LARGE,

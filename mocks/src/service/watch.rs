@@ -176,3 +176,61 @@ where
         Poll::Ready(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{app, MocksConfig, Truth};
+    use super::*;
+    use crate::clock::{Epoch, SimTime};
+    use crate::service::{Filter, Mocks, World};
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    /// Each mock's journal holds the requests routed to that mock, whatever their answer, and
+    /// nothing else: not another mock's, not its admin routes', not a path no route answers.
+    #[tokio::test]
+    async fn each_mock_journals_its_own_routed_requests_only() {
+        let world = World::new(Epoch::default(), SimTime::ZERO, 1.0).unwrap();
+        let mocks = Mocks::new(world, MocksConfig::default(), Truth::default());
+        let app = app(&mocks);
+        let routed = [
+            (MockKind::Sms, "POST", "/mocks/sms/messages"),
+            (MockKind::Mail, "POST", "/mocks/mail/messages"),
+            (MockKind::Pfr, "POST", "/mocks/pfr/requests"),
+            (MockKind::Fms, "POST", "/mocks/fms/requests"),
+            (MockKind::Ca, "GET", "/mocks/ca/certificates/00"),
+            (MockKind::Post, "GET", "/mocks/post/tracking/10100000000011"),
+            (
+                MockKind::Banks,
+                "GET",
+                "/mocks/banks/sber/clients/11223344595",
+            ),
+            (MockKind::Centers, "GET", "/mocks/centers"),
+        ];
+        let unwatched = [
+            ("GET", "/mocks/sms/no-such-route"),
+            ("GET", "/mocks/sms/admin/journal"),
+            ("GET", "/mocks/admin/clock"),
+            ("GET", "/healthz"),
+        ];
+        let all = routed.iter().map(|(_, m, p)| (*m, *p)).chain(unwatched);
+        for (method, path) in all {
+            let body = if method == "POST" { "{}" } else { "" };
+            let req = axum::http::Request::builder()
+                .method(method)
+                .uri(path)
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            app.clone().oneshot(req).await.unwrap();
+        }
+        for (kind, method, path) in routed {
+            let entries = mocks.admin(kind).journal(&Filter::default());
+            let seen: Vec<_> = entries
+                .iter()
+                .map(|e| (e.method.as_str(), e.path.as_str()))
+                .collect();
+            assert_eq!(seen, [(method, path)], "{}", kind.as_str());
+        }
+    }
+}
