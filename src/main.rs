@@ -2,6 +2,7 @@
 //! codes (1 for a failed run, 2 for bad arguments, from clap; a reader of its output that
 //! went away is not a failure).
 
+mod alloc;
 mod cli;
 
 use clap::Parser;
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 /// some past glibc's per-thread cache (a route's boxed future, hyper's read buffer), and with
 /// glibc the allocator took a fifth of a request's instructions (benches/README.md).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::Mimalloc = alloc::Mimalloc;
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();

@@ -30,42 +30,63 @@ struct RouteLabels {
 }
 
 /// A method's name; the rare non-standard method is `OTHER` (a label set must stay small).
-fn method_name(m: &axum::http::Method) -> &'static str {
+/// Its index in [`METHODS`].
+fn method_index(m: &axum::http::Method) -> usize {
     use axum::http::Method;
     match *m {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::PATCH => "PATCH",
-        _ => "OTHER",
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PUT => 2,
+        Method::DELETE => 3,
+        Method::HEAD => 4,
+        Method::OPTIONS => 5,
+        Method::PATCH => 6,
+        _ => 7,
     }
 }
 
-/// Route templates seen, each kept once for the process's life: the router's routes are a
-/// fixed, small set (a template, not a path, so a client cannot grow it).
-fn route_name(template: &str) -> &'static str {
-    use std::collections::HashSet;
-    use std::sync::{OnceLock, RwLock};
-    static ROUTES: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
-    let routes = ROUTES.get_or_init(Default::default);
-    if let Some(r) = routes
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(template)
-    {
-        return r;
-    }
-    let mut w = routes.write().unwrap_or_else(|e| e.into_inner());
-    if let Some(r) = w.get(template) {
-        return r;
-    }
-    let leaked: &'static str = Box::leak(template.to_owned().into_boxed_str());
-    w.insert(leaked);
-    leaked
+/// The methods a request's series are kept apart for ([`method_name`]'s names, in order).
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "OTHER",
+];
+
+/// One route's series, found by its template once and then kept: counting a request looks the
+/// template up in a small table instead of hashing three label sets (prometheus-client's
+/// families hash with SipHash under a lock; that was a twentieth of the SMS mock's
+/// instructions a request).
+#[derive(Debug)]
+struct RouteSeries {
+    /// The template, kept once for the process's life: the router's routes are a fixed, small
+    /// set (a template, not a path, so a client cannot grow it).
+    route: &'static str,
+    /// The latency histogram of each method ([`METHODS`]), made when first used.
+    latency: [std::sync::OnceLock<Histogram>; METHODS.len()],
+    /// The request counters made so far: method (index into [`METHODS`]), status, counter.
+    counts: std::sync::RwLock<Vec<(u8, u16, Counter)>>,
 }
+
+/// A hasher for route templates: a few dozen bytes of the router's own, not a client's (a
+/// path is never a key), so no defence against chosen collisions is needed.
+#[derive(Default)]
+struct TemplateHasher(u64);
+
+impl std::hash::Hasher for TemplateHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type RouteTable = std::collections::HashMap<
+    &'static str,
+    std::sync::Arc<RouteSeries>,
+    std::hash::BuildHasherDefault<TemplateHasher>,
+>;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TierLabels {
@@ -112,6 +133,8 @@ pub struct Metrics {
     mock_refused: Family<RefusedLabels, Counter>,
     housekeeping_hold: Histogram,
     housekeeping_hold_cpu: Histogram,
+    /// Each route's request series, by template.
+    routes: std::sync::RwLock<RouteTable>,
     /// One scrape at a time: the mocks' refusal counts are caught up by difference.
     scrape: std::sync::Mutex<()>,
 }
@@ -251,6 +274,7 @@ impl Metrics {
             mock_refused,
             housekeeping_hold,
             housekeeping_hold_cpu,
+            routes: Default::default(),
             scrape: std::sync::Mutex::new(()),
         }
     }
@@ -359,18 +383,69 @@ impl esia_mocks::service::Observe for Metrics {
         status: axum::http::StatusCode,
         took: Duration,
     ) {
-        let route = route.map_or("unmatched", route_name);
-        let method = method_name(method);
-        self.requests
-            .get_or_create(&RequestLabels {
-                method,
-                route,
-                status: status.as_u16(),
+        let series = self.route_series(route.unwrap_or("unmatched"));
+        let m = method_index(method);
+        let method_label = METHODS[m];
+        series.latency[m]
+            .get_or_init(|| {
+                self.latency
+                    .get_or_create(&RouteLabels {
+                        method: method_label,
+                        route: series.route,
+                    })
+                    .clone()
             })
-            .inc();
-        self.latency
-            .get_or_create(&RouteLabels { method, route })
             .observe(took.as_secs_f64());
+        let status = status.as_u16();
+        let m = m as u8;
+        let read = |c: &[(u8, u16, Counter)]| {
+            c.iter()
+                .find(|(cm, cs, _)| *cm == m && *cs == status)
+                .map(|(_, _, counter)| counter.inc())
+        };
+        let counts = &series.counts;
+        if read(&counts.read().unwrap_or_else(|e| e.into_inner())).is_some() {
+            return;
+        }
+        let mut w = counts.write().unwrap_or_else(|e| e.into_inner());
+        if read(&w).is_none() {
+            let counter = self
+                .requests
+                .get_or_create(&RequestLabels {
+                    method: method_label,
+                    route: series.route,
+                    status,
+                })
+                .clone();
+            counter.inc();
+            w.push((m, status, counter));
+        }
+    }
+}
+
+impl Metrics {
+    /// The series of the route `template`, made when first seen.
+    fn route_series(&self, template: &str) -> std::sync::Arc<RouteSeries> {
+        if let Some(s) = self
+            .routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(template)
+        {
+            return s.clone();
+        }
+        let mut w = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = w.get(template) {
+            return s.clone();
+        }
+        let route: &'static str = Box::leak(template.to_owned().into_boxed_str());
+        let series = std::sync::Arc::new(RouteSeries {
+            route,
+            latency: Default::default(),
+            counts: Default::default(),
+        });
+        w.insert(route, series.clone());
+        series
     }
 }
 
@@ -392,4 +467,76 @@ pub fn thread_cpu() -> Option<Duration> {
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{Method, StatusCode};
+    use esia_mocks::service::Observe;
+
+    fn line<'a>(text: &'a str, start: &str) -> Option<&'a str> {
+        text.lines().find(|l| l.starts_with(start))
+    }
+
+    /// Each request is counted under its own route, method and status, and timed under its
+    /// route and method, however many series the route already has.
+    #[test]
+    fn requests_are_counted_by_route_method_and_status() {
+        let m = Metrics::new();
+        let ms = Duration::from_millis(3);
+        m.observe(Some("/a/{id}"), &Method::POST, StatusCode::CREATED, ms);
+        m.observe(Some("/a/{id}"), &Method::POST, StatusCode::CREATED, ms);
+        m.observe(
+            Some("/a/{id}"),
+            &Method::POST,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ms,
+        );
+        m.observe(Some("/a/{id}"), &Method::GET, StatusCode::CREATED, ms);
+        m.observe(Some("/b"), &Method::POST, StatusCode::CREATED, ms);
+        m.observe(
+            None,
+            &Method::from_bytes(b"BREW").unwrap(),
+            StatusCode::NOT_FOUND,
+            ms,
+        );
+        let text = m.encode(&Snapshot::default());
+        let count = |labels: &str| {
+            line(&text, &format!("esia_http_requests_total{{{labels}}} "))
+                .and_then(|l| l.rsplit(' ').next())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            count(r#"method="POST",route="/a/{id}",status="201""#).as_deref(),
+            Some("2")
+        );
+        assert_eq!(
+            count(r#"method="POST",route="/a/{id}",status="422""#).as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            count(r#"method="GET",route="/a/{id}",status="201""#).as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            count(r#"method="POST",route="/b",status="201""#).as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            count(r#"method="OTHER",route="unmatched",status="404""#).as_deref(),
+            Some("1")
+        );
+        assert_eq!(count(r#"method="GET",route="/b",status="201""#), None);
+        let timed = line(
+            &text,
+            r#"esia_http_request_duration_seconds_count{method="POST",route="/a/{id}"} "#,
+        );
+        assert!(timed.is_some_and(|l| l.ends_with(" 3")), "{text}");
+        let le5ms = line(
+            &text,
+            r#"esia_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/a/{id}"} "#,
+        );
+        assert!(le5ms.is_some_and(|l| l.ends_with(" 1")), "{text}");
+    }
 }

@@ -240,7 +240,13 @@ impl Faults {
 /// Whether `path` is a control route no fault applies to: the admin API, completing a request,
 /// delivering a letter.
 pub fn is_control(path: &str) -> bool {
-    path.contains("/admin/") || path.ends_with("/complete") || path.ends_with("/deliver")
+    is_admin(path) || path.ends_with("/complete") || path.ends_with("/deliver")
+}
+
+/// Whether `path` is a mock's admin route (it has the segment `/admin/`). A plain scan: on a
+/// path of a few dozen bytes `str::contains` spends more setting up its searcher than scanning.
+pub fn is_admin(path: &str) -> bool {
+    path.as_bytes().windows(7).any(|w| w == b"/admin/")
 }
 
 fn marked(mut response: Response, failure: Failure) -> Response {
@@ -456,5 +462,10 @@ mod tests {
         assert!(e.to_string().contains("explode"), "{e}");
         assert!(is_control("/mocks/post/letters/1/deliver"));
         assert!(!is_control("/mocks/post/letters"));
+        assert!(is_control("/mocks/sms/admin/journal"));
+        assert!(is_admin("/mocks/admin/clock"));
+        assert!(!is_admin("/mocks/sms/administrator"));
+        assert!(!is_admin("/mocks/sms/admin"));
+        assert!(!is_admin(""));
     }
 }

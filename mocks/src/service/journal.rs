@@ -157,7 +157,7 @@ where
     F: FnOnce(Request) -> Fut,
     Fut: std::future::Future<Output = Response>,
 {
-    if req.uri().path().contains("/admin/") {
+    if super::faults::is_admin(req.uri().path()) {
         return inner(req).await;
     }
     let at_ms = journal.world.now().as_millis();

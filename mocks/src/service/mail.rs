@@ -36,7 +36,7 @@ pub fn router(mail: Arc<Mail>) -> Router {
 }
 
 fn message_id(n: u64) -> String {
-    format!("mail-{n:010}")
+    super::inbox::message_id("mail", n)
 }
 
 fn text(field: &'static str, s: &str, max: usize) -> Result<(), MockError> {

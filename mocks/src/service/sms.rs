@@ -50,7 +50,7 @@ fn phone(field: &'static str, s: &str) -> Result<Phone, MockError> {
 }
 
 fn message_id(n: u64) -> String {
-    format!("sms-{n:010}")
+    super::inbox::message_id("sms", n)
 }
 
 /// A message checked: the canonical phone and the text.
