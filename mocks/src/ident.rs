@@ -395,7 +395,9 @@ impl Phone {
 
     /// The canonical form used in URLs: `79XXXXXXXXX`.
     pub fn canonical(self) -> String {
-        self.0.to_string()
+        let mut d = Digits::new();
+        d.num(self.0, 1);
+        d.into_string()
     }
 }
 
@@ -538,6 +540,24 @@ impl Digits {
         self
     }
 
+    /// Appends `value` in lower-case hex, zero-padded to at least `width` digits (`width` at
+    /// most 32).
+    pub fn hex(&mut self, value: u128, width: usize) -> &mut Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let len = (value.checked_ilog2().map_or(0, |l| l as usize / 4) + 1).max(width);
+        let end = self.len + len;
+        assert!(end <= self.buf.len(), "Digits holds 64 bytes");
+        // As in `num`: bytes not written are the '0's of the padding.
+        let (mut i, mut v) = (end, value);
+        while v != 0 {
+            i -= 1;
+            self.buf[i] = HEX[(v & 0xf) as usize];
+            v >>= 4;
+        }
+        self.len = end;
+        self
+    }
+
     /// Appends ASCII text (a separator: byte by byte, short enough not to call `memcpy`).
     pub fn text(&mut self, s: &str) -> &mut Self {
         assert!(s.is_ascii(), "Digits holds ASCII only");
@@ -649,9 +669,22 @@ mod tests {
                 );
             }
         }
+        for v in [0u128, 1, 0xf, 0x10, 0xabc, u128::from(u64::MAX), u128::MAX] {
+            for w in [0, 1, 2, 16, 32] {
+                assert_eq!(
+                    Digits::new().hex(v, w).as_str(),
+                    format!("{v:0w$x}"),
+                    "{v} {w}"
+                );
+            }
+        }
         let mut d = Digits::new();
-        d.text("+").num(79_001_234_567, 1).text("-").num(5, 3);
-        assert_eq!(d.as_str(), "+79001234567-005");
+        d.text("+")
+            .num(79_001_234_567, 1)
+            .text("-")
+            .num(5, 3)
+            .hex(0xbeef, 8);
+        assert_eq!(d.as_str(), "+79001234567-0050000beef");
         let code = DivisionCode {
             subject: 7,
             level: 12,

@@ -175,11 +175,12 @@ impl Written {
 
 impl std::fmt::Display for Written {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = self.value;
+        let mut d = esia_mocks::ident::Digits::new();
         match self.digits {
-            0 => write!(f, "{value:016x}"),
-            d => write!(f, "{value:0width$}", width = usize::from(d)),
-        }
+            0 => d.hex(u128::from(self.value), 16),
+            n => d.num(self.value, usize::from(n)),
+        };
+        f.write_str(d.as_str())
     }
 }
 

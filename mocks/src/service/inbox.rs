@@ -27,25 +27,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A message's id: `prefix`, a dash and its number in at least ten digits (`sms-0000000042`).
-/// Written out by hand: `format!` was a fortieth of the SMS mock's instructions a request.
 pub fn message_id(prefix: &str, n: u64) -> String {
-    let mut digits = [b'0'; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let start = at.min(digits.len() - 10);
-    let mut id = String::with_capacity(prefix.len() + 1 + digits.len() - start);
-    id.push_str(prefix);
-    id.push('-');
-    id.extend(digits[start..].iter().map(|&d| char::from(d)));
-    id
+    let mut id = crate::ident::Digits::new();
+    id.text(prefix).text("-").num(n, 10);
+    id.into_string()
 }
 
 /// What a messaging mock's profile is: a profile table (the common keys and its own).
