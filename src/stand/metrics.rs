@@ -29,8 +29,7 @@ struct RouteLabels {
     route: &'static str,
 }
 
-/// A method's name; the rare non-standard method is `OTHER` (a label set must stay small).
-/// Its index in [`METHODS`].
+/// A method's index in [`METHODS`]; the rare non-standard method is `OTHER`.
 fn method_index(m: &axum::http::Method) -> usize {
     use axum::http::Method;
     match *m {
@@ -45,7 +44,8 @@ fn method_index(m: &axum::http::Method) -> usize {
     }
 }
 
-/// The methods a request's series are kept apart for ([`method_name`]'s names, in order).
+/// The methods a request's series are kept apart for, in [`method_index`]'s order (a label set
+/// must stay small: any other method is `OTHER`).
 const METHODS: [&str; 8] = [
     "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "OTHER",
 ];
