@@ -50,14 +50,31 @@ const METHODS: [&str; 8] = [
     "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "OTHER",
 ];
 
+/// `template`, kept for the process's life and once however many stands it runs: the
+/// router's routes are a fixed, small set (a template, not a path, so a client cannot grow it).
+fn interned(template: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static TEMPLATES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut seen = TEMPLATES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = seen.get(template) {
+        return t;
+    }
+    let leaked: &'static str = Box::leak(template.to_owned().into_boxed_str());
+    seen.insert(leaked);
+    leaked
+}
+
 /// One route's series, found by its template once and then kept: counting a request looks the
 /// template up in a small table instead of hashing three label sets (prometheus-client's
 /// families hash with SipHash under a lock; that was a twentieth of the SMS mock's
 /// instructions a request).
 #[derive(Debug)]
 struct RouteSeries {
-    /// The template, kept once for the process's life: the router's routes are a fixed, small
-    /// set (a template, not a path, so a client cannot grow it).
+    /// The template ([`interned`]).
     route: &'static str,
     /// The latency histogram of each method ([`METHODS`]), made when first used.
     latency: [std::sync::OnceLock<Histogram>; METHODS.len()],
@@ -438,7 +455,7 @@ impl Metrics {
         if let Some(s) = w.get(template) {
             return s.clone();
         }
-        let route: &'static str = Box::leak(template.to_owned().into_boxed_str());
+        let route = interned(template);
         let series = std::sync::Arc::new(RouteSeries {
             route,
             latency: Default::default(),
