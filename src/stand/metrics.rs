@@ -70,8 +70,8 @@ fn interned(template: &str) -> &'static str {
 
 /// One route's series, found by its template once and then kept: counting a request looks the
 /// template up in a small table instead of hashing three label sets (prometheus-client's
-/// families hash with SipHash under a lock; that was a twentieth of the SMS mock's
-/// instructions a request).
+/// families hash with SipHash under a lock; the three lookups were about 1,400 of the SMS
+/// mock's 36,500 instructions a request).
 #[derive(Debug)]
 struct RouteSeries {
     /// The template ([`interned`]).
