@@ -297,20 +297,47 @@ impl AdminHandle {
 }
 
 /// Whether `path` is an admin route of the mocks: `/mocks/admin/...` (the clock),
-/// `/mocks/<agency>/admin/...`, `/mocks/post/letters/{n}/deliver`,
-/// `/mocks/{pfr,fms}/requests/{id}/complete`.
+/// `/mocks/<agency>/admin/...` ([`is_admin_api`]), `/mocks/post/letters/{n}/deliver`,
+/// `/mocks/{pfr,fms}/requests/{id}/complete`. No fault applies to these, and the admin token
+/// guards them.
 pub fn is_admin_path(path: &str) -> bool {
-    let Some(rest) = path.strip_prefix("/mocks/") else {
-        return false;
-    };
-    let segments: Vec<&str> = rest.split('/').collect();
     matches!(
-        segments.as_slice(),
-        ["admin", ..]
-            | [_, "admin", ..]
-            | ["post", "letters", _, "deliver"]
-            | ["pfr" | "fms", "requests", _, "complete"]
+        mock_segments(path),
+        Some(
+            [Some("admin"), ..]
+                | [_, Some("admin"), ..]
+                | [
+                    Some("post"),
+                    Some("letters"),
+                    Some(_),
+                    Some("deliver"),
+                    None
+                ]
+                | [
+                    Some("pfr" | "fms"),
+                    Some("requests"),
+                    Some(_),
+                    Some("complete"),
+                    None
+                ]
+        )
     )
+}
+
+/// Whether `path` is under a mock's admin API (`/mocks/admin/...`, `/mocks/<agency>/admin/...`):
+/// the requests a mock's journal does not record.
+pub fn is_admin_api(path: &str) -> bool {
+    matches!(
+        mock_segments(path),
+        Some([Some("admin"), ..] | [_, Some("admin"), ..])
+    )
+}
+
+/// The first five segments of `path` after `/mocks/` (`None` past its last), without
+/// allocating: both tests above run on every request to a mock.
+fn mock_segments(path: &str) -> Option<[Option<&str>; 5]> {
+    let mut segments = path.strip_prefix("/mocks/")?.split('/');
+    Some(std::array::from_fn(|_| segments.next()))
 }
 
 /// `router` with its admin routes behind `token` (see the module's doc).
@@ -417,4 +444,45 @@ async fn journal(
 async fn reset(State(a): State<AdminHandle>) -> StatusCode {
     a.reset();
     StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The admin API, and the two control routes besides it, by their segments: not by a
+    /// word inside another segment, not outside `/mocks/`.
+    #[test]
+    fn admin_paths_are_told_by_their_segments() {
+        for path in [
+            "/mocks/admin/clock",
+            "/mocks/admin/clock/advance",
+            "/mocks/sms/admin/journal",
+            "/mocks/banks/admin/records",
+        ] {
+            assert!(is_admin_api(path), "{path}");
+            assert!(is_admin_path(path), "{path}");
+        }
+        for path in [
+            "/mocks/post/letters/7/deliver",
+            "/mocks/pfr/requests/ab12/complete",
+            "/mocks/fms/requests/ab12/complete",
+        ] {
+            assert!(!is_admin_api(path), "{path}");
+            assert!(is_admin_path(path), "{path}");
+        }
+        for path in [
+            "/mocks/sms/messages",
+            "/mocks/sms/administrator",
+            "/mocks/post/letters",
+            "/mocks/post/letters/7/deliver/again",
+            "/mocks/sms/requests/ab12/complete",
+            "/api/v1/admin/x",
+            "/admin/",
+            "",
+        ] {
+            assert!(!is_admin_api(path), "{path}");
+            assert!(!is_admin_path(path), "{path}");
+        }
+    }
 }

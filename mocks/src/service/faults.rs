@@ -237,18 +237,6 @@ impl Faults {
     }
 }
 
-/// Whether `path` is a control route no fault applies to: the admin API, completing a request,
-/// delivering a letter.
-pub fn is_control(path: &str) -> bool {
-    is_admin(path) || path.ends_with("/complete") || path.ends_with("/deliver")
-}
-
-/// Whether `path` is a mock's admin route (it has the segment `/admin/`). A plain scan: on a
-/// path of a few dozen bytes `str::contains` spends more setting up its searcher than scanning.
-pub fn is_admin(path: &str) -> bool {
-    path.as_bytes().windows(7).any(|w| w == b"/admin/")
-}
-
 fn marked(mut response: Response, failure: Failure) -> Response {
     response.extensions_mut().insert(Injected(failure.as_str()));
     response
@@ -300,7 +288,7 @@ where
             Err(never) => match never {},
         }
     };
-    if is_control(req.uri().path()) {
+    if super::admin::is_admin_path(req.uri().path()) {
         return run(req).await;
     }
     let plan = faults.plan(req.uri().path());
@@ -460,12 +448,5 @@ mod tests {
         let e = parse_faults(br#"{"kind": "explode"}"#).unwrap_err();
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(e.to_string().contains("explode"), "{e}");
-        assert!(is_control("/mocks/post/letters/1/deliver"));
-        assert!(!is_control("/mocks/post/letters"));
-        assert!(is_control("/mocks/sms/admin/journal"));
-        assert!(is_admin("/mocks/admin/clock"));
-        assert!(!is_admin("/mocks/sms/administrator"));
-        assert!(!is_admin("/mocks/sms/admin"));
-        assert!(!is_admin(""));
     }
 }

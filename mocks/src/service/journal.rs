@@ -157,7 +157,7 @@ where
     F: FnOnce(Request) -> Fut,
     Fut: std::future::Future<Output = Response>,
 {
-    if super::faults::is_admin(req.uri().path()) {
+    if super::admin::is_admin_api(req.uri().path()) {
         return inner(req).await;
     }
     let at_ms = journal.world.now().as_millis();
