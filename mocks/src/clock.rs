@@ -181,7 +181,8 @@ impl Epoch {
             digits(&mut b[20..23], ms);
             &b[..]
         };
-        String::from_utf8_lossy(text).into_owned()
+        // ASCII by construction: the check is a word at a time (the lossy form walks chunks).
+        String::from_utf8(text.to_vec()).unwrap_or_default()
     }
 
     /// The sim time of an RFC 3339 timestamp with any offset (`Z`, `+03:00`).

@@ -319,6 +319,10 @@ impl Stand {
         if room == 0 {
             return Ok(Room(None));
         }
+        // Nearly always there is room now: no timer for that.
+        if let Ok(permits) = self.performer.sender().try_reserve_many(room) {
+            return Ok(Room(Some(permits)));
+        }
         let wait = Duration::from_millis(self.performer.config().room_wait_ms);
         match tokio::time::timeout(wait, self.performer.sender().reserve_many(room)).await {
             Ok(Ok(permits)) => Ok(Room(Some(permits))),
@@ -348,7 +352,12 @@ impl Stand {
         };
         let mut permits = room.0.into_iter().flatten();
         for effect in effects {
-            let work = self.world.work();
+            // An SMS goes straight to its batch: through the queue, the dispatch task would
+            // wake for every registration only to pass it on.
+            let Some((effect, work)) = performer::batch_sms(self, effect, self.world.work())
+            else {
+                continue;
+            };
             match permits.next() {
                 Some(p) => p.send(performer::Queued { effect, work }),
                 None => self.performer.send_or_drop(effect, work),
@@ -376,7 +385,9 @@ impl Stand {
             f(&mut core.registry, now, &mut effects)
         };
         for effect in effects {
-            self.performer.send_or_drop(effect, self.world.work());
+            if let Some((effect, work)) = performer::batch_sms(self, effect, self.world.work()) {
+                self.performer.send_or_drop(effect, work);
+            }
         }
         out
     }

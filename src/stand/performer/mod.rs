@@ -578,33 +578,40 @@ pub(crate) fn spawn(stand: &Arc<Stand>, cancel: CancellationToken) {
     tokio::spawn(poll_loop(stand.clone(), cancel));
 }
 
+/// Puts an SMS into the batch lane when SMS leave in batches, and gives back any other effect
+/// (or an SMS when they do not). Never waits: a full batch lane fails the SMS rather than hold
+/// up the effects of other agencies, or the command that made it.
+pub(crate) fn batch_sms(stand: &Stand, effect: Effect, work: Work) -> Option<(Effect, Work)> {
+    match effect {
+        Effect::SendSms { to, text, .. } if stand.performer.config.sms_batch > 1 => {
+            let sms = Sms {
+                to: to.canonical(),
+                text,
+                _work: Some(work),
+            };
+            match stand.performer.sms.try_send(sms) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    stand.metrics.effect("sms", false);
+                    tracing::warn!("the SMS lane is full; an SMS is not sent");
+                }
+                // The stand is stopping.
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
+            }
+            None
+        }
+        other => Some((other, work)),
+    }
+}
+
 async fn dispatch(stand: Arc<Stand>, mut rx: mpsc::Receiver<Queued>, cancel: CancellationToken) {
-    let batching = stand.performer.config.sms_batch > 1;
     loop {
         let Queued { effect, work } = tokio::select! {
             e = rx.recv() => match e { Some(e) => e, None => return },
             _ = cancel.cancelled() => return,
         };
-        let effect = match effect {
-            Effect::SendSms { to, text, .. } if batching => {
-                let sms = Sms {
-                    to: to.canonical(),
-                    text,
-                    _work: Some(work),
-                };
-                // Never waits: a full batch lane fails the SMS rather than hold up the
-                // effects of other agencies behind it.
-                match stand.performer.sms.try_send(sms) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        stand.metrics.effect("sms", false);
-                        tracing::warn!("the SMS lane is full; an SMS is not sent");
-                    }
-                    Err(mpsc::error::TrySendError::Closed(_)) => return,
-                }
-                continue;
-            }
-            other => other,
+        let Some((effect, work)) = batch_sms(&stand, effect, work) else {
+            continue;
         };
         if let Some(effect) = stand.performer.lanes.push_new(effect, work) {
             lane_full(&stand, effect);
