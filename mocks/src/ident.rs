@@ -64,17 +64,25 @@ impl Gender {
     }
 }
 
-/// Collects the digits of `s`, allowing only the separator characters in `allowed`.
-fn digits(s: &str, allowed: &'static str, out: &mut Vec<u8>) -> Result<(), IdentError> {
-    out.clear();
+/// The `N` digits of `s`, allowing only the separator characters in `allowed` (ASCII): `Empty`
+/// for a blank `s`, `NotDigits` at the first other character, `Length` for another count of
+/// digits. Read byte by byte into an array: identifiers are parsed on every request that
+/// carries one (a phone twice a registration), and a `Vec` of digits was an allocation each.
+fn exact_digits<const N: usize>(s: &str, allowed: &'static str) -> Result<[u8; N], IdentError> {
     let s = s.trim();
     if s.is_empty() {
         return Err(IdentError::Empty);
     }
-    for c in s.chars() {
-        if let Some(d) = c.to_digit(10) {
-            out.push(d as u8);
-        } else if !allowed.contains(c) {
+    let mut out = [0; N];
+    let mut found = 0;
+    for b in s.bytes() {
+        if b.is_ascii_digit() {
+            if let Some(d) = out.get_mut(found) {
+                *d = b - b'0';
+            }
+            found += 1;
+        } else if !allowed.as_bytes().contains(&b) {
+            // A byte of a character that is not ASCII is never allowed either.
             let allowed = match allowed {
                 "" => "",
                 " -" => ", spaces and hyphens",
@@ -84,18 +92,13 @@ fn digits(s: &str, allowed: &'static str, out: &mut Vec<u8>) -> Result<(), Ident
             return Err(IdentError::NotDigits { allowed });
         }
     }
-    Ok(())
-}
-
-fn exact_len(d: &[u8], expected: usize) -> Result<(), IdentError> {
-    if d.len() == expected {
-        Ok(())
-    } else {
-        Err(IdentError::Length {
-            expected,
-            found: d.len(),
-        })
+    if found != N {
+        return Err(IdentError::Length {
+            expected: N,
+            found,
+        });
     }
+    Ok(out)
 }
 
 fn number_of(d: &[u8]) -> u64 {
@@ -140,9 +143,7 @@ impl Snils {
 
     /// Parses `XXX-XXX-XXX YY` or 11 digits (spaces and hyphens anywhere are ignored).
     pub fn parse(s: &str) -> Result<Self, IdentError> {
-        let mut d = Vec::with_capacity(11);
-        digits(s, " -", &mut d)?;
-        exact_len(&d, 11)?;
+        let d = exact_digits::<11>(s, " -")?;
         let body = number_of(&d[..9]) as u32;
         let check = number_of(&d[9..]) as u8;
         if body == 0 {
@@ -230,9 +231,7 @@ impl Inn {
 
     /// Parses 12 digits.
     pub fn parse(s: &str) -> Result<Self, IdentError> {
-        let mut d = Vec::with_capacity(12);
-        digits(s, "", &mut d)?;
-        exact_len(&d, 12)?;
+        let d = exact_digits::<12>(s, "")?;
         let (c11, c12) = inn_checks(number_of(&d[..10]));
         if (c11, c12) != (d[10], d[11]) {
             return Err(IdentError::Check {
@@ -277,9 +276,7 @@ pub struct PassportSeries {
 impl PassportSeries {
     /// Parses four digits, no spaces; the first two must be a known OKATO region code.
     pub fn parse(s: &str) -> Result<Self, IdentError> {
-        let mut d = Vec::with_capacity(4);
-        digits(s, "", &mut d)?;
-        exact_len(&d, 4)?;
+        let d = exact_digits::<4>(s, "")?;
         let okato = d[0] * 10 + d[1];
         if region::by_okato(okato).is_none() {
             return Err(IdentError::UnknownRegion { code: okato });
@@ -308,9 +305,7 @@ impl fmt::Display for PassportSeries {
 
 /// Parses a passport number: six digits, no spaces, not all zeros.
 pub fn parse_passport_number(s: &str) -> Result<u32, IdentError> {
-    let mut d = Vec::with_capacity(6);
-    digits(s, "", &mut d)?;
-    exact_len(&d, 6)?;
+    let d = exact_digits::<6>(s, "")?;
     match number_of(&d) as u32 {
         0 => Err(IdentError::Zero),
         n => Ok(n),
@@ -329,9 +324,7 @@ pub struct DivisionCode {
 impl DivisionCode {
     /// Parses `XXX-XXX` or six digits.
     pub fn parse(s: &str) -> Result<Self, IdentError> {
-        let mut d = Vec::with_capacity(6);
-        digits(s, "-", &mut d)?;
-        exact_len(&d, 6)?;
+        let d = exact_digits::<6>(s, "-")?;
         let subject = d[0] * 10 + d[1];
         if region::by_subject(subject).is_none() {
             return Err(IdentError::UnknownRegion { code: subject });
@@ -384,9 +377,7 @@ impl Phone {
     pub fn parse(s: &str) -> Result<Self, IdentError> {
         let s = s.trim();
         let s = s.strip_prefix('+').unwrap_or(s);
-        let mut d = Vec::with_capacity(11);
-        digits(s, " -()", &mut d)?;
-        exact_len(&d, 11)?;
+        let d = exact_digits::<11>(s, " -()")?;
         if !(d[0] == 7 || d[0] == 8) || d[1] != 9 {
             return Err(IdentError::NotMobile);
         }
@@ -816,6 +807,25 @@ mod tests {
         assert_eq!(Phone::parse("7 (916) 123-45-67"), Ok(p));
         assert_eq!(Phone::parse("+7 495 123-45-67"), Err(IdentError::NotMobile));
         assert!(Phone::parse("+7 916 123-45-6").is_err());
+        // Too many digits are counted all, whatever the room for them.
+        assert_eq!(
+            Phone::parse("+7 916 123-45-67-89-01-23"),
+            Err(IdentError::Length {
+                expected: 11,
+                found: 17
+            })
+        );
+        // Only ASCII digits count, and no other character passes as a separator.
+        for bad in ["+7 916 123-45-6٧", "+7 916 123-45-6７", "+7 916 123–45–67", "+7 916 1234567 д"] {
+            assert!(
+                matches!(Phone::parse(bad), Err(IdentError::NotDigits { .. })),
+                "{bad}: {:?}",
+                Phone::parse(bad)
+            );
+        }
+        // Unicode blanks around it are trimmed as before.
+        assert_eq!(Phone::parse("\u{a0}+79161234567\u{2003}"), Ok(p));
+        assert_eq!(Phone::parse(" \u{a0} "), Err(IdentError::Empty));
     }
 
     #[test]
