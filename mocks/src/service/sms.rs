@@ -61,8 +61,9 @@ fn checked<'a>(to: &str, text: &'a str, batch: bool) -> Result<(String, &'a str)
         ("to", "text")
     };
     let to = phone(to_field, to)?.canonical();
-    let chars = text.chars().count();
-    if chars == 0 || chars > TEXT_MAX_CHARS {
+    // A text of no more bytes than the limit has no more characters either: only a longer
+    // one is counted.
+    if text.is_empty() || (text.len() > TEXT_MAX_CHARS && text.chars().count() > TEXT_MAX_CHARS) {
         return Err(MockError::invalid(
             text_field,
             format!("must have 1 to {TEXT_MAX_CHARS} characters"),
@@ -232,4 +233,26 @@ async fn inbox(
             })
             .collect(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The limit is on characters, not bytes: a Cyrillic text of the limit takes twice as many.
+    #[test]
+    fn texts_are_held_to_their_length_in_characters() {
+        let ok = |text: &str| checked("+79161234567", text, false).is_ok();
+        assert!(ok("Код: 123456"));
+        assert!(ok(&"я".repeat(TEXT_MAX_CHARS)));
+        assert!(ok(&"z".repeat(TEXT_MAX_CHARS)));
+        assert!(!ok(&"я".repeat(TEXT_MAX_CHARS + 1)));
+        assert!(!ok(&"z".repeat(TEXT_MAX_CHARS + 1)));
+        assert!(!ok(""));
+        let e = checked("+79161234567", "", true).unwrap_err();
+        assert!(
+            matches!(&e, MockError::Invalid { field, .. } if *field == "messages[].text"),
+            "{e:?}"
+        );
+    }
 }
