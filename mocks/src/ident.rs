@@ -93,10 +93,7 @@ fn exact_digits<const N: usize>(s: &str, allowed: &'static str) -> Result<[u8; N
         }
     }
     if found != N {
-        return Err(IdentError::Length {
-            expected: N,
-            found,
-        });
+        return Err(IdentError::Length { expected: N, found });
     }
     Ok(out)
 }
@@ -816,7 +813,12 @@ mod tests {
             })
         );
         // Only ASCII digits count, and no other character passes as a separator.
-        for bad in ["+7 916 123-45-6٧", "+7 916 123-45-6７", "+7 916 123–45–67", "+7 916 1234567 д"] {
+        for bad in [
+            "+7 916 123-45-6٧",
+            "+7 916 123-45-6７",
+            "+7 916 123–45–67",
+            "+7 916 1234567 д",
+        ] {
             assert!(
                 matches!(Phone::parse(bad), Err(IdentError::NotDigits { .. })),
                 "{bad}: {:?}",

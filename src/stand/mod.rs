@@ -354,8 +354,7 @@ impl Stand {
         for effect in effects {
             // An SMS goes straight to its batch: through the queue, the dispatch task would
             // wake for every registration only to pass it on.
-            let Some((effect, work)) = performer::batch_sms(self, effect, self.world.work())
-            else {
+            let Some((effect, work)) = performer::batch_sms(self, effect, self.world.work()) else {
                 continue;
             };
             match permits.next() {

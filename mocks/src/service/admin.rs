@@ -301,43 +301,38 @@ impl AdminHandle {
 /// `/mocks/{pfr,fms}/requests/{id}/complete`. No fault applies to these, and the admin token
 /// guards them.
 pub fn is_admin_path(path: &str) -> bool {
-    matches!(
-        mock_segments(path),
-        Some(
-            [Some("admin"), ..]
-                | [_, Some("admin"), ..]
-                | [
-                    Some("post"),
-                    Some("letters"),
-                    Some(_),
-                    Some("deliver"),
-                    None
-                ]
-                | [
-                    Some("pfr" | "fms"),
-                    Some("requests"),
-                    Some(_),
-                    Some("complete"),
-                    None
-                ]
-        )
-    )
+    let Some(mut segments) = mock_segments(path) else {
+        return false;
+    };
+    let (first, second) = (segments.next(), segments.next());
+    if first == Some("admin") || second == Some("admin") {
+        return true;
+    }
+    // Further segments are read only for the two routes that have them.
+    let mut rest = || (segments.next(), segments.next(), segments.next());
+    match (first, second) {
+        (Some("post"), Some("letters")) => {
+            matches!(rest(), (Some(_), Some("deliver"), None))
+        }
+        (Some("pfr" | "fms"), Some("requests")) => {
+            matches!(rest(), (Some(_), Some("complete"), None))
+        }
+        _ => false,
+    }
 }
 
 /// Whether `path` is under a mock's admin API (`/mocks/admin/...`, `/mocks/<agency>/admin/...`):
 /// the requests a mock's journal does not record.
 pub fn is_admin_api(path: &str) -> bool {
-    matches!(
-        mock_segments(path),
-        Some([Some("admin"), ..] | [_, Some("admin"), ..])
-    )
+    mock_segments(path).is_some_and(|mut segments| {
+        segments.next() == Some("admin") || segments.next() == Some("admin")
+    })
 }
 
-/// The first five segments of `path` after `/mocks/` (`None` past its last), without
-/// allocating: both tests above run on every request to a mock.
-fn mock_segments(path: &str) -> Option<[Option<&str>; 5]> {
-    let mut segments = path.strip_prefix("/mocks/")?.split('/');
-    Some(std::array::from_fn(|_| segments.next()))
+/// The segments of `path` after `/mocks/`, read lazily and without allocating: both tests above
+/// run on every request to a mock, and most paths are told by their first two segments.
+fn mock_segments(path: &str) -> Option<std::str::Split<'_, char>> {
+    Some(path.strip_prefix("/mocks/")?.split('/'))
 }
 
 /// `router` with its admin routes behind `token` (see the module's doc).
@@ -455,8 +450,10 @@ mod tests {
     #[test]
     fn admin_paths_are_told_by_their_segments() {
         for path in [
+            "/mocks/admin",
             "/mocks/admin/clock",
             "/mocks/admin/clock/advance",
+            "/mocks/fms/admin",
             "/mocks/sms/admin/journal",
             "/mocks/banks/admin/records",
         ] {
@@ -477,6 +474,10 @@ mod tests {
             "/mocks/post/letters",
             "/mocks/post/letters/7/deliver/again",
             "/mocks/sms/requests/ab12/complete",
+            "/mocks/pfr/requests/ab12/complete/",
+            "/mocks/post/letters//deliver/x",
+            "/mocks/",
+            "/mocks",
             "/api/v1/admin/x",
             "/admin/",
             "",
