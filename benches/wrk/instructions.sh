@@ -8,7 +8,7 @@
 # CONNECTIONS (16 by default, as in the figures before 2026-12-08) sets wrk's connections. For
 # registrations use 64, as `ratio.sh` does: the SMS that gather while a batch is out make the
 # next batch, so the batches' size, and a registration's share of one, follows it (about 10
-# SMS a batch at 16 under callgrind, about 58 at 64; 48-63 natively at 64).
+# SMS a batch at 16 under callgrind, about 58 at 64; 48-54 natively at 64).
 #
 #   [CONNECTIONS=64] benches/wrk/instructions.sh NAME URL SCRIPT SERVER-COMMAND...
 #   benches/wrk/instructions.sh sms http://127.0.0.1:9122 benches/wrk/sms_static.lua \
