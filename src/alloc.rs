@@ -5,9 +5,9 @@
 //! interior pointers) for any block over 1 KiB whose size class is not a power of two, even at
 //! alignment 1: a route's boxed future, a body being collected. On the SMS mock that was seven
 //! allocations a request and a tenth of its instructions (benches/README.md, "The allocator's
-//! aligned path, and the metrics' hashing"). Every mimalloc block is aligned to a machine word, so a layout asking no
-//! more than that is served by the plain functions; only larger alignments take the aligned
-//! ones.
+//! aligned path, and the metrics' hashing"). Every mimalloc block is aligned to a machine word,
+//! so a layout asking no more than that is served by the plain functions; only larger
+//! alignments take the aligned ones.
 
 use libmimalloc_sys as mi;
 use std::alloc::{GlobalAlloc, Layout};

@@ -350,18 +350,7 @@ impl Stand {
             let Core { registry, rng } = &mut *core;
             f(registry, now, rng, &mut effects)
         };
-        let mut permits = room.0.into_iter().flatten();
-        for effect in effects {
-            // An SMS goes straight to its batch: through the queue, the dispatch task would
-            // wake for every registration only to pass it on.
-            let Some((effect, work)) = performer::batch_sms(self, effect, self.world.work()) else {
-                continue;
-            };
-            match permits.next() {
-                Some(p) => p.send(performer::Queued { effect, work }),
-                None => self.performer.send_or_drop(effect, work),
-            }
-        }
+        self.queue(effects, room);
         Ok(result?)
     }
 
@@ -383,12 +372,24 @@ impl Stand {
             let mut core = self.lock();
             f(&mut core.registry, now, &mut effects)
         };
+        self.queue(effects, Room(None));
+        out
+    }
+
+    /// Queues effects made under the lock: each SMS straight into its batch (through the queue,
+    /// the dispatch task would wake for every registration only to pass it on), anything else
+    /// in the `room` reserved for it, else if there is room (dropped with a warning if not).
+    fn queue(&self, effects: Vec<Effect>, room: Room<'_>) {
+        let mut permits = room.0.into_iter().flatten();
         for effect in effects {
-            if let Some((effect, work)) = performer::batch_sms(self, effect, self.world.work()) {
-                self.performer.send_or_drop(effect, work);
+            let Some((effect, work)) = performer::batch_sms(self, effect, self.world.work()) else {
+                continue;
+            };
+            match permits.next() {
+                Some(p) => p.send(performer::Queued { effect, work }),
+                None => self.performer.send_or_drop(effect, work),
             }
         }
-        out
     }
 
     /// The registry's verification timeout.

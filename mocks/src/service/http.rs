@@ -575,8 +575,6 @@ mod tests {
         }
     }
 
-    /// A body is read as JSON whatever its declared type, except a multipart form or XML, in
-    /// any letter case and with any parameters (415, the type named).
     /// A body that arrives in the given frames (a client writing it in pieces).
     struct Frames(std::collections::VecDeque<Bytes>);
 
@@ -638,6 +636,8 @@ mod tests {
         assert!(read_frames(&at_limit).await.is_ok());
     }
 
+    /// A body is read as JSON whatever its declared type, except a multipart form or XML, in
+    /// any letter case and with any parameters (415, the type named).
     #[tokio::test]
     async fn only_multipart_and_xml_bodies_are_refused_for_their_type() {
         for (ct, refused) in [
